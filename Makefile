@@ -1,0 +1,40 @@
+# STM32F4 SSL/TLS emulation lab: one entry point for set-up, builds and tests.
+#
+#   make test          set up a fresh Debian bookworm machine, build everything, run the tests
+#   make demo          boot the emulated STM324xG-EVAL and show its console and LEDs
+#   make qemu          build qemu-system-arm with our models (cached by content of qemu/)
+#   make -s print-qemu print the path of the built qemu-system-arm
+#   make setup         apt packages, the trixie deb-src entry, Python packages
+
+PYTHON ?= python3
+PYTEST_ARGS ?=
+
+.PHONY: all setup setup-apt setup-python qemu print-qemu baremetal test demo clean
+
+all: qemu baremetal
+
+setup: setup-apt setup-python
+
+setup-apt:
+	bash scripts/setup-apt.sh
+
+setup-python:
+	$(PYTHON) -m pip install -q --disable-pip-version-check 'meson==1.5.0' pycotap -e '.[test]'
+
+qemu: setup
+	bash scripts/build-qemu.sh
+
+print-qemu:
+	@bash scripts/build-qemu.sh --print
+
+baremetal: setup-apt
+	$(MAKE) -C tests/baremetal
+
+test: qemu baremetal
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+demo: qemu baremetal
+	$(PYTHON) host_tools/board.py --firmware tests/baremetal/build/hello.elf
+
+clean:
+	$(MAKE) -C tests/baremetal clean

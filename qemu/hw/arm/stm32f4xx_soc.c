@@ -1,0 +1,327 @@
+/*
+ * STM32F4xx SoC: STM32F417
+ *
+ * Memory map and interrupts: RM0090 rev 19, section 2.3 (memory map) and
+ * table 61 (vector table); sizes: DS8626 (STM32F415/417).
+ *
+ * Blocks the lab models itself: RCC, flash interface, PWR, GPIOA..I, RNG and
+ * Ethernet. USART, TIM2..5, SYSCFG and EXTI are QEMU's existing models; every
+ * other block is an unimplemented-device region that logs accesses.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "exec/address-spaces.h"
+#include "system/system.h"
+#include "hw/arm/stm32f4xx_soc.h"
+#include "hw/qdev-clock.h"
+#include "hw/qdev-properties.h"
+#include "hw/misc/unimp.h"
+
+/* Console is USART3, so serial_hd(0) goes there: see usart_serial_index */
+static const hwaddr usart_addr[STM32F4XX_NUM_USARTS] = {
+    0x40011000, 0x40004400, 0x40004800, 0x40011400,
+};
+static const int usart_irq[STM32F4XX_NUM_USARTS] = { 37, 38, 39, 71 };
+static const int usart_serial_index[STM32F4XX_NUM_USARTS] = { 1, 2, 0, 3 };
+static const char *const usart_name[STM32F4XX_NUM_USARTS] = {
+    "usart1", "usart2", "usart3", "usart6",
+};
+
+static const hwaddr timer_addr[STM32F4XX_NUM_TIMERS] = {
+    0x40000000, 0x40000400, 0x40000800, 0x40000C00,
+};
+static const int timer_irq[STM32F4XX_NUM_TIMERS] = { 28, 29, 30, 50 };
+
+#define GPIO_BASE       0x40020000
+#define GPIO_STRIDE     0x400
+#define SYSCFG_ADDR     0x40013800
+#define EXTI_ADDR       0x40013C00
+#define RCC_ADDR        0x40023800
+#define FLASH_IF_ADDR   0x40023C00
+#define PWR_ADDR        0x40007000
+#define ETH_ADDR        0x40028000
+#define RNG_ADDR        0x50060800
+
+#define RCC_IRQ         5
+#define ETH_IRQ         61
+#define ETH_WKUP_IRQ    62
+#define HASH_RNG_IRQ    80
+#define FLASH_IRQ       4
+#define NUM_IRQ         82
+
+static const int exti_irq[] = {
+    6, 7, 8, 9, 10, 23, 23, 23, 23, 23, 40, 40, 40, 40, 40, 40,
+};
+
+static void stm32f4xx_soc_initfn(Object *obj)
+{
+    STM32F4xxSocState *s = STM32F4XX_SOC(obj);
+    int i;
+
+    object_initialize_child(obj, "armv7m", &s->armv7m, TYPE_ARMV7M);
+    object_initialize_child(obj, "syscfg", &s->syscfg, TYPE_STM32F4XX_SYSCFG);
+    object_initialize_child(obj, "exti", &s->exti, TYPE_STM32F4XX_EXTI);
+    object_initialize_child(obj, "rcc", &s->rcc, TYPE_STM32F4XX_RCC);
+    object_initialize_child(obj, "flash-if", &s->flash_if,
+                            TYPE_STM32F4XX_FLASH);
+    object_initialize_child(obj, "pwr", &s->pwr, TYPE_STM32F4XX_PWR);
+    for (i = 0; i < STM32F4XX_NUM_USARTS; i++) {
+        object_initialize_child(obj, usart_name[i], &s->usart[i],
+                                TYPE_STM32F2XX_USART);
+    }
+    for (i = 0; i < STM32F4XX_NUM_TIMERS; i++) {
+        object_initialize_child(obj, "timer[*]", &s->timer[i],
+                                TYPE_STM32F2XX_TIMER);
+    }
+    for (i = 0; i < STM32F4XX_NUM_GPIOS; i++) {
+        g_autofree char *name = g_strdup_printf("gpio%c", 'a' + i);
+        object_initialize_child(obj, name, &s->gpio[i], TYPE_STM32F4XX_GPIO);
+    }
+    object_initialize_child(obj, "rng", &s->rng, TYPE_STM32F4XX_RNG);
+    object_initialize_child(obj, "eth", &s->eth, TYPE_STM32F4XX_ETH);
+    object_initialize_child(obj, "hash-rng-irq", &s->hash_rng_irq,
+                            TYPE_OR_IRQ);
+
+    s->refclk = qdev_init_clock_in(DEVICE(s), "refclk", NULL, NULL, 0);
+}
+
+static bool stm32f4xx_soc_init_ram(MemoryRegion *mr, Object *owner,
+                                   const char *name, uint64_t size,
+                                   hwaddr base, Error **errp)
+{
+    if (!memory_region_init_ram(mr, owner, name, size, errp)) {
+        return false;
+    }
+    memory_region_add_subregion(get_system_memory(), base, mr);
+    return true;
+}
+
+static bool stm32f4xx_soc_map(SysBusDevice *dev, hwaddr addr, DeviceState *nvic,
+                              int irq, Error **errp)
+{
+    if (!sysbus_realize(dev, errp)) {
+        return false;
+    }
+    sysbus_mmio_map(dev, 0, addr);
+    if (irq >= 0) {
+        sysbus_connect_irq(dev, 0, qdev_get_gpio_in(nvic, irq));
+    }
+    return true;
+}
+
+static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
+{
+    STM32F4xxSocState *s = STM32F4XX_SOC(dev_soc);
+    STM32F4xxSocClass *sc = STM32F4XX_SOC_GET_CLASS(s);
+    MemoryRegion *system_memory = get_system_memory();
+    Object *obj = OBJECT(dev_soc);
+    DeviceState *nvic, *dev;
+    int i;
+
+    if (clock_has_source(s->refclk)) {
+        error_setg(errp, "refclk clock must not be wired up by the board code");
+        return;
+    }
+
+    /* Memories */
+    if (!memory_region_init_rom(&s->flash, obj, "flash", sc->flash_size,
+                                errp)) {
+        return;
+    }
+    memory_region_init_alias(&s->flash_alias, obj, "flash.alias", &s->flash,
+                             0, sc->flash_size);
+    memory_region_add_subregion(system_memory, STM32F4XX_FLASH_BASE,
+                                &s->flash);
+    memory_region_add_subregion(system_memory, 0, &s->flash_alias);
+    if (!stm32f4xx_soc_init_ram(&s->sram, obj, "sram", sc->sram_size,
+                                STM32F4XX_SRAM_BASE, errp) ||
+        !stm32f4xx_soc_init_ram(&s->ccm, obj, "ccm", STM32F4XX_CCM_SIZE,
+                                STM32F4XX_CCM_BASE, errp) ||
+        !stm32f4xx_soc_init_ram(&s->bkpsram, obj, "bkpsram",
+                                STM32F4XX_BKPSRAM_SIZE,
+                                STM32F4XX_BKPSRAM_BASE, errp)) {
+        return;
+    }
+
+    /* RCC first: it drives the CPU clock */
+    qdev_prop_set_uint32(DEVICE(&s->rcc), "hse-frequency", s->hse_frequency);
+    if (!sysbus_realize(SYS_BUS_DEVICE(&s->rcc), errp)) {
+        return;
+    }
+    sysbus_mmio_map(SYS_BUS_DEVICE(&s->rcc), 0, RCC_ADDR);
+    /* SysTick's external reference is HCLK / 8 (RM0090 figure 21) */
+    clock_set_mul_div(s->refclk, 8, 1);
+    clock_set_source(s->refclk, qdev_get_clock_out(DEVICE(&s->rcc), "hclk"));
+
+    nvic = DEVICE(&s->armv7m);
+    qdev_prop_set_uint32(nvic, "num-irq", NUM_IRQ);
+    qdev_prop_set_uint8(nvic, "num-prio-bits", 4);
+    qdev_prop_set_string(nvic, "cpu-type", ARM_CPU_TYPE_NAME("cortex-m4"));
+    qdev_prop_set_bit(nvic, "enable-bitband", true);
+    qdev_connect_clock_in(nvic, "cpuclk",
+                          qdev_get_clock_out(DEVICE(&s->rcc), "hclk"));
+    qdev_connect_clock_in(nvic, "refclk", s->refclk);
+    object_property_set_link(OBJECT(&s->armv7m), "memory",
+                             OBJECT(system_memory), &error_abort);
+    if (!sysbus_realize(SYS_BUS_DEVICE(&s->armv7m), errp)) {
+        return;
+    }
+    sysbus_connect_irq(SYS_BUS_DEVICE(&s->rcc), 0,
+                       qdev_get_gpio_in(nvic, RCC_IRQ));
+
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->flash_if), FLASH_IF_ADDR, nvic,
+                           FLASH_IRQ, errp) ||
+        !stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->pwr), PWR_ADDR, nvic, -1,
+                           errp) ||
+        !stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->syscfg), SYSCFG_ADDR, nvic,
+                           -1, errp)) {
+        return;
+    }
+
+    /* EXTI, fed by SYSCFG's line selection */
+    dev = DEVICE(&s->exti);
+    if (!sysbus_realize(SYS_BUS_DEVICE(dev), errp)) {
+        return;
+    }
+    sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, EXTI_ADDR);
+    for (i = 0; i < ARRAY_SIZE(exti_irq); i++) {
+        sysbus_connect_irq(SYS_BUS_DEVICE(dev), i,
+                           qdev_get_gpio_in(nvic, exti_irq[i]));
+        qdev_connect_gpio_out(DEVICE(&s->syscfg), i, qdev_get_gpio_in(dev, i));
+    }
+
+    for (i = 0; i < STM32F4XX_NUM_USARTS; i++) {
+        dev = DEVICE(&s->usart[i]);
+        qdev_prop_set_chr(dev, "chardev", serial_hd(usart_serial_index[i]));
+        if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), usart_addr[i], nvic,
+                               usart_irq[i], errp)) {
+            return;
+        }
+    }
+
+    for (i = 0; i < STM32F4XX_NUM_TIMERS; i++) {
+        dev = DEVICE(&s->timer[i]);
+        /* APB1 timer clock at the usual 168 MHz configuration */
+        qdev_prop_set_uint64(dev, "clock-frequency", 84000000);
+        if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), timer_addr[i], nvic,
+                               timer_irq[i], errp)) {
+            return;
+        }
+    }
+
+    /* GPIO inputs also feed SYSCFG for EXTI line selection */
+    for (i = 0; i < STM32F4XX_NUM_GPIOS; i++) {
+        dev = DEVICE(&s->gpio[i]);
+        qdev_prop_set_uint8(dev, "port", i);
+        if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), GPIO_BASE + i * GPIO_STRIDE,
+                               nvic, -1, errp)) {
+            return;
+        }
+    }
+
+    /* HASH (added with the crypto models) and RNG share one NVIC line */
+    object_property_set_int(OBJECT(&s->hash_rng_irq), "num-lines", 2,
+                            &error_abort);
+    if (!qdev_realize(DEVICE(&s->hash_rng_irq), NULL, errp)) {
+        return;
+    }
+    qdev_connect_gpio_out(DEVICE(&s->hash_rng_irq), 0,
+                          qdev_get_gpio_in(nvic, HASH_RNG_IRQ));
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->rng), RNG_ADDR, nvic, -1,
+                           errp)) {
+        return;
+    }
+    sysbus_connect_irq(SYS_BUS_DEVICE(&s->rng), 0,
+                       qdev_get_gpio_in(DEVICE(&s->hash_rng_irq), 1));
+
+    /* Ethernet MAC: -nic/-netdev options pick its backend */
+    dev = DEVICE(&s->eth);
+    qemu_configure_nic_device(dev, true, NULL);
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), ETH_ADDR, nvic, ETH_IRQ,
+                           errp)) {
+        return;
+    }
+    sysbus_connect_irq(SYS_BUS_DEVICE(dev), 1,
+                       qdev_get_gpio_in(nvic, ETH_WKUP_IRQ));
+
+    create_unimplemented_device("TIM6",        0x40001000, 0x400);
+    create_unimplemented_device("TIM7",        0x40001400, 0x400);
+    create_unimplemented_device("TIM12",       0x40001800, 0x400);
+    create_unimplemented_device("TIM13",       0x40001C00, 0x400);
+    create_unimplemented_device("TIM14",       0x40002000, 0x400);
+    create_unimplemented_device("RTC and BKP", 0x40002800, 0x400);
+    create_unimplemented_device("WWDG",        0x40002C00, 0x400);
+    create_unimplemented_device("IWDG",        0x40003000, 0x400);
+    create_unimplemented_device("SPI2/I2S2",   0x40003800, 0x400);
+    create_unimplemented_device("SPI3/I2S3",   0x40003C00, 0x400);
+    create_unimplemented_device("UART4",       0x40004C00, 0x400);
+    create_unimplemented_device("UART5",       0x40005000, 0x400);
+    create_unimplemented_device("I2C1",        0x40005400, 0x400);
+    create_unimplemented_device("I2C2",        0x40005800, 0x400);
+    create_unimplemented_device("I2C3",        0x40005C00, 0x400);
+    create_unimplemented_device("CAN1",        0x40006400, 0x400);
+    create_unimplemented_device("CAN2",        0x40006800, 0x400);
+    create_unimplemented_device("DAC",         0x40007400, 0x400);
+    create_unimplemented_device("TIM1",        0x40010000, 0x400);
+    create_unimplemented_device("TIM8",        0x40010400, 0x400);
+    create_unimplemented_device("ADC",         0x40012000, 0x400);
+    create_unimplemented_device("SDIO",        0x40012C00, 0x400);
+    create_unimplemented_device("SPI1",        0x40013000, 0x400);
+    create_unimplemented_device("TIM9",        0x40014000, 0x400);
+    create_unimplemented_device("TIM10",       0x40014400, 0x400);
+    create_unimplemented_device("TIM11",       0x40014800, 0x400);
+    create_unimplemented_device("CRC",         0x40023000, 0x400);
+    create_unimplemented_device("DMA1",        0x40026000, 0x400);
+    create_unimplemented_device("DMA2",        0x40026400, 0x400);
+    create_unimplemented_device("USB OTG HS",  0x40040000, 0x40000);
+    create_unimplemented_device("USB OTG FS",  0x50000000, 0x40000);
+    create_unimplemented_device("DCMI",        0x50050000, 0x400);
+    create_unimplemented_device("CRYP",        0x50060000, 0x400);
+    create_unimplemented_device("HASH",        0x50060400, 0x400);
+    create_unimplemented_device("FSMC",        0xA0000000, 0x1000);
+}
+
+static const Property stm32f4xx_soc_properties[] = {
+    DEFINE_PROP_UINT32("hse-frequency", STM32F4xxSocState, hse_frequency,
+                       25000000),
+};
+
+static void stm32f4xx_soc_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    dc->realize = stm32f4xx_soc_realize;
+    device_class_set_props(dc, stm32f4xx_soc_properties);
+    /* The SoC only contains child devices; each has its own vmstate */
+}
+
+static void stm32f417_soc_class_init(ObjectClass *klass, void *data)
+{
+    STM32F4xxSocClass *sc = STM32F4XX_SOC_CLASS(klass);
+
+    sc->part = "STM32F417";
+    sc->flash_size = 1 * MiB;
+    sc->sram_size = 128 * KiB;    /* SRAM1 112 KiB + SRAM2 16 KiB */
+}
+
+static const TypeInfo stm32f4xx_soc_types[] = {
+    {
+        .name          = TYPE_STM32F4XX_SOC,
+        .parent        = TYPE_SYS_BUS_DEVICE,
+        .instance_size = sizeof(STM32F4xxSocState),
+        .instance_init = stm32f4xx_soc_initfn,
+        .class_size    = sizeof(STM32F4xxSocClass),
+        .class_init    = stm32f4xx_soc_class_init,
+        .abstract      = true,
+    }, {
+        .name          = TYPE_STM32F417_SOC,
+        .parent        = TYPE_STM32F4XX_SOC,
+        .class_init    = stm32f417_soc_class_init,
+    },
+};
+
+DEFINE_TYPES(stm32f4xx_soc_types)

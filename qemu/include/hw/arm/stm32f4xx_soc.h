@@ -1,0 +1,78 @@
+/*
+ * STM32F4xx SoC with the blocks the lab needs: STM32F417 (RM0090, DS8626)
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_ARM_STM32F4XX_SOC_H
+#define HW_ARM_STM32F4XX_SOC_H
+
+#include "hw/arm/armv7m.h"
+#include "hw/char/stm32f2xx_usart.h"
+#include "hw/timer/stm32f2xx_timer.h"
+#include "hw/misc/stm32f4xx_syscfg.h"
+#include "hw/misc/stm32f4xx_exti.h"
+#include "hw/misc/stm32f4xx_rcc.h"
+#include "hw/misc/stm32f4xx_flash.h"
+#include "hw/misc/stm32f4xx_pwr.h"
+#include "hw/misc/stm32f4xx_rng.h"
+#include "hw/gpio/stm32f4xx_gpio.h"
+#include "hw/net/stm32f4xx_eth.h"
+#include "hw/or-irq.h"
+#include "qom/object.h"
+
+#define TYPE_STM32F4XX_SOC "stm32f4xx-soc"
+#define TYPE_STM32F417_SOC "stm32f417-soc"
+OBJECT_DECLARE_TYPE(STM32F4xxSocState, STM32F4xxSocClass, STM32F4XX_SOC)
+
+#define STM32F4XX_FLASH_BASE    0x08000000
+#define STM32F4XX_SRAM_BASE     0x20000000
+#define STM32F4XX_CCM_BASE      0x10000000
+#define STM32F4XX_CCM_SIZE      (64 * KiB)
+#define STM32F4XX_BKPSRAM_BASE  0x40024000
+#define STM32F4XX_BKPSRAM_SIZE  (4 * KiB)
+
+/* USART1, USART2, USART3, USART6 */
+#define STM32F4XX_NUM_USARTS 4
+/* TIM2..TIM5 */
+#define STM32F4XX_NUM_TIMERS 4
+/* GPIOA..GPIOI */
+#define STM32F4XX_NUM_GPIOS 9
+
+struct STM32F4xxSocState {
+    SysBusDevice parent_obj;
+
+    ARMv7MState armv7m;
+
+    STM32F4xxSyscfgState syscfg;
+    STM32F4xxExtiState exti;
+    STM32F4xxRccState rcc;
+    STM32F4xxFlashState flash_if;
+    STM32F4xxPwrState pwr;
+    STM32F2XXUsartState usart[STM32F4XX_NUM_USARTS];
+    STM32F2XXTimerState timer[STM32F4XX_NUM_TIMERS];
+    STM32F4xxGpioState gpio[STM32F4XX_NUM_GPIOS];
+    STM32F4xxRngState rng;
+    STM32F4xxEthState eth;
+    /* HASH and RNG share NVIC line 80 */
+    OrIRQState hash_rng_irq;
+
+    MemoryRegion flash;
+    MemoryRegion flash_alias;
+    MemoryRegion sram;
+    MemoryRegion ccm;
+    MemoryRegion bkpsram;
+
+    Clock *refclk;
+    uint32_t hse_frequency;
+};
+
+struct STM32F4xxSocClass {
+    SysBusDeviceClass parent_class;
+
+    const char *part;       /* "STM32F417" */
+    uint32_t flash_size;
+    uint32_t sram_size;     /* SRAM1 + SRAM2 (+ SRAM3), contiguous */
+};
+
+#endif

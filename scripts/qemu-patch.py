@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Regenerate qemu/patches/*.patch: the lines that register our models in QEMU.
+
+Each patch inserts text after an anchor line of a pristine QEMU file; this script
+applies the insertions to the pristine tree (from the build cache) and writes unified
+diffs, so the patches stay small and apply with `patch -p1`.
+Usage: python3 scripts/qemu-patch.py QEMU_SRC_DIR
+"""
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+
+# patch name -> reason, [(file, anchor line, text to insert after it)]
+PATCHES = {
+    "0001-hw-arm-add-stm32f4xx-soc-and-stm324xg-eval.patch": (
+        "Register the STM32F4xx SoC and the STM324xG-EVAL board (Kconfig, meson).",
+        [
+            ("hw/arm/Kconfig", "config OLIMEX_STM32_H405\n",
+             None),
+            ("hw/arm/meson.build",
+             "arm_ss.add(when: 'CONFIG_STM32F405_SOC', if_true: files('stm32f405_soc.c'))\n",
+             "arm_ss.add(when: 'CONFIG_STM32F4XX_SOC', if_true: files('stm32f4xx_soc.c'))\n"
+             "arm_ss.add(when: 'CONFIG_STM324XG_EVAL', if_true: files('stm324xg_eval.c'))\n"),
+            ("hw/arm/trace-events", "# strongarm.c\n", None),
+        ],
+    ),
+    "0002-hw-misc-add-stm32f4xx-rcc-flash-pwr-rng.patch": (
+        "Register the STM32F4xx RCC, flash interface, PWR and RNG models.",
+        [
+            ("hw/misc/Kconfig", "config STM32L4X5_RCC\n    bool\n",
+             "\nconfig STM32F4XX_RCC\n    bool\n"
+             "\nconfig STM32F4XX_FLASH\n    bool\n"
+             "\nconfig STM32F4XX_PWR\n    bool\n"
+             "\nconfig STM32F4XX_RNG\n    bool\n"),
+            ("hw/misc/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32L4X5_RCC', if_true: files('stm32l4x5_rcc.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_RCC', if_true: files('stm32f4xx_rcc.c'))\n"
+             "system_ss.add(when: 'CONFIG_STM32F4XX_FLASH', if_true: files('stm32f4xx_flash.c'))\n"
+             "system_ss.add(when: 'CONFIG_STM32F4XX_PWR', if_true: files('stm32f4xx_pwr.c'))\n"
+             "system_ss.add(when: 'CONFIG_STM32F4XX_RNG', if_true: files('stm32f4xx_rng.c'))\n"),
+            ("hw/misc/trace-events", "# stm32l4x5_syscfg.c\n", None),
+        ],
+    ),
+    "0003-hw-gpio-add-stm32f4xx-gpio.patch": (
+        "Register the STM32F4xx GPIO port model.",
+        [
+            ("hw/gpio/Kconfig", "config STM32L4X5_GPIO\n    bool\n",
+             "\nconfig STM32F4XX_GPIO\n    bool\n"),
+            ("hw/gpio/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32L4X5_SOC', if_true: files('stm32l4x5_gpio.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_GPIO', if_true: files('stm32f4xx_gpio.c'))\n"),
+            ("hw/gpio/trace-events", "# stm32l4x5_gpio.c\n", None),
+        ],
+    ),
+    "0004-hw-net-add-stm32f4xx-eth.patch": (
+        "Register the STM32F4xx Ethernet MAC/DMA model.",
+        [
+            ("hw/net/Kconfig", "config CAN_CTUCANFD_PCI\n",
+             None),
+            ("hw/net/meson.build",
+             "system_ss.add(when: 'CONFIG_IMX_FEC', if_true: files('imx_fec.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_ETH', if_true: files('stm32f4xx_eth.c'))\n"),
+            ("hw/net/trace-events", "# lan9118_phy.c\n", None),
+        ],
+    ),
+}
+
+# Text inserted *before* an anchor (Kconfig blocks, trace-events sections): the
+# fragment files next to this script hold it, named after the target file.
+FRAGMENTS = TOP / "qemu" / "patches" / "fragments"
+
+
+def insertion(path, anchor, text):
+    if text is not None:
+        return anchor, text, "after"
+    frag = FRAGMENTS / path.replace("/", "__")
+    return anchor, frag.read_text(), "before"
+
+
+def main(argv):
+    src = Path(argv[1])
+    for name, (reason, edits) in PATCHES.items():
+        out = [f"{reason}\n", "\n"]
+        for path, anchor, text in edits:
+            old = subprocess.run(["git", "-C", str(src), "show", f"HEAD:{path}"],
+                                 check=True, capture_output=True, text=True).stdout
+            anchor, text, where = insertion(path, anchor, text)
+            if old.count(anchor) != 1:
+                sys.exit(f"{name}: anchor not unique in {path}: {anchor!r}")
+            new = old.replace(anchor, anchor + text if where == "after" else text + anchor)
+            out.extend(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                            f"a/{path}", f"b/{path}"))
+        (TOP / "qemu" / "patches" / name).write_text("".join(out))
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,247 @@
+"""Drive the emulated board through QEMU's qtest line protocol and QMP.
+
+QEMU runs with ``-accel qtest``: no CPU executes, the test reads and writes the bus
+(``readl``/``writel``/``memread``/``memwrite``), moves virtual time (``clock_step``) and
+watches interrupt lines (``irq_intercept_in`` then ``irq_level``). A QMP socket next to it
+answers ``qom-get``/``set_link``/``human-monitor-command``. Guest errors and unimplemented
+accesses go to a log file the test can read with ``log()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+class QTestError(RuntimeError):
+    pass
+
+
+class _Lines:
+    """Line reader over a stream socket."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = b""
+
+    def readline(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no reply from QEMU")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise QTestError("QEMU closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+
+class QTest:
+    """One QEMU process in qtest mode, with QMP and a guest-error log."""
+
+    def __init__(self, qemu: str, machine: str = "stm324xg-eval", args=(),
+                 nic: str | None = None, timeout: float = 30.0):
+        self.tmp = tempfile.TemporaryDirectory(prefix="stm32lab-qtest-")
+        d = Path(self.tmp.name)
+        self.log_path = d / "qemu.log"
+        qtest_path, qmp_path = d / "qtest.sock", d / "qmp.sock"
+        self.timeout = timeout
+        self.irq_levels: dict[int, bool] = {}
+        self.irq_events: list[tuple[int, bool]] = []
+
+        qtest_srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        qtest_srv.bind(str(qtest_path))
+        qtest_srv.listen(1)
+        cmd = [qemu, "-M", machine, "-accel", "qtest", "-qtest", f"unix:{qtest_path}",
+               "-qmp", f"unix:{qmp_path},server=on,wait=off", "-display", "none",
+               "-serial", "null", "-monitor", "none", "-d", "guest_errors,unimp",
+               "-D", str(self.log_path)]
+        cmd += ["-nic", nic] if nic else ["-nic", "none"]
+        cmd += list(args)
+        self.cmd = cmd
+        self.stderr_path = d / "stderr"
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(self.stderr_path, "wb"))
+        qtest_srv.settimeout(timeout)
+        try:
+            conn, _ = qtest_srv.accept()
+        except socket.timeout:
+            self.close()
+            raise QTestError(f"QEMU did not connect to qtest: {self.stderr()}")
+        finally:
+            qtest_srv.close()
+        self.q = _Lines(conn)
+        self.qmp_sock = None
+        deadline = time.monotonic() + timeout
+        while self.qmp_sock is None:
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(str(qmp_path))
+                self.qmp_sock = s
+            except (FileNotFoundError, ConnectionRefusedError):
+                s.close()
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.close()
+                    raise QTestError(f"no QMP socket: {self.stderr()}")
+                time.sleep(0.05)
+        self.m = _Lines(self.qmp_sock)
+        self.m.readline(timeout)  # greeting
+        self.qmp("qmp_capabilities")
+
+    # --- qtest protocol ---------------------------------------------------
+    def _cmd(self, line: str) -> list[str]:
+        self.q.sock.sendall((line + "\n").encode())
+        while True:
+            reply = self.q.readline(self.timeout)
+            if reply.startswith("IRQ "):
+                _, what, num = reply.split()
+                level = what == "raise"
+                self.irq_levels[int(num)] = level
+                self.irq_events.append((int(num), level))
+                continue
+            parts = reply.split()
+            if parts[0] != "OK":
+                raise QTestError(f"{line!r} -> {reply!r}")
+            return parts[1:]
+
+    def readl(self, addr: int) -> int:
+        return int(self._cmd(f"readl 0x{addr:x}")[0], 16)
+
+    def readw(self, addr: int) -> int:
+        return int(self._cmd(f"readw 0x{addr:x}")[0], 16)
+
+    def readb(self, addr: int) -> int:
+        return int(self._cmd(f"readb 0x{addr:x}")[0], 16)
+
+    def writel(self, addr: int, value: int) -> None:
+        self._cmd(f"writel 0x{addr:x} 0x{value & 0xFFFFFFFF:x}")
+
+    def writeb(self, addr: int, value: int) -> None:
+        self._cmd(f"writeb 0x{addr:x} 0x{value & 0xFF:x}")
+
+    def memread(self, addr: int, size: int) -> bytes:
+        return bytes.fromhex(self._cmd(f"read 0x{addr:x} 0x{size:x}")[0][2:])
+
+    def memwrite(self, addr: int, data: bytes) -> None:
+        self._cmd(f"write 0x{addr:x} 0x{len(data):x} 0x{data.hex()}")
+
+    def clock_step(self, ns: int | None = None) -> int:
+        """Advance virtual time by ns (or to the next timer); returns the new time."""
+        return int(self._cmd("clock_step" + (f" {ns}" if ns is not None else ""))[0])
+
+    def irq_intercept_in(self, path: str = "/machine/soc/armv7m") -> None:
+        self._cmd(f"irq_intercept_in {path}")
+
+    def irq_level(self, n: int) -> bool:
+        self._cmd("endianness")  # a round trip collects pending IRQ messages
+        return self.irq_levels.get(n, False)
+
+    def wait_until(self, predicate, timeout: float = 5.0, step_ns: int = 100_000):
+        """Step virtual time and let the main loop run until predicate() is true.
+
+        Network backends (slirp) run in QEMU's main loop in real time, so this also
+        sleeps a little between steps."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError("condition not met in time")
+            self.clock_step(step_ns)
+            time.sleep(0.01)
+
+    # --- QMP ---------------------------------------------------------------
+    def qmp(self, command: str, **arguments):
+        msg = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        self.qmp_sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = json.loads(self.m.readline(self.timeout))
+            if "event" in reply:
+                continue
+            if "error" in reply:
+                raise QTestError(f"QMP {command}: {reply['error']['desc']}")
+            return reply["return"]
+
+    def hmp(self, command: str) -> str:
+        return self.qmp("human-monitor-command", **{"command-line": command})
+
+    def qom_get(self, path: str, prop: str):
+        return self.qmp("qom-get", path=path, property=prop)
+
+    def qom_set(self, path: str, prop: str, value) -> None:
+        self.qmp("qom-set", path=path, property=prop, value=value)
+
+    # --- process -----------------------------------------------------------
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stderr(self) -> str:
+        try:
+            return self.stderr_path.read_text(errors="replace").strip()
+        except FileNotFoundError:
+            return ""
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def qemu_binary() -> str:
+    """Path of the lab's qemu-system-arm: $STM32LAB_QEMU, else the build cache."""
+    path = os.environ.get("STM32LAB_QEMU")
+    if not path:
+        top = Path(__file__).resolve().parent.parent
+        path = subprocess.run(["bash", str(top / "scripts" / "build-qemu.sh"), "--print"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    if not os.access(path, os.X_OK):
+        raise FileNotFoundError(f"{path} not built: run 'make qemu'")
+    return path
+
+
+def mtree(qts: QTest) -> set[tuple[str, int, int]]:
+    """(name, start, size) of every region in the system address space."""
+    text = qts.hmp("info mtree")
+    text = text.split("address-space: memory", 1)[1].split("address-space:", 1)[0]
+    regions = set()
+    for line in text.splitlines():
+        m = re.match(r"\s*([0-9a-f]+)-([0-9a-f]+) \(prio [-0-9]+, [^)]+\): (?:alias )?(\S+)",
+                     line)
+        if m:
+            start, end = int(m[1], 16), int(m[2], 16)
+            regions.add((m[3], start, end - start + 1))
+    return regions
+
+
+def guest_errors(log: str, pattern: str = "") -> list[str]:
+    return [line for line in log.splitlines() if re.search(pattern, line)]

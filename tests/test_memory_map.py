@@ -1,0 +1,49 @@
+"""The memory map of ../shared/ARCHITECTURE.md, as QEMU's 'info mtree' shows it."""
+import re
+import subprocess
+
+import pytest
+
+from lab_qtest import QTest, mtree
+
+# (region name pattern in 'info mtree -f', start, size)
+BLOCKS = [
+    ("flash", 0x08000000, 0x100000),
+    ("flash.alias", 0x00000000, 0x100000),
+    ("sram", 0x20000000, 0x20000),
+    ("ccm", 0x10000000, 0x10000),
+    ("bkpsram", 0x40024000, 0x1000),
+    ("stm32f2xx-usart", 0x40004800, 0x400),   # USART3, console
+    ("stm32f2xx-usart", 0x40011000, 0x400),   # USART1
+    ("stm32f2xx-usart", 0x40004400, 0x400),   # USART2
+    ("stm32f2xx-usart", 0x40011400, 0x400),   # USART6
+    ("stm32f2xx_timer", 0x40000000, 0x400),   # TIM2
+    ("stm32f2xx_timer", 0x40000C00, 0x400),   # TIM5
+    ("stm32f4xx-syscfg", 0x40013800, 0x400),
+    ("stm32f4xx-exti", 0x40013C00, 0x400),
+    ("stm32f4xx-rcc", 0x40023800, 0x400),
+    ("stm32f4xx-flash-if", 0x40023C00, 0x400),
+    ("stm32f4xx-pwr", 0x40007000, 0x400),
+    ("stm32f4xx-eth", 0x40028000, 0x1400),
+    ("stm32f4xx-rng", 0x50060800, 0x400),
+    ("CRYP", 0x50060000, 0x400),
+    ("HASH", 0x50060400, 0x400),
+] + [("stm32f4xx-gpio", 0x40020000 + 0x400 * i, 0x400) for i in range(9)]
+
+
+@pytest.fixture(scope="module")
+def regions(qemu):
+    with QTest(qemu) as q:
+        return mtree(q)
+
+
+@pytest.mark.parametrize("name,start,size", BLOCKS,
+                         ids=[f"{n}@{s:08x}" for n, s, _ in BLOCKS])
+def test_block_at_its_address(regions, name, start, size):
+    assert (name, start, size) in regions, \
+        f"{name} not at 0x{start:08x}+0x{size:x}; have {sorted(r for r in regions if r[0] == name)}"
+
+
+def test_machine_is_listed(qemu):
+    out = subprocess.run([qemu, "-M", "help"], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^stm324xg-eval\s+ST STM324xG-EVAL", out, re.M)
