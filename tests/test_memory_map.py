@@ -1,6 +1,7 @@
 """The memory map of ../shared/ARCHITECTURE.md, as QEMU's 'info mtree' shows it."""
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,13 @@ def test_block_at_its_address(regions, name, start, size):
         f"{name} not at 0x{start:08x}+0x{size:x}; have {sorted(r for r in regions if r[0] == name)}"
 
 
-def test_machine_is_listed(qemu):
-    out = subprocess.run([qemu, "-M", "help"], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^stm324xg-eval\s+ST STM324xG-EVAL", out, re.M)
+def test_print_qemu_names_a_binary_with_the_board():
+    """`make -s print-qemu` prints one absolute path whose `-M help` lists stm324xg-eval."""
+    top = Path(__file__).resolve().parent.parent
+    out = subprocess.run(["make", "-s", "-C", str(top), "print-qemu"], capture_output=True,
+                         text=True, check=True).stdout
+    lines = out.splitlines()
+    assert len(lines) == 1 and Path(lines[0]).is_absolute(), out
+    machines = subprocess.run([lines[0], "-M", "help"], capture_output=True, text=True,
+                              check=True).stdout
+    assert re.search(r"^stm324xg-eval\s+ST STM324xG-EVAL", machines, re.M)
