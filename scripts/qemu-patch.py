@@ -13,17 +13,18 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 
-# patch name -> reason, [(file, anchor line, text to insert after it)]
+# patch name -> reason, [(file, anchor line, text to insert after it, or None / a list of
+# fragment files to insert before it)]
 PATCHES = {
     "0001-hw-arm-add-stm32f4xx-soc-and-stm324xg-eval.patch": (
-        "Register the STM32F4xx SoC and the STM324xG-EVAL board (Kconfig, meson).",
+        "Register the STM32F4xx SoC and the STM324xG-EVAL and STM324x9I-EVAL boards.",
         [
             ("hw/arm/Kconfig", "config OLIMEX_STM32_H405\n",
              None),
             ("hw/arm/meson.build",
              "arm_ss.add(when: 'CONFIG_STM32F405_SOC', if_true: files('stm32f405_soc.c'))\n",
              "arm_ss.add(when: 'CONFIG_STM32F4XX_SOC', if_true: files('stm32f4xx_soc.c'))\n"
-             "arm_ss.add(when: 'CONFIG_STM324XG_EVAL', if_true: files('stm324xg_eval.c'))\n"),
+             "arm_ss.add(when: 'CONFIG_STM32F4_EVAL', if_true: files('stm324xg_eval.c'))\n"),
             ("hw/arm/trace-events", "# strongarm.c\n", None),
         ],
     ),
@@ -55,6 +56,20 @@ PATCHES = {
             ("hw/gpio/trace-events", "# stm32l4x5_gpio.c\n", None),
         ],
     ),
+    "0005-hw-misc-add-stm32f4xx-cryp-hash.patch": (
+        "Register the STM32F4xx CRYP and HASH processor models.",
+        [
+            ("hw/misc/Kconfig", "config STM32_RCC\n    bool\n",
+             "\nconfig STM32F4XX_CRYP\n    bool\n"
+             "\nconfig STM32F4XX_HASH\n    bool\n"),
+            ("hw/misc/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32_RCC', if_true: files('stm32_rcc.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_CRYP', if_true: files('stm32f4xx_cryp.c'))\n"
+             "system_ss.add(when: 'CONFIG_STM32F4XX_HASH', if_true: files('stm32f4xx_hash.c'))\n"),
+            ("hw/misc/trace-events", "# stm32_rcc.c\n",
+             ["hw__misc__trace-events.cryp", "hw__misc__trace-events.hash"]),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model.",
         [
@@ -68,21 +83,22 @@ PATCHES = {
     ),
 }
 
-# Text inserted *before* an anchor (Kconfig blocks, trace-events sections): the
-# fragment files next to this script hold it, named after the target file.
+# Text inserted *before* an anchor (Kconfig blocks, trace-events sections) lives in
+# qemu/patches/fragments/: by default the file named after the target file, or the
+# fragment files an edit lists.
 FRAGMENTS = TOP / "qemu" / "patches" / "fragments"
 
 
 def insertion(path, anchor, text):
-    if text is not None:
+    if isinstance(text, str):
         return anchor, text, "after"
-    frag = FRAGMENTS / path.replace("/", "__")
-    return anchor, frag.read_text(), "before"
+    names = text or [path.replace("/", "__")]
+    return anchor, "".join((FRAGMENTS / n).read_text() for n in names), "before"
 
 
 def main(argv):
     src = Path(argv[1])
-    for name, (reason, edits) in PATCHES.items():
+    for name, (reason, edits) in sorted(PATCHES.items()):
         out = [f"{reason}\n", "\n"]
         for path, anchor, text in edits:
             old = subprocess.run(["git", "-C", str(src), "show", f"HEAD:{path}"],

@@ -27,8 +27,8 @@ BLOCKS = [
     ("stm32f4xx-pwr", 0x40007000, 0x400),
     ("stm32f4xx-eth", 0x40028000, 0x1400),
     ("stm32f4xx-rng", 0x50060800, 0x400),
-    ("CRYP", 0x50060000, 0x400),
-    ("HASH", 0x50060400, 0x400),
+    ("stm32f4xx-cryp", 0x50060000, 0x400),
+    ("stm32f4xx-hash", 0x50060400, 0x400),
 ] + [("stm32f4xx-gpio", 0x40020000 + 0x400 * i, 0x400) for i in range(9)]
 
 

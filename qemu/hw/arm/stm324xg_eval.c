@@ -1,12 +1,16 @@
 /*
- * ST STM324xG-EVAL evaluation board (STM32F417IG), as used by ST's
- * "SSL client/server on STM32F4" demonstration (UM1723 / AN3365 family).
+ * ST evaluation boards for the STM32F4 SSL/TLS lab
  *
- * Board facts (UM1461, STM3240G-EVAL/STM3241G-EVAL user manual):
- *   HSE crystal 25 MHz; console RS232 on USART3 (CN16);
- *   LED1 green PG6, LED2 orange PG8, LED3 red PI9, LED4 blue PC7, active high;
- *   Ethernet DP83848 PHY in MII mode at address 1, its interrupt output
- *   (MII_INT, active low) on PB14.
+ * stm324xg-eval: STM3240G-EVAL / STM3241G-EVAL (STM32F417IG), the board of
+ *   ST's "SSL client/server on STM32F4" demonstration. UM1461: HSE 25 MHz;
+ *   console RS232 on USART3 (CN16); LED1 green PG6, LED2 orange PG8, LED3 red
+ *   PI9, LED4 blue PC7, active high; DP83848 PHY (MII, address 1) with its
+ *   interrupt output MII_INT (active low) on PB14.
+ *
+ * stm324x9i-eval: STM32429I-EVAL / STM32439I-EVAL (STM32F439NI). UM1667:
+ *   HSE 25 MHz; console RS232 on USART1; LED1..LED4 on PG6, PG7, PG10, PG12,
+ *   active low; DP83848 PHY (MII, address 1) whose MII_INT goes to the I/O
+ *   expander, which is not modelled.
  *
  * The LED states are readable over QMP:
  *   { "execute": "qom-get",
@@ -17,7 +21,6 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "qapi/visitor.h"
 #include "hw/boards.h"
 #include "hw/irq.h"
 #include "hw/qdev-properties.h"
@@ -25,117 +28,167 @@
 #include "hw/arm/stm32f4xx_soc.h"
 #include "trace.h"
 
-#define TYPE_STM324XG_EVAL_MACHINE MACHINE_TYPE_NAME("stm324xg-eval")
-OBJECT_DECLARE_SIMPLE_TYPE(Stm324xgEvalMachineState, STM324XG_EVAL_MACHINE)
+#define TYPE_STM32F4_EVAL_MACHINE MACHINE_TYPE_NAME("stm32f4-eval")
+OBJECT_DECLARE_TYPE(Stm32f4EvalMachineState, Stm32f4EvalMachineClass,
+                    STM32F4_EVAL_MACHINE)
 
 #define NUM_LEDS 4
 
 typedef struct BoardLed {
-    const char *name;
     const char *color;
-    int port;       /* 0 = GPIOA */
+    char port;
     int pin;
 } BoardLed;
 
-static const BoardLed stm324xg_eval_leds[NUM_LEDS] = {
-    { "led1", "green",  'G' - 'A', 6 },
-    { "led2", "orange", 'G' - 'A', 8 },
-    { "led3", "red",    'I' - 'A', 9 },
-    { "led4", "blue",   'C' - 'A', 7 },
+typedef struct BoardInfo {
+    const char *name;
+    const char *desc;
+    const char *soc_type;
+    uint8_t console_usart;
+    bool leds_active_low;
+    BoardLed leds[NUM_LEDS];
+    char phy_int_port;      /* 0: MII_INT not on an MCU pin */
+    int phy_int_pin;
+} BoardInfo;
+
+static const BoardInfo stm32f4_eval_boards[] = {
+    {
+        .name = MACHINE_TYPE_NAME("stm324xg-eval"),
+        .desc = "ST STM324xG-EVAL (STM32F417IG, Cortex-M4F)",
+        .soc_type = TYPE_STM32F417_SOC,
+        .console_usart = 3,
+        .leds = {
+            { "green", 'G', 6 }, { "orange", 'G', 8 },
+            { "red", 'I', 9 }, { "blue", 'C', 7 },
+        },
+        .phy_int_port = 'B',
+        .phy_int_pin = 14,
+    }, {
+        .name = MACHINE_TYPE_NAME("stm324x9i-eval"),
+        .desc = "ST STM324x9I-EVAL (STM32F439NI, Cortex-M4F)",
+        .soc_type = TYPE_STM32F439_SOC,
+        .console_usart = 1,
+        .leds_active_low = true,
+        .leds = {
+            { "green", 'G', 6 }, { "orange", 'G', 7 },
+            { "red", 'G', 10 }, { "blue", 'G', 12 },
+        },
+    },
 };
 
-struct Stm324xgEvalMachineState {
+struct Stm32f4EvalMachineClass {
+    MachineClass parent_class;
+    const BoardInfo *board;
+};
+
+struct Stm32f4EvalMachineState {
     MachineState parent_obj;
 
     STM32F4xxSocState soc;
     bool led_on[NUM_LEDS];
 };
 
-static void stm324xg_eval_led_set(void *opaque, int n, int level)
+static const BoardInfo *board_info(void *obj)
 {
-    Stm324xgEvalMachineState *m = opaque;
+    return STM32F4_EVAL_MACHINE_GET_CLASS(obj)->board;
+}
 
-    /* Active high: the pin drives the LED's anode through a resistor */
-    if (m->led_on[n] != !!level) {
-        m->led_on[n] = !!level;
-        trace_stm324xg_eval_led(stm324xg_eval_leds[n].name,
-                                stm324xg_eval_leds[n].color, !!level);
+static void stm32f4_eval_led_set(void *opaque, int n, int level)
+{
+    Stm32f4EvalMachineState *m = opaque;
+    const BoardInfo *board = board_info(m);
+    bool on = board->leds_active_low ? !level : !!level;
+
+    if (m->led_on[n] != on) {
+        m->led_on[n] = on;
+        trace_stm32f4_eval_led(n + 1, board->leds[n].color, on);
     }
 }
 
-static bool stm324xg_eval_get_led(Object *obj, Error **errp, int n)
+static bool stm32f4_eval_get_led(Object *obj, int n)
 {
-    return STM324XG_EVAL_MACHINE(obj)->led_on[n];
+    return STM32F4_EVAL_MACHINE(obj)->led_on[n];
 }
 
 #define LED_GETTER(n) \
-    static bool stm324xg_eval_get_led##n(Object *obj, Error **errp) \
+    static bool stm32f4_eval_get_led##n(Object *obj, Error **errp) \
     { \
-        return stm324xg_eval_get_led(obj, errp, n - 1); \
+        return stm32f4_eval_get_led(obj, n - 1); \
     }
 LED_GETTER(1)
 LED_GETTER(2)
 LED_GETTER(3)
 LED_GETTER(4)
 
-static void stm324xg_eval_init(MachineState *machine)
+static void stm32f4_eval_init(MachineState *machine)
 {
-    Stm324xgEvalMachineState *m = STM324XG_EVAL_MACHINE(machine);
+    Stm32f4EvalMachineState *m = STM32F4_EVAL_MACHINE(machine);
+    const BoardInfo *board = board_info(m);
     STM32F4xxSocClass *sc;
     qemu_irq *led_irqs;
     int i;
 
-    object_initialize_child(OBJECT(machine), "soc", &m->soc,
-                            TYPE_STM32F417_SOC);
+    object_initialize_child(OBJECT(machine), "soc", &m->soc, board->soc_type);
     qdev_prop_set_uint32(DEVICE(&m->soc), "hse-frequency", 25000000);
+    qdev_prop_set_uint8(DEVICE(&m->soc), "console-usart",
+                        board->console_usart);
     sysbus_realize(SYS_BUS_DEVICE(&m->soc), &error_fatal);
 
-    led_irqs = qemu_allocate_irqs(stm324xg_eval_led_set, m, NUM_LEDS);
+    /* An active-low LED is off while its pin is not driven */
     for (i = 0; i < NUM_LEDS; i++) {
-        const BoardLed *led = &stm324xg_eval_leds[i];
-        qdev_connect_gpio_out(DEVICE(&m->soc.gpio[led->port]), led->pin,
+        m->led_on[i] = false;
+    }
+    led_irqs = qemu_allocate_irqs(stm32f4_eval_led_set, m, NUM_LEDS);
+    for (i = 0; i < NUM_LEDS; i++) {
+        const BoardLed *led = &board->leds[i];
+        qdev_connect_gpio_out(DEVICE(&m->soc.gpio[led->port - 'A']), led->pin,
                               led_irqs[i]);
     }
 
-    /* The PHY interrupt pin idles high through the board's pull-up */
-    qdev_connect_gpio_out_named(DEVICE(&m->soc.eth), "phy-int", 0,
-                                qdev_get_gpio_in(DEVICE(&m->soc.gpio[1]), 14));
+    if (board->phy_int_port) {
+        qdev_connect_gpio_out_named(
+            DEVICE(&m->soc.eth), "phy-int", 0,
+            qdev_get_gpio_in(DEVICE(&m->soc.gpio[board->phy_int_port - 'A']),
+                             board->phy_int_pin));
+    }
 
     sc = STM32F4XX_SOC_GET_CLASS(&m->soc);
     armv7m_load_kernel(ARM_CPU(first_cpu), machine->kernel_filename,
                        0, sc->flash_size);
 }
 
-static void stm324xg_eval_instance_init(Object *obj)
+static void stm32f4_eval_instance_init(Object *obj)
 {
     static bool (*const getters[NUM_LEDS])(Object *, Error **) = {
-        stm324xg_eval_get_led1, stm324xg_eval_get_led2,
-        stm324xg_eval_get_led3, stm324xg_eval_get_led4,
+        stm32f4_eval_get_led1, stm32f4_eval_get_led2,
+        stm32f4_eval_get_led3, stm32f4_eval_get_led4,
     };
+    const BoardInfo *board = board_info(obj);
     int i;
 
     for (i = 0; i < NUM_LEDS; i++) {
+        g_autofree char *name = g_strdup_printf("led%d", i + 1);
         g_autofree char *desc = g_strdup_printf(
-            "LED%d (%s, P%c%d): true when lit", i + 1,
-            stm324xg_eval_leds[i].color, 'A' + stm324xg_eval_leds[i].port,
-            stm324xg_eval_leds[i].pin);
-        object_property_add_bool(obj, stm324xg_eval_leds[i].name, getters[i],
-                                 NULL);
-        object_property_set_description(obj, stm324xg_eval_leds[i].name,
-                                        desc);
+            "LED%d (%s, P%c%d, active %s): true when lit", i + 1,
+            board->leds[i].color, board->leds[i].port, board->leds[i].pin,
+            board->leds_active_low ? "low" : "high");
+        object_property_add_bool(obj, name, getters[i], NULL);
+        object_property_set_description(obj, name, desc);
     }
 }
 
-static void stm324xg_eval_class_init(ObjectClass *oc, void *data)
+static void stm32f4_eval_class_init(ObjectClass *oc, void *data)
 {
     MachineClass *mc = MACHINE_CLASS(oc);
+    Stm32f4EvalMachineClass *ec = STM32F4_EVAL_MACHINE_CLASS(oc);
     static const char * const valid_cpu_types[] = {
         ARM_CPU_TYPE_NAME("cortex-m4"),
         NULL
     };
 
-    mc->desc = "ST STM324xG-EVAL (STM32F417IG, Cortex-M4F)";
-    mc->init = stm324xg_eval_init;
+    ec->board = data;
+    mc->desc = ec->board->desc;
+    mc->init = stm32f4_eval_init;
     mc->valid_cpu_types = valid_cpu_types;
     mc->default_cpu_type = ARM_CPU_TYPE_NAME("cortex-m4");
     mc->default_ram_size = 0;
@@ -144,14 +197,29 @@ static void stm324xg_eval_class_init(ObjectClass *oc, void *data)
     mc->no_cdrom = 1;
 }
 
-static const TypeInfo stm324xg_eval_types[] = {
-    {
-        .name          = TYPE_STM324XG_EVAL_MACHINE,
-        .parent        = TYPE_MACHINE,
-        .instance_size = sizeof(Stm324xgEvalMachineState),
-        .instance_init = stm324xg_eval_instance_init,
-        .class_init    = stm324xg_eval_class_init,
-    },
+static const TypeInfo stm32f4_eval_machine_info = {
+    .name          = TYPE_STM32F4_EVAL_MACHINE,
+    .parent        = TYPE_MACHINE,
+    .abstract      = true,
+    .instance_size = sizeof(Stm32f4EvalMachineState),
+    .class_size    = sizeof(Stm32f4EvalMachineClass),
 };
 
-DEFINE_TYPES(stm324xg_eval_types)
+static void stm32f4_eval_register_types(void)
+{
+    int i;
+
+    type_register_static(&stm32f4_eval_machine_info);
+    for (i = 0; i < ARRAY_SIZE(stm32f4_eval_boards); i++) {
+        TypeInfo ti = {
+            .name          = stm32f4_eval_boards[i].name,
+            .parent        = TYPE_STM32F4_EVAL_MACHINE,
+            .instance_init = stm32f4_eval_instance_init,
+            .class_init    = stm32f4_eval_class_init,
+            .class_data    = (void *)&stm32f4_eval_boards[i],
+        };
+        type_register_static(&ti);
+    }
+}
+
+type_init(stm32f4_eval_register_types)

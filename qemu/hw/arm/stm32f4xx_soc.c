@@ -1,11 +1,12 @@
 /*
- * STM32F4xx SoC: STM32F417
+ * STM32F4xx SoC: STM32F417 and STM32F439
  *
  * Memory map and interrupts: RM0090 rev 19, section 2.3 (memory map) and
- * table 61 (vector table); sizes: DS8626 (STM32F415/417).
+ * table 61/62 (vector tables); sizes: DS8626 (STM32F415/417), DS9484
+ * (STM32F437/439).
  *
- * Blocks the lab models itself: RCC, flash interface, PWR, GPIOA..I, RNG and
- * Ethernet. USART, TIM2..5, SYSCFG and EXTI are QEMU's existing models; every
+ * Blocks the lab models itself: RCC, flash interface, PWR, GPIO, RNG, CRYP,
+ * HASH and Ethernet. USART, TIM2..5, SYSCFG and EXTI are QEMU's existing models; every
  * other block is an unimplemented-device region that logs accesses.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -21,12 +22,15 @@
 #include "hw/qdev-properties.h"
 #include "hw/misc/unimp.h"
 
-/* Console is USART3, so serial_hd(0) goes there: see usart_serial_index */
+/*
+ * serial_hd(0) goes to the board's console USART ("console-usart"), the
+ * others follow in this order.
+ */
 static const hwaddr usart_addr[STM32F4XX_NUM_USARTS] = {
     0x40011000, 0x40004400, 0x40004800, 0x40011400,
 };
 static const int usart_irq[STM32F4XX_NUM_USARTS] = { 37, 38, 39, 71 };
-static const int usart_serial_index[STM32F4XX_NUM_USARTS] = { 1, 2, 0, 3 };
+static const uint8_t usart_number[STM32F4XX_NUM_USARTS] = { 1, 2, 3, 6 };
 static const char *const usart_name[STM32F4XX_NUM_USARTS] = {
     "usart1", "usart2", "usart3", "usart6",
 };
@@ -45,13 +49,15 @@ static const int timer_irq[STM32F4XX_NUM_TIMERS] = { 28, 29, 30, 50 };
 #define PWR_ADDR        0x40007000
 #define ETH_ADDR        0x40028000
 #define RNG_ADDR        0x50060800
+#define CRYP_ADDR       0x50060000
+#define HASH_ADDR       0x50060400
 
 #define RCC_IRQ         5
 #define ETH_IRQ         61
 #define ETH_WKUP_IRQ    62
+#define CRYP_IRQ        79
 #define HASH_RNG_IRQ    80
 #define FLASH_IRQ       4
-#define NUM_IRQ         82
 
 static const int exti_irq[] = {
     6, 7, 8, 9, 10, 23, 23, 23, 23, 23, 40, 40, 40, 40, 40, 40,
@@ -77,11 +83,13 @@ static void stm32f4xx_soc_initfn(Object *obj)
         object_initialize_child(obj, "timer[*]", &s->timer[i],
                                 TYPE_STM32F2XX_TIMER);
     }
-    for (i = 0; i < STM32F4XX_NUM_GPIOS; i++) {
+    for (i = 0; i < STM32F4XX_SOC_GET_CLASS(obj)->num_gpios; i++) {
         g_autofree char *name = g_strdup_printf("gpio%c", 'a' + i);
         object_initialize_child(obj, name, &s->gpio[i], TYPE_STM32F4XX_GPIO);
     }
     object_initialize_child(obj, "rng", &s->rng, TYPE_STM32F4XX_RNG);
+    object_initialize_child(obj, "cryp", &s->cryp, TYPE_STM32F4XX_CRYP);
+    object_initialize_child(obj, "hash", &s->hash, TYPE_STM32F4XX_HASH);
     object_initialize_child(obj, "eth", &s->eth, TYPE_STM32F4XX_ETH);
     object_initialize_child(obj, "hash-rng-irq", &s->hash_rng_irq,
                             TYPE_OR_IRQ);
@@ -120,12 +128,22 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     MemoryRegion *system_memory = get_system_memory();
     Object *obj = OBJECT(dev_soc);
     DeviceState *nvic, *dev;
-    int i;
+    int i, console, serial;
 
     if (clock_has_source(s->refclk)) {
         error_setg(errp, "refclk clock must not be wired up by the board code");
         return;
     }
+    for (i = 0; i < STM32F4XX_NUM_USARTS; i++) {
+        if (usart_number[i] == s->console_usart) {
+            break;
+        }
+    }
+    if (i == STM32F4XX_NUM_USARTS) {
+        error_setg(errp, "console-usart must be 1, 2, 3 or 6");
+        return;
+    }
+    console = i;
 
     /* Memories */
     if (!memory_region_init_rom(&s->flash, obj, "flash", sc->flash_size,
@@ -158,7 +176,7 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     clock_set_source(s->refclk, qdev_get_clock_out(DEVICE(&s->rcc), "hclk"));
 
     nvic = DEVICE(&s->armv7m);
-    qdev_prop_set_uint32(nvic, "num-irq", NUM_IRQ);
+    qdev_prop_set_uint32(nvic, "num-irq", sc->num_irq);
     qdev_prop_set_uint8(nvic, "num-prio-bits", 4);
     qdev_prop_set_string(nvic, "cpu-type", ARM_CPU_TYPE_NAME("cortex-m4"));
     qdev_prop_set_bit(nvic, "enable-bitband", true);
@@ -194,9 +212,10 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
         qdev_connect_gpio_out(DEVICE(&s->syscfg), i, qdev_get_gpio_in(dev, i));
     }
 
-    for (i = 0; i < STM32F4XX_NUM_USARTS; i++) {
+    for (i = 0, serial = 1; i < STM32F4XX_NUM_USARTS; i++) {
         dev = DEVICE(&s->usart[i]);
-        qdev_prop_set_chr(dev, "chardev", serial_hd(usart_serial_index[i]));
+        qdev_prop_set_chr(dev, "chardev",
+                          serial_hd(i == console ? 0 : serial++));
         if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), usart_addr[i], nvic,
                                usart_irq[i], errp)) {
             return;
@@ -214,7 +233,7 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     }
 
     /* GPIO inputs also feed SYSCFG for EXTI line selection */
-    for (i = 0; i < STM32F4XX_NUM_GPIOS; i++) {
+    for (i = 0; i < sc->num_gpios; i++) {
         dev = DEVICE(&s->gpio[i]);
         qdev_prop_set_uint8(dev, "port", i);
         if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), GPIO_BASE + i * GPIO_STRIDE,
@@ -223,7 +242,7 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
         }
     }
 
-    /* HASH (added with the crypto models) and RNG share one NVIC line */
+    /* HASH and RNG share one NVIC line */
     object_property_set_int(OBJECT(&s->hash_rng_irq), "num-lines", 2,
                             &error_abort);
     if (!qdev_realize(DEVICE(&s->hash_rng_irq), NULL, errp)) {
@@ -237,6 +256,18 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     }
     sysbus_connect_irq(SYS_BUS_DEVICE(&s->rng), 0,
                        qdev_get_gpio_in(DEVICE(&s->hash_rng_irq), 1));
+    qdev_prop_set_uint8(DEVICE(&s->hash), "version", sc->crypto_version);
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->hash), HASH_ADDR, nvic, -1,
+                           errp)) {
+        return;
+    }
+    sysbus_connect_irq(SYS_BUS_DEVICE(&s->hash), 0,
+                       qdev_get_gpio_in(DEVICE(&s->hash_rng_irq), 0));
+    qdev_prop_set_uint8(DEVICE(&s->cryp), "version", sc->crypto_version);
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->cryp), CRYP_ADDR, nvic,
+                           CRYP_IRQ, errp)) {
+        return;
+    }
 
     /* Ethernet MAC: -nic/-netdev options pick its backend */
     dev = DEVICE(&s->eth);
@@ -280,14 +311,13 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     create_unimplemented_device("USB OTG HS",  0x40040000, 0x40000);
     create_unimplemented_device("USB OTG FS",  0x50000000, 0x40000);
     create_unimplemented_device("DCMI",        0x50050000, 0x400);
-    create_unimplemented_device("CRYP",        0x50060000, 0x400);
-    create_unimplemented_device("HASH",        0x50060400, 0x400);
     create_unimplemented_device("FSMC",        0xA0000000, 0x1000);
 }
 
 static const Property stm32f4xx_soc_properties[] = {
     DEFINE_PROP_UINT32("hse-frequency", STM32F4xxSocState, hse_frequency,
                        25000000),
+    DEFINE_PROP_UINT8("console-usart", STM32F4xxSocState, console_usart, 3),
 };
 
 static void stm32f4xx_soc_class_init(ObjectClass *klass, void *data)
@@ -306,6 +336,21 @@ static void stm32f417_soc_class_init(ObjectClass *klass, void *data)
     sc->part = "STM32F417";
     sc->flash_size = 1 * MiB;
     sc->sram_size = 128 * KiB;    /* SRAM1 112 KiB + SRAM2 16 KiB */
+    sc->num_irq = 82;
+    sc->num_gpios = 9;
+    sc->crypto_version = 1;
+}
+
+static void stm32f439_soc_class_init(ObjectClass *klass, void *data)
+{
+    STM32F4xxSocClass *sc = STM32F4XX_SOC_CLASS(klass);
+
+    sc->part = "STM32F439";
+    sc->flash_size = 2 * MiB;
+    sc->sram_size = 192 * KiB;    /* SRAM1 112 + SRAM2 16 + SRAM3 64 KiB */
+    sc->num_irq = 91;
+    sc->num_gpios = 11;
+    sc->crypto_version = 2;
 }
 
 static const TypeInfo stm32f4xx_soc_types[] = {
@@ -321,6 +366,10 @@ static const TypeInfo stm32f4xx_soc_types[] = {
         .name          = TYPE_STM32F417_SOC,
         .parent        = TYPE_STM32F4XX_SOC,
         .class_init    = stm32f417_soc_class_init,
+    }, {
+        .name          = TYPE_STM32F439_SOC,
+        .parent        = TYPE_STM32F4XX_SOC,
+        .class_init    = stm32f439_soc_class_init,
     },
 };
 

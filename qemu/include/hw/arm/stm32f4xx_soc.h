@@ -16,6 +16,8 @@
 #include "hw/misc/stm32f4xx_flash.h"
 #include "hw/misc/stm32f4xx_pwr.h"
 #include "hw/misc/stm32f4xx_rng.h"
+#include "hw/misc/stm32f4xx_cryp.h"
+#include "hw/misc/stm32f4xx_hash.h"
 #include "hw/gpio/stm32f4xx_gpio.h"
 #include "hw/net/stm32f4xx_eth.h"
 #include "hw/or-irq.h"
@@ -23,6 +25,7 @@
 
 #define TYPE_STM32F4XX_SOC "stm32f4xx-soc"
 #define TYPE_STM32F417_SOC "stm32f417-soc"
+#define TYPE_STM32F439_SOC "stm32f439-soc"
 OBJECT_DECLARE_TYPE(STM32F4xxSocState, STM32F4xxSocClass, STM32F4XX_SOC)
 
 #define STM32F4XX_FLASH_BASE    0x08000000
@@ -36,8 +39,8 @@ OBJECT_DECLARE_TYPE(STM32F4xxSocState, STM32F4xxSocClass, STM32F4XX_SOC)
 #define STM32F4XX_NUM_USARTS 4
 /* TIM2..TIM5 */
 #define STM32F4XX_NUM_TIMERS 4
-/* GPIOA..GPIOI */
-#define STM32F4XX_NUM_GPIOS 9
+/* GPIOA..GPIOI, and GPIOJ..GPIOK on the STM32F42x/43x */
+#define STM32F4XX_NUM_GPIOS 11
 
 struct STM32F4xxSocState {
     SysBusDevice parent_obj;
@@ -53,6 +56,8 @@ struct STM32F4xxSocState {
     STM32F2XXTimerState timer[STM32F4XX_NUM_TIMERS];
     STM32F4xxGpioState gpio[STM32F4XX_NUM_GPIOS];
     STM32F4xxRngState rng;
+    STM32F4xxCrypState cryp;
+    STM32F4xxHashState hash;
     STM32F4xxEthState eth;
     /* HASH and RNG share NVIC line 80 */
     OrIRQState hash_rng_irq;
@@ -65,6 +70,7 @@ struct STM32F4xxSocState {
 
     Clock *refclk;
     uint32_t hse_frequency;
+    uint8_t console_usart;  /* gets serial_hd(0) */
 };
 
 struct STM32F4xxSocClass {
@@ -73,6 +79,10 @@ struct STM32F4xxSocClass {
     const char *part;       /* "STM32F417" */
     uint32_t flash_size;
     uint32_t sram_size;     /* SRAM1 + SRAM2 (+ SRAM3), contiguous */
+    uint32_t num_irq;
+    uint8_t num_gpios;
+    /* CRYP/HASH generation: 1 = F415/417, 2 = F437/439 (GCM, CCM, SHA-2) */
+    uint8_t crypto_version;
 };
 
 #endif
