@@ -11,6 +11,8 @@ MODELS = [
     ("pwr", 0x40007000, 0x400, "stm32f4xx_pwr"),
     ("rng", 0x50060800, 0x400, "stm32f4xx_rng"),
     ("eth", 0x40028000, 0x1400, "stm32f4xx_eth"),
+    ("cryp", 0x50060000, 0x400, "stm32f4xx_cryp"),
+    ("hash", 0x50060400, 0x400, "stm32f4xx_hash"),
 ] + [(f"gpio{chr(ord('a') + i)}", 0x40020000 + 0x400 * i, 0x400, "stm32f4xx_gpio")
      for i in range(9)]
 
