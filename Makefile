@@ -34,7 +34,7 @@ test: qemu baremetal
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 demo: qemu baremetal
-	$(PYTHON) host_tools/board.py --firmware tests/baremetal/build/hello.elf
+	$(PYTHON) host_tools/board.py --firmware tests/baremetal/build/hello.elf --attach
 
 clean:
 	$(MAKE) -C tests/baremetal clean

@@ -1,6 +1,11 @@
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from lab_qtest import QTest, qemu_binary
+
+BAREMETAL = Path(__file__).resolve().parent / "baremetal"
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +19,13 @@ def qts(qemu):
     with QTest(qemu) as q:
         yield q
         assert q.alive(), f"QEMU died: {q.stderr()}"
+
+
+@pytest.fixture(scope="session")
+def hello_elf() -> Path:
+    """tests/baremetal/build/hello.elf: 168 MHz bring-up, console banner, echo, LED4 blink."""
+    elf = BAREMETAL / "build" / "hello.elf"
+    result = subprocess.run(["make", "-C", str(BAREMETAL)], capture_output=True, text=True)
+    if result.returncode != 0 or not elf.exists():
+        pytest.fail(f"cannot build {elf}; run 'make baremetal':\n{result.stderr}")
+    return elf
