@@ -340,7 +340,7 @@ def test_hostfwd_listens_on_loopback_and_pcap_has_a_header(qemu_bin, hello_elf, 
 def test_deterministic_mode_boots_with_the_seed(qemu_bin, hello_elf):
     with Board(hello_elf, emulator=qemu_bin, deterministic=True, seed=1234) as b:
         cmd = " ".join(b.engine.command)
-        assert "-icount shift=3,align=off,sleep=off" in cmd
+        assert "-icount shift=7,align=off,sleep=off" in cmd   # the documented default
         assert "stm32f4xx-rng.seed=1234" in cmd
         wait_until(lambda: BANNER.decode() in b.console_text(), what="banner in console log")
 
