@@ -13,11 +13,26 @@
 #define TYPE_STM32F4XX_CRYP "stm32f4xx-cryp"
 OBJECT_DECLARE_SIMPLE_TYPE(STM32F4xxCrypState, STM32F4XX_CRYP)
 
+#define STM32F4XX_CRYP_FIFO_WORDS 8
+
 struct STM32F4xxCrypState {
     SysBusDevice parent_obj;
 
     MemoryRegion mmio;
     qemu_irq irq;
+
+    uint32_t cr;
+    uint32_t dmacr;
+    uint32_t imscr;
+    uint32_t key[8];            /* K0LR, K0RR, ... K3RR (big-endian words) */
+    uint32_t iv[4];             /* IV0LR, IV0RR, IV1LR, IV1RR */
+    uint32_t csgcmccm[8];       /* v2 context: MAC/GHASH state, counter */
+    uint32_t csgcm[8];          /* v2 context: hash subkey H, J0 */
+    uint32_t dec_key[8];        /* AES key prepared for decryption */
+    uint32_t in_fifo[STM32F4XX_CRYP_FIFO_WORDS];
+    uint32_t in_count;
+    uint32_t out_fifo[STM32F4XX_CRYP_FIFO_WORDS];
+    uint32_t out_count;
 
     /* 1: STM32F415/417 block; 2: STM32F437/439 block */
     uint8_t version;
