@@ -4,14 +4,18 @@
 #   make demo          boot the emulated STM324xG-EVAL and show its console and LEDs
 #   make qemu          build qemu-system-arm with our models (cached by content of qemu/)
 #   make -s print-qemu print the path of the built qemu-system-arm
+#   make firmware      build the MicroPython firmware (BOARD=stm324xg-eval|stm324x9i-eval)
+#   make -s print-firmware  print the path of the default firmware ELF
 #   make setup         apt packages, the trixie deb-src entry, Python packages
 
 PYTHON ?= python3
 PYTEST_ARGS ?=
+BOARD ?= stm324xg-eval
 
-.PHONY: all setup setup-apt setup-python qemu print-qemu baremetal test demo clean
+.PHONY: all setup setup-apt setup-python qemu print-qemu baremetal firmware print-firmware \
+	test demo clean
 
-all: qemu baremetal
+all: qemu baremetal firmware
 
 setup: setup-apt setup-python
 
@@ -30,7 +34,13 @@ print-qemu:
 baremetal: setup-apt
 	$(MAKE) -C tests/baremetal
 
-test: qemu baremetal
+firmware: setup-apt
+	$(MAKE) -C firmware BOARD=$(BOARD)
+
+print-firmware:
+	@$(MAKE) -s -C firmware print-elf BOARD=$(BOARD)
+
+test: qemu baremetal firmware
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 demo: qemu baremetal
@@ -38,3 +48,4 @@ demo: qemu baremetal
 
 clean:
 	$(MAKE) -C tests/baremetal clean
+	rm -rf firmware/build-*

@@ -62,7 +62,7 @@ __all__ = [
 log = logging.getLogger("board")
 
 TOP = Path(__file__).resolve().parent.parent
-DEFAULT_FIRMWARE = TOP / "firmware" / "build" / "firmware.elf"
+DEFAULT_FIRMWARE = TOP / "firmware" / "build-stm324xg-eval" / "firmware.elf"
 DEFAULT_MACHINE = "stm324xg-eval"
 
 # The emulated LAN (see ARCHITECTURE.md "Network safety").

@@ -14,6 +14,7 @@ BLOCKS = [
     ("sram", 0x20000000, 0x20000),
     ("ccm", 0x10000000, 0x10000),
     ("bkpsram", 0x40024000, 0x1000),
+    ("signature", 0x1FFF7A10, 0x20),
     ("stm32f2xx-usart", 0x40004800, 0x400),   # USART3, console
     ("stm32f2xx-usart", 0x40011000, 0x400),   # USART1
     ("stm32f2xx-usart", 0x40004400, 0x400),   # USART2
@@ -55,3 +56,14 @@ def test_print_qemu_names_a_binary_with_the_board():
     machines = subprocess.run([lines[0], "-M", "help"], capture_output=True, text=True,
                               check=True).stdout
     assert re.search(r"^stm324xg-eval\s+ST STM324xG-EVAL", machines, re.M)
+
+
+@pytest.mark.parametrize("machine,flash_kib", [("stm324xg-eval", 1024), ("stm324x9i-eval", 2048)])
+def test_device_signature(qemu, machine, flash_kib):
+    """RM0090 39: 96-bit unique ID at 0x1FFF7A10, flash size in KiB at 0x1FFF7A22."""
+    with QTest(qemu, machine=machine) as q:
+        assert [q.readl(0x1FFF7A10 + 4 * i) for i in range(3)] == \
+            [0x00430027, 0x33345111, 0x35383830]
+        assert q.readw(0x1FFF7A22) == flash_kib
+        q.writel(0x1FFF7A10, 0)                    # ROM: writes are ignored
+        assert q.readl(0x1FFF7A10) == 0x00430027

@@ -129,6 +129,7 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     Object *obj = OBJECT(dev_soc);
     DeviceState *nvic, *dev;
     int i, console, serial;
+    uint8_t *sig;
 
     if (clock_has_source(s->refclk)) {
         error_setg(errp, "refclk clock must not be wired up by the board code");
@@ -164,6 +165,20 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
                                 STM32F4XX_BKPSRAM_BASE, errp)) {
         return;
     }
+
+    /*
+     * Device electronic signature (RM0090 39.1, 39.2): the 96-bit unique ID
+     * at 0x1FFF7A10 and the flash size in KiB at 0x1FFF7A22, read-only.
+     */
+    if (!memory_region_init_rom(&s->signature, obj, "signature", 0x20, errp)) {
+        return;
+    }
+    sig = memory_region_get_ram_ptr(&s->signature);
+    stl_le_p(sig + 0x00, s->uid[0]);
+    stl_le_p(sig + 0x04, s->uid[1]);
+    stl_le_p(sig + 0x08, s->uid[2]);
+    stw_le_p(sig + 0x12, sc->flash_size / KiB);
+    memory_region_add_subregion(system_memory, 0x1FFF7A10, &s->signature);
 
     /* RCC first: it drives the CPU clock */
     qdev_prop_set_uint32(DEVICE(&s->rcc), "hse-frequency", s->hse_frequency);
@@ -318,6 +333,10 @@ static const Property stm32f4xx_soc_properties[] = {
     DEFINE_PROP_UINT32("hse-frequency", STM32F4xxSocState, hse_frequency,
                        25000000),
     DEFINE_PROP_UINT8("console-usart", STM32F4xxSocState, console_usart, 3),
+    /* A plausible factory ID: lot/wafer/X-Y words of a real-looking part */
+    DEFINE_PROP_UINT32("uid0", STM32F4xxSocState, uid[0], 0x00430027),
+    DEFINE_PROP_UINT32("uid1", STM32F4xxSocState, uid[1], 0x33345111),
+    DEFINE_PROP_UINT32("uid2", STM32F4xxSocState, uid[2], 0x35383830),
 };
 
 static void stm32f4xx_soc_class_init(ObjectClass *klass, void *data)

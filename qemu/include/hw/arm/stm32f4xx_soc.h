@@ -67,10 +67,12 @@ struct STM32F4xxSocState {
     MemoryRegion sram;
     MemoryRegion ccm;
     MemoryRegion bkpsram;
+    MemoryRegion signature;     /* unique ID and flash size, RM0090 39 */
 
     Clock *refclk;
     uint32_t hse_frequency;
     uint8_t console_usart;  /* gets serial_hd(0) */
+    uint32_t uid[3];
 };
 
 struct STM32F4xxSocClass {

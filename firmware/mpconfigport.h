@@ -1,0 +1,94 @@
+// MicroPython configuration for the lab's STM32F4 evaluation boards.
+#include <stdint.h>
+
+#include "mpconfigboard.h"
+
+// Features: the "extra" level, as MicroPython's own stm32 port uses.
+#define MICROPY_CONFIG_ROM_LEVEL            (MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES)
+
+// Code generation for the Cortex-M4F
+#define MICROPY_EMIT_THUMB                  (1)
+#define MICROPY_EMIT_INLINE_THUMB           (1)
+#define MICROPY_EMIT_INLINE_THUMB_FLOAT     (1)
+#define MICROPY_MAKE_POINTER_CALLABLE(p)    ((void *)((mp_uint_t)(p) | 1))
+#define MICROPY_PERSISTENT_CODE_LOAD        (1)
+
+// Memory and runtime
+#define MICROPY_ENABLE_GC                   (1)
+#define MICROPY_ENABLE_EMERGENCY_EXCEPTION_BUF (1)
+#define MICROPY_EMERGENCY_EXCEPTION_BUF_SIZE (256)
+#define MICROPY_STACK_CHECK                 (1)
+#define MICROPY_LONGINT_IMPL                (MICROPY_LONGINT_IMPL_MPZ)
+#define MICROPY_FLOAT_IMPL                  (MICROPY_FLOAT_IMPL_FLOAT)
+#define MICROPY_ENABLE_SCHEDULER            (1)
+#define MICROPY_SCHEDULER_DEPTH             (8)
+#define MICROPY_KBD_EXCEPTION               (1)
+#define MICROPY_READER_VFS                  (0)
+#define MICROPY_VFS                         (0)
+
+// REPL: friendly, raw and raw-paste (shared/runtime/pyexec.c)
+#define MICROPY_HELPER_REPL                 (1)
+#define MICROPY_REPL_AUTO_INDENT            (1)
+#define MICROPY_REPL_INFO                   (1)
+
+// Modules
+#define MICROPY_PY_SYS_PLATFORM             "stm32"
+#define MICROPY_PY_SYS_STDFILES             (1)
+#define MICROPY_PY_SYS_STDIO_BUFFER         (1)
+#define MICROPY_PY_OS                       (1)
+#define MICROPY_PY_OS_INCLUDEFILE           "port_modos.c"
+#define MICROPY_PY_OS_UNAME                 (1)
+#define MICROPY_PY_OS_URANDOM               (1)
+#define MICROPY_PY_OS_SYNC                  (0)
+#define MICROPY_PY_OS_DUPTERM               (0)
+#define MICROPY_PY_TIME                     (1)
+#define MICROPY_PY_TIME_GMTIME_LOCALTIME_MKTIME (0)
+#define MICROPY_PY_TIME_TIME_TIME_NS        (0)
+#define MICROPY_PY_SELECT                   (1)
+#define MICROPY_PY_ASYNCIO                  (1)
+#define MICROPY_PY_RANDOM_SEED_INIT_FUNC    (rng_seed_word())
+#define MICROPY_PY_MACHINE                  (1)
+#define MICROPY_PY_MACHINE_INCLUDEFILE      "port_modmachine.c"
+#define MICROPY_PY_MACHINE_RESET            (1)
+#define MICROPY_PY_MACHINE_BARE_METAL_FUNCS (1)
+#define MICROPY_PY_MACHINE_MEMX             (1)
+#define MICROPY_PY_MACHINE_EXTRA_GLOBALS \
+    { MP_ROM_QSTR(MP_QSTR_Pin), MP_ROM_PTR(&machine_pin_type) }, \
+    { MP_ROM_QSTR(MP_QSTR_LED), MP_ROM_PTR(&machine_led_type) }, \
+    { MP_ROM_QSTR(MP_QSTR_PWRON_RESET), MP_ROM_INT(MACHINE_PWRON_RESET) }, \
+    { MP_ROM_QSTR(MP_QSTR_HARD_RESET), MP_ROM_INT(MACHINE_HARD_RESET) }, \
+    { MP_ROM_QSTR(MP_QSTR_WDT_RESET), MP_ROM_INT(MACHINE_WDT_RESET) }, \
+    { MP_ROM_QSTR(MP_QSTR_SOFT_RESET), MP_ROM_INT(MACHINE_SOFT_RESET) },
+
+#define MACHINE_PWRON_RESET (1)
+#define MACHINE_HARD_RESET  (2)
+#define MACHINE_WDT_RESET   (3)
+#define MACHINE_SOFT_RESET  (5)
+
+// Type definitions for the 32-bit ARM target
+#define MP_SSIZE_MAX (0x7fffffff)
+#define UINT_FMT "%u"
+#define INT_FMT "%d"
+typedef int mp_int_t;           // must be pointer size
+typedef unsigned int mp_uint_t; // must be pointer size
+typedef long mp_off_t;
+
+// libm has no log2f for math.log2
+#define MP_NEED_LOG2 (1)
+
+// alloca() comes from newlib's header
+#include <alloca.h>
+
+#define MP_STATE_PORT MP_STATE_VM
+
+// Atomic sections mask interrupts; waiting for an event sleeps until the next interrupt
+// (the 1 ms tick at the latest).
+#include "irq.h"
+#define MICROPY_BEGIN_ATOMIC_SECTION()      disable_irq()
+#define MICROPY_END_ATOMIC_SECTION(state)   enable_irq(state)
+#define MICROPY_INTERNAL_WFE(TIMEOUT_MS)    __asm volatile ("wfi")
+
+#define MICROPY_HW_ENABLE_RNG (1)
+extern const struct _mp_obj_type_t machine_pin_type;
+extern const struct _mp_obj_type_t machine_led_type;
+uint32_t rng_seed_word(void);

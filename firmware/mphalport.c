@@ -1,0 +1,52 @@
+// MicroPython HAL: console I/O on the board's console USART, delays on SysTick.
+#include "py/mphal.h"
+#include "py/runtime.h"
+#include "py/stream.h"
+#include "uart.h"
+
+uintptr_t mp_hal_stdio_poll(uintptr_t poll_flags) {
+    uintptr_t ret = 0;
+    if ((poll_flags & MP_STREAM_POLL_RD) && console_uart_rx_any()) {
+        ret |= MP_STREAM_POLL_RD;
+    }
+    if (poll_flags & MP_STREAM_POLL_WR) {
+        ret |= MP_STREAM_POLL_WR;
+    }
+    return ret;
+}
+
+int mp_hal_stdin_rx_chr(void) {
+    for (;;) {
+        int c = console_uart_rx_chr();
+        if (c >= 0) {
+            return c;
+        }
+        // Run scheduled callbacks (and raise a pending KeyboardInterrupt), then sleep
+        // until the next interrupt: a received byte or the tick.
+        mp_event_wait_indefinite();
+    }
+}
+
+mp_uint_t mp_hal_stdout_tx_strn(const char *str, size_t len) {
+    return console_uart_tx_strn(str, len);
+}
+
+// Timed in microseconds so a delay is never shorter than asked (the millisecond count may
+// tick right after the start); in steps of 1 s because ticks_us wraps after 71 minutes.
+void mp_hal_delay_ms(mp_uint_t ms) {
+    while (ms > 0) {
+        mp_uint_t step = ms > 1000 ? 1000 : ms;
+        uint32_t start = mp_hal_ticks_us();
+        while (mp_hal_ticks_us() - start < step * 1000) {
+            // pending events (a KeyboardInterrupt) run here; sleep until the next interrupt
+            mp_event_wait_ms(step);
+        }
+        ms -= step;
+    }
+}
+
+void mp_hal_delay_us(mp_uint_t us) {
+    uint32_t start = mp_hal_ticks_us();
+    while (mp_hal_ticks_us() - start < us) {
+    }
+}

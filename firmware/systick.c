@@ -1,0 +1,60 @@
+// SysTick at 1 ms from the CPU clock, with sub-millisecond reads for ticks_us/ticks_cpu.
+#include "stm32f4xx.h"
+#include "irq.h"
+#include "systick.h"
+
+volatile uint32_t systick_ms;
+static uint32_t systick_cycles_per_ms;
+
+void SysTick_Handler(void) {
+    systick_ms++;
+}
+
+void systick_init(uint32_t hclk_hz) {
+    systick_cycles_per_ms = hclk_hz / 1000;
+    SysTick->CTRL = 0;
+    SysTick->LOAD = systick_cycles_per_ms - 1;
+    SysTick->VAL = 0;
+    NVIC_SetPriority(SysTick_IRQn, IRQ_PRI_SYSTICK);
+    SysTick->CTRL = SysTick_CTRL_CLKSOURCE_Msk | SysTick_CTRL_TICKINT_Msk | SysTick_CTRL_ENABLE_Msk;
+}
+
+// Milliseconds and CPU cycles into the current millisecond, read consistently: a wrap of
+// the counter that the interrupt has not counted yet is counted here.
+static uint32_t systick_read(uint32_t *cycles) {
+    uint32_t state = disable_irq();
+    uint32_t ms = systick_ms;
+    uint32_t val = SysTick->VAL;
+    if (SCB->ICSR & SCB_ICSR_PENDSTSET_Msk) {
+        val = SysTick->VAL;
+        ms++;
+    }
+    enable_irq(state);
+    *cycles = systick_cycles_per_ms - 1 - val;
+    return ms;
+}
+
+uint32_t systick_us(void) {
+    uint32_t cycles;
+    uint32_t ms = systick_read(&cycles);
+    return ms * 1000 + cycles / (systick_cycles_per_ms / 1000);
+}
+
+uint32_t systick_cycles(void) {
+    uint32_t cycles;
+    uint32_t ms = systick_read(&cycles);
+    return ms * systick_cycles_per_ms + cycles;
+}
+
+bool systick_wait_bits(volatile uint32_t *reg, uint32_t mask, uint32_t value, uint32_t timeout_ms) {
+    uint32_t start = systick_ms;
+    for (;;) {
+        if ((*reg & mask) == value) {
+            return true;
+        }
+        if (systick_ms - start > timeout_ms) {
+            // one last look: the tick may have come between the read and the check
+            return (*reg & mask) == value;
+        }
+    }
+}
