@@ -453,6 +453,100 @@ class _Qmp:
             pass
 
 
+class _UartHub:
+    """One emulated UART shared by any number of clients, with a complete log.
+
+    QEMU connects out to a unix socket this hub listens on (so nothing QEMU sends is ever
+    dropped for want of a client), every byte from the board goes to the log and to every
+    client attached on 127.0.0.1:port, and whatever a client sends goes to the board.
+    """
+
+    def __init__(self, name: str, unix_path: Path, port: int, log_path: Path):
+        self.name, self.unix_path, self.port = name, unix_path, port
+        self._log = open(log_path, "ab", buffering=0)
+        self._board: socket.socket | None = None
+        self._clients: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._unix.bind(str(unix_path))
+        self._unix.listen(1)
+        self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._tcp.bind(("127.0.0.1", port))
+        except OSError:
+            self.close()
+            raise BoardError(f"{name} port {port} on 127.0.0.1 is busy; pick another "
+                             f"with --console-port N (0 = a free one)") from None
+        self._tcp.listen(4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"uart-{name}", daemon=True)
+        self._thread.start()
+
+    @property
+    def clients(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    def _drop(self, sel, sock) -> None:
+        sel.unregister(sock)
+        sock.close()
+        with self._lock:
+            if sock in self._clients:
+                self._clients.remove(sock)
+
+    def _run(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self._unix, selectors.EVENT_READ, "board-listen")
+        sel.register(self._tcp, selectors.EVENT_READ, "client-listen")
+        while not self._stop.is_set():
+            for key, _ in sel.select(timeout=0.2):
+                sock, what = key.fileobj, key.data
+                try:
+                    if what == "board-listen":
+                        self._board, _ = sock.accept()
+                        sel.register(self._board, selectors.EVENT_READ, "board")
+                    elif what == "client-listen":
+                        client, _ = sock.accept()
+                        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                        sel.register(client, selectors.EVENT_READ, "client")
+                        with self._lock:
+                            self._clients.append(client)
+                    elif what == "board":
+                        data = sock.recv(65536)
+                        if not data:
+                            sel.unregister(sock)
+                            continue
+                        self._log.write(data)
+                        with self._lock:
+                            clients = list(self._clients)
+                        for client in clients:
+                            try:
+                                client.sendall(data)
+                            except OSError:
+                                self._drop(sel, client)
+                    else:
+                        data = sock.recv(65536)
+                        if not data:
+                            self._drop(sel, sock)
+                        elif self._board is not None:
+                            self._board.sendall(data)
+                except OSError:
+                    if what == "client":
+                        self._drop(sel, sock)
+        sel.close()
+
+    def close(self) -> None:
+        if hasattr(self, "_stop"):
+            self._stop.set()
+            self._thread.join(2)
+        for sock in [self._unix, self._tcp, self._board, *self._clients]:
+            if sock is not None:
+                sock.close()
+        self._clients = []
+        self._log.close()
+
+
 class QemuEngine(Engine):
     """The board in the lab's qemu-system-arm (``-M stm324xg-eval``)."""
 
@@ -469,6 +563,7 @@ class QemuEngine(Engine):
         self._finalizer = None
         self._uart_ports: dict[str, int] = {}
         self._uart_paths: dict[str, str] = {}
+        self._hubs: dict[str, _UartHub] = {}
         self._hostfwds: list[HostForward] = []
         self._link_up = True
         self._logs: dict[str, Path] = {}
@@ -540,11 +635,19 @@ class QemuEngine(Engine):
             else self._logs["console"].with_name(f"{uart}.log")
         if uart != "usart3":
             self._logs[uart] = logfile
-        tail = f",logfile={_qemu_opt(logfile)},logappend=on"
         if self.config.pty:
-            return f"pty,id={cid}{tail}"
-        port = self._uart_ports[uart]
-        return f"socket,id={cid},host=127.0.0.1,port={port},server=on,wait=off,nodelay=on{tail}"
+            return f"pty,id={cid},logfile={_qemu_opt(logfile)},logappend=on"
+        # QEMU connects to the launcher's hub (see _UartHub), which logs and fans out
+        return f"socket,id={cid},path={_qemu_opt(self._hub_path(uart))}"
+
+    def _hub_path(self, uart: str) -> Path:
+        return Path(self._tmp) / f"{uart}.sock"
+
+    def _start_hubs(self) -> None:
+        for uart, port in self._uart_ports.items():
+            self._hubs[uart] = _UartHub("console" if uart == "usart3" else uart,
+                                        self._hub_path(uart), port,
+                                        self._logs["console" if uart == "usart3" else uart])
 
     def _nic(self) -> str:
         cfg = self.config
@@ -603,6 +706,11 @@ class QemuEngine(Engine):
             self._cleanup()
             raise
         cmd = self.command + (["-S"] if paused else [])
+        try:
+            self._start_hubs()
+        except BaseException:
+            self._cleanup()
+            raise
         log.info("starting: %s", shlex.join(cmd))
         self._stderr_file = open(self._logs["stderr"], "wb")
         try:
@@ -701,6 +809,9 @@ class QemuEngine(Engine):
         return rc
 
     def _cleanup(self) -> None:
+        for hub in self._hubs.values():
+            hub.close()
+        self._hubs = {}
         if self._qmp is not None:
             self._qmp.close()
             self._qmp = None
@@ -762,6 +873,8 @@ class QemuEngine(Engine):
 
     def uart_connected(self, name: str) -> bool:
         slot = _uart_slot(name)
+        if slot in self._hubs:
+            return self._hubs[slot].clients > 0
         label = "console" if slot == "usart3" else slot
         for dev in self._control("query-chardev"):
             if dev.get("label") == label:
@@ -927,9 +1040,7 @@ class Board:
     def logs(self) -> dict:
         """Log paths: "console" (what the console UART sent), "stderr" (the emulator's),
         "guest_errors" when enabled. In a temp dir removed at stop unless log_dir was
-        given. With a TCP console, QEMU drops (and does not log) output sent while no
-        client is attached: start(paused=True) and attach first to get everything; a pty
-        console logs everything."""
+        given. The console log is complete whether or not a client is attached."""
         return self.engine.logs()
 
     @property
@@ -1032,8 +1143,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--pty", action="store_true",
                    help="put the console on a pseudo-terminal (for minicom, screen, pyserial)")
     g.add_argument("--wait-console", action="store_true",
-                   help="hold the CPU until a client attaches to the console, so no output "
-                        "is missed")
+                   help="hold the CPU until a client attaches to the console, so it sees the "
+                        "output from the first byte (the console log always has all of it)")
     g.add_argument("--attach", action="store_true",
                    help="show the console here (from the first byte) and send typed lines "
                         "to the board; LED changes are printed as they happen")

@@ -456,3 +456,33 @@ def test_attach_shows_console_from_first_byte_and_leds(qemu_bin, hello_elf):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
+
+
+def test_console_log_is_complete_without_a_client(qemu_bin, hello_elf):
+    """Nobody attached: the banner still reaches the console log (QEMU alone would drop it)."""
+    with Board(hello_elf, emulator=qemu_bin) as b:
+        wait_until(lambda: "clock: SYSCLK 168000000 Hz" in b.console_text(),
+                   what="banner in the console log with no client attached")
+        assert b.console_text().startswith("hello from stm324xg-eval")
+
+
+def test_two_console_clients_see_the_same_output(qemu_bin, hello_elf):
+    import serial
+    with Board(hello_elf, emulator=qemu_bin).start(paused=True) as b:
+        with serial.serial_for_url(b.uart(), timeout=0.2) as one, \
+                serial.serial_for_url(b.uart(), timeout=0.2) as two:
+            wait_until(lambda: b.engine._hubs["usart3"].clients == 2, what="two clients")
+            b.resume()
+            for port in (one, two):
+                seen = b""
+                deadline = time.monotonic() + 20
+                while b"Hz from PLL" not in seen:
+                    assert time.monotonic() < deadline, seen
+                    seen += port.read(256)
+                assert seen.startswith(b"hello from stm324xg-eval")
+            one.write(b"echo-from-one")
+            got = b""
+            deadline = time.monotonic() + 10
+            while b"echo-from-one" not in got:
+                assert time.monotonic() < deadline, got
+                got += two.read(64)
