@@ -606,7 +606,7 @@ class SslServer:
             self.say("  . Performing the SSL/TLS handshake... failed")
             self.say(f"  ! {reason}")
             self.say("")
-            conn.close()
+            _close_gently(conn)
             self._finish(record, reason)
             return
         try:
@@ -702,6 +702,25 @@ class SslServer:
             tls.unwrap().close()
         except (ssl.SSLError, OSError, ValueError):
             tls.close()
+
+
+def _close_gently(conn: socket.socket, linger: float = 1.0) -> None:
+    """Close after a failed handshake without losing our alert.
+
+    At TLS 1.3 a client finishes its side of the handshake and sends its request before it
+    learns that we refused it (e.g. no client certificate). Closing with that request unread
+    makes the kernel send a reset, which can destroy the alert in the client's receive
+    queue; so stop writing, drain what the client sent for a moment, then close."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(linger)
+        deadline = time.monotonic() + linger
+        while time.monotonic() < deadline and conn.recv(4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        conn.close()
 
 
 # --- command line --------------------------------------------------------------------
