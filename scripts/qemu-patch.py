@@ -14,7 +14,7 @@ from pathlib import Path
 TOP = Path(__file__).resolve().parent.parent
 
 # patch name -> reason, [(file, anchor line, text to insert after it, or None / a list of
-# fragment files to insert before it)]
+# fragment files to insert before it)]; an anchor ("REPLACE", old, new) replaces old text.
 PATCHES = {
     "0001-hw-arm-add-stm32f4xx-soc-and-stm324xg-eval.patch": (
         "Register the STM32F4xx SoC and the STM324xG-EVAL and STM324x9I-EVAL boards.",
@@ -70,6 +70,25 @@ PATCHES = {
              ["hw__misc__trace-events.cryp", "hw__misc__trace-events.hash"]),
         ],
     ),
+    "0006-hw-misc-stm32f4xx-syscfg-route-exti-for-every-port.patch": (
+        "stm32f4xx_syscfg: GPIO input n is port n/16, pin n%16; EXTICR and the EXTI line"
+        " are chosen by the pin (ports B..I indexed past EXTICR and aborted).",
+        [
+            ("hw/misc/stm32f4xx_syscfg.c", ("REPLACE",
+             "    int icrreg = irq / 4;\n"
+             "    int startbit = (irq & 3) * 4;\n"
+             "    uint8_t config = irq / 16;\n",
+             "    int pin = irq % 16;\n"
+             "    int icrreg = pin / 4;\n"
+             "    int startbit = (pin & 3) * 4;\n"
+             "    uint8_t config = irq / 16;\n"), None),
+            ("hw/misc/stm32f4xx_syscfg.c", ("REPLACE",
+             "        qemu_set_irq(s->gpio_out[irq], level);\n"
+             "        trace_stm32f4xx_pulse_exti(irq);\n",
+             "        qemu_set_irq(s->gpio_out[pin], level);\n"
+             "        trace_stm32f4xx_pulse_exti(pin);\n"), None),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model.",
         [
@@ -90,6 +109,8 @@ FRAGMENTS = TOP / "qemu" / "patches" / "fragments"
 
 
 def insertion(path, anchor, text):
+    if isinstance(anchor, tuple):                      # ("REPLACE", old, new)
+        return anchor[1], anchor[2], "replace"
     if isinstance(text, str):
         return anchor, text, "after"
     names = text or [path.replace("/", "__")]
@@ -100,14 +121,20 @@ def main(argv):
     src = Path(argv[1])
     for name, (reason, edits) in sorted(PATCHES.items()):
         out = [f"{reason}\n", "\n"]
+        originals, edited = {}, {}
         for path, anchor, text in edits:
-            old = subprocess.run(["git", "-C", str(src), "show", f"HEAD:{path}"],
-                                 check=True, capture_output=True, text=True).stdout
+            if path not in originals:
+                originals[path] = edited[path] = subprocess.run(
+                    ["git", "-C", str(src), "show", f"HEAD:{path}"],
+                    check=True, capture_output=True, text=True).stdout
             anchor, text, where = insertion(path, anchor, text)
-            if old.count(anchor) != 1:
+            if edited[path].count(anchor) != 1:
                 sys.exit(f"{name}: anchor not unique in {path}: {anchor!r}")
-            new = old.replace(anchor, anchor + text if where == "after" else text + anchor)
-            out.extend(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+            new = {"after": anchor + text, "before": text + anchor, "replace": text}[where]
+            edited[path] = edited[path].replace(anchor, new)
+        for path in originals:
+            out.extend(difflib.unified_diff(originals[path].splitlines(True),
+                                            edited[path].splitlines(True),
                                             f"a/{path}", f"b/{path}"))
         (TOP / "qemu" / "patches" / name).write_text("".join(out))
         print("wrote", name)

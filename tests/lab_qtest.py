@@ -142,6 +142,10 @@ class QTest:
     def irq_intercept_in(self, path: str = "/machine/soc/armv7m") -> None:
         self._cmd(f"irq_intercept_in {path}")
 
+    def set_irq_in(self, path: str, n: int, level: int, name: str = "unnamed-gpio-in") -> None:
+        """Drive input line n of the device at path (e.g. a GPIO pin from the board)."""
+        self._cmd(f"set_irq_in {path} {name} {n} {level}")
+
     def irq_level(self, n: int) -> bool:
         self._cmd("endianness")  # a round trip collects pending IRQ messages
         return self.irq_levels.get(n, False)

@@ -597,3 +597,23 @@ def test_hash_filter_for_multicast(qts):
     eth.send(frame)
     rdes0, data = eth.wait_rx(0)
     assert data[:-4] == frame and not rdes0 & R_AFM
+
+
+def test_phy_interrupt_on_pb14_raises_exti15_10(net):
+    """As on the board: MII_INT (PB14, active low) through SYSCFG EXTICR4 and a falling-edge
+    EXTI line 14 raises EXTI15_10 (NVIC 40) when the cable is pulled."""
+    net.irq_intercept_in()
+    net.writel(0x40013814, 1 << 8)                   # SYSCFG_EXTICR4: line 14 <- port B
+    net.writel(0x40013C00, 1 << 14)                  # EXTI_IMR
+    net.writel(0x40013C0C, 1 << 14)                  # EXTI_FTSR
+    mdio_write(net, 0x12, 0x0020)                    # MISR: LINK_INT_EN
+    mdio_write(net, 0x11, 0x0003)                    # MICR: INT_OE | INTEN
+    net.qmp("set_link", name=nic_name(net), up=True)   # no change: nothing happens
+    assert not net.readl(0x40013C14) & (1 << 14)
+    net.qmp("set_link", name=nic_name(net), up=False)
+    assert pb14(net) == 0
+    assert net.readl(0x40013C14) & (1 << 14)         # EXTI_PR14
+    assert (40, True) in net.irq_events              # QEMU's EXTI pulses the NVIC line
+    net.writel(0x40013C14, 1 << 14)
+    mdio_read(net, 0x12)                             # pin released: rising edge, not armed
+    assert pb14(net) == 1 and not net.readl(0x40013C14) & (1 << 14)

@@ -247,13 +247,20 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
         }
     }
 
-    /* GPIO inputs also feed SYSCFG for EXTI line selection */
+    /*
+     * Pin input levels feed SYSCFG, whose EXTICR picks the port of each EXTI
+     * line; SYSCFG takes ports A..I (its input n is port n / 16, pin n % 16).
+     */
     for (i = 0; i < sc->num_gpios; i++) {
         dev = DEVICE(&s->gpio[i]);
         qdev_prop_set_uint8(dev, "port", i);
         if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), GPIO_BASE + i * GPIO_STRIDE,
                                nvic, -1, errp)) {
             return;
+        }
+        for (int pin = 0; i < 9 && pin < STM32F4XX_GPIO_NPINS; pin++) {
+            qdev_connect_gpio_out_named(dev, "exti", pin,
+                qdev_get_gpio_in(DEVICE(&s->syscfg), i * 16 + pin));
         }
     }
 

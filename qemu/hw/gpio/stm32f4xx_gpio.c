@@ -4,8 +4,11 @@
  * Reference: RM0090 rev 19, section 8.4 "GPIO registers".
  *
  * Each port has 16 output lines (qdev GPIO out) carrying the pin level while
- * the pin is in general-purpose output mode, and 16 input lines (qdev GPIO in)
- * the board uses to drive pins. IDR shows, per pin: the ODR bit for a
+ * the pin is in general-purpose output mode, 16 input lines (qdev GPIO in)
+ * the board uses to drive pins, and 16 "exti" output lines carrying each
+ * pin's input level (its IDR bit) to SYSCFG for the EXTI line selection,
+ * signalled on change only, since the EXTI takes every level it is given as
+ * an edge. IDR shows, per pin: the ODR bit for a
  * push-pull output, the external level when driven, else the pull-up/down.
  * An open-drain output with ODR=1 floats: it reads the external level or the
  * pull. LCKR follows the manual's key sequence and freezes the configuration
@@ -99,11 +102,19 @@ static uint32_t stm32f4xx_gpio_idr(STM32F4xxGpioState *s)
     return idr;
 }
 
-/* Signal output pins whose level changed */
+/* Signal output pins whose level changed, and input level changes to EXTI */
 static void stm32f4xx_gpio_update(STM32F4xxGpioState *s)
 {
     uint32_t idr = stm32f4xx_gpio_idr(s);
+    uint32_t exti_changed = idr ^ s->exti_level;
     int pin;
+
+    s->exti_level = idr;
+    for (pin = 0; pin < STM32F4XX_GPIO_NPINS; pin++) {
+        if (extract32(exti_changed, pin, 1)) {
+            qemu_set_irq(s->exti_out[pin], extract32(idr, pin, 1));
+        }
+    }
 
     for (pin = 0; pin < STM32F4XX_GPIO_NPINS; pin++) {
         bool is_out = pin_mode(s, pin) == MODE_OUTPUT;
@@ -339,6 +350,7 @@ static void stm32f4xx_gpio_reset_hold(Object *obj, ResetType type)
     s->afr[1] = 0;
     s->lock_step = 0;
     s->out_valid = 0;
+    s->exti_level = 0;
 }
 
 static void stm32f4xx_gpio_reset_exit(Object *obj, ResetType type)
@@ -363,6 +375,8 @@ static void stm32f4xx_gpio_init(Object *obj)
                           TYPE_STM32F4XX_GPIO, 0x400);
     sysbus_init_mmio(SYS_BUS_DEVICE(obj), &s->mmio);
     qdev_init_gpio_out(DEVICE(obj), s->pin_out, STM32F4XX_GPIO_NPINS);
+    qdev_init_gpio_out_named(DEVICE(obj), s->exti_out, "exti",
+                             STM32F4XX_GPIO_NPINS);
     qdev_init_gpio_in(DEVICE(obj), stm32f4xx_gpio_set_input,
                       STM32F4XX_GPIO_NPINS);
     /* Read-only views for the host (qom-get): output and input data */
@@ -383,8 +397,8 @@ static void stm32f4xx_gpio_realize(DeviceState *dev, Error **errp)
 
 static const VMStateDescription vmstate_stm32f4xx_gpio = {
     .name = TYPE_STM32F4XX_GPIO,
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(moder, STM32F4xxGpioState),
         VMSTATE_UINT32(otyper, STM32F4xxGpioState),
@@ -398,6 +412,7 @@ static const VMStateDescription vmstate_stm32f4xx_gpio = {
         VMSTATE_UINT32(ext_level, STM32F4xxGpioState),
         VMSTATE_UINT32(out_level, STM32F4xxGpioState),
         VMSTATE_UINT32(out_valid, STM32F4xxGpioState),
+        VMSTATE_UINT32(exti_level, STM32F4xxGpioState),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -721,6 +721,7 @@ static void cryp_run(STM32F4xxCrypState *s)
             cryp_aes_block(s, algo, in, out);
         }
         trace_stm32f4xx_cryp_block(algo, phase, FIELD_EX32(s->cr, CR, ALGODIR));
+        s->blocks++;
 
         if (output) {
             cryp_bytes_to_words(w, out, bw);
@@ -993,6 +994,15 @@ static void stm32f4xx_cryp_reset_exit(Object *obj, ResetType type)
     cryp_update_irq(STM32F4XX_CRYP(obj));
 }
 
+static void stm32f4xx_cryp_init(Object *obj)
+{
+    STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
+
+    /* for tests: blocks that went through the datapath since power-on */
+    object_property_add_uint64_ptr(obj, "blocks", &s->blocks,
+                                   OBJ_PROP_FLAG_READ);
+}
+
 static void stm32f4xx_cryp_realize(DeviceState *dev, Error **errp)
 {
     STM32F4xxCrypState *s = STM32F4XX_CRYP(dev);
@@ -1060,6 +1070,7 @@ static const TypeInfo stm32f4xx_cryp_info = {
     .name = TYPE_STM32F4XX_CRYP,
     .parent = TYPE_SYS_BUS_DEVICE,
     .instance_size = sizeof(STM32F4xxCrypState),
+    .instance_init = stm32f4xx_cryp_init,
     .class_init = stm32f4xx_cryp_class_init,
 };
 

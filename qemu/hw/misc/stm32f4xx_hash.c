@@ -333,6 +333,7 @@ static void stm32f4xx_hash_compress(STM32F4xxHashState *s,
         break;
     }
     s->nbits += 512;
+    s->blocks++;
 }
 
 /* Start a pass of the core (a message, or one HMAC key) */
@@ -865,6 +866,9 @@ static void stm32f4xx_hash_init(Object *obj)
     sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);
     s->busy_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
                                  stm32f4xx_hash_busy_timeout, s);
+    /* for tests: blocks compressed since power-on */
+    object_property_add_uint64_ptr(obj, "blocks", &s->blocks,
+                                   OBJ_PROP_FLAG_READ);
 }
 
 static void stm32f4xx_hash_finalize(Object *obj)

@@ -620,6 +620,11 @@ static void eth_set_link(NetClientState *nc)
     STM32F4xxEthState *s = qemu_get_nic_opaque(nc);
 
     trace_stm32f4xx_eth_link(!nc->link_down);
+    /* The DP83848 interrupts on a change of link status, not on every report */
+    if (s->phy_link_seen == !nc->link_down) {
+        return;
+    }
+    s->phy_link_seen = !nc->link_down;
     s->phy_misr_status |= MISR_LINK_INT;
     if (!nc->link_down && (s->phy_regs[PHY_BMCR] & BMCR_ANEN)) {
         s->phy_misr_status |= MISR_ANC_INT;
@@ -1922,6 +1927,7 @@ static void stm32f4xx_eth_reset_hold(Object *obj, ResetType type)
     eth_mac_dma_reset(s);
     eth_phy_reset(s);
     s->phy_int_level = true;
+    s->phy_link_seen = s->nic && !qemu_get_queue(s->nic)->link_down;
 }
 
 static void stm32f4xx_eth_reset_exit(Object *obj, ResetType type)
@@ -1973,8 +1979,8 @@ static int stm32f4xx_eth_post_load(void *opaque, int version_id)
 
 static const VMStateDescription vmstate_stm32f4xx_eth = {
     .name = TYPE_STM32F4XX_ETH,
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = stm32f4xx_eth_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(maccr, STM32F4xxEthState),
@@ -2021,6 +2027,7 @@ static const VMStateDescription vmstate_stm32f4xx_eth = {
                              STM32F4XX_ETH_PHY_NREGS),
         VMSTATE_UINT16(phy_misr_status, STM32F4xxEthState),
         VMSTATE_BOOL(phy_int_level, STM32F4xxEthState),
+        VMSTATE_BOOL(phy_link_seen, STM32F4xxEthState),
         VMSTATE_END_OF_LIST()
     },
 };

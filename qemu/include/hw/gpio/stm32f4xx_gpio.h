@@ -21,6 +21,8 @@ struct STM32F4xxGpioState {
     MemoryRegion mmio;
     /* Pin levels driven onto the board while the pin is an output */
     qemu_irq pin_out[STM32F4XX_GPIO_NPINS];
+    /* Input levels (IDR bits) for SYSCFG's EXTI line selection, on change */
+    qemu_irq exti_out[STM32F4XX_GPIO_NPINS];
 
     uint8_t port;           /* 0 = GPIOA: selects the reset values */
 
@@ -39,6 +41,8 @@ struct STM32F4xxGpioState {
     /* What the pins output last, to only signal changes */
     uint32_t out_level;
     uint32_t out_valid;
+    /* The IDR last signalled on exti_out */
+    uint32_t exti_level;
 };
 
 #endif

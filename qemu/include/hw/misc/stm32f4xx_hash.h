@@ -46,6 +46,7 @@ struct STM32F4xxHashState {
     uint32_t result[STM32F4XX_HASH_DIGEST_WORDS];
     bool final_busy;            /* BUSY belongs to the final digest */
     bool digest_ready;          /* HR holds the digest of this message */
+    uint64_t blocks;            /* blocks compressed (QOM "blocks", read-only) */
 
     /* 1: STM32F415/417 block; 2: STM32F437/439 block */
     uint8_t version;

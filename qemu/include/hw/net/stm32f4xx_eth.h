@@ -87,6 +87,7 @@ struct STM32F4xxEthState {
     /* DP83848 PHY at MDIO address 1 */
     uint16_t phy_regs[STM32F4XX_ETH_PHY_NREGS];
     uint16_t phy_misr_status;
+    bool phy_link_seen;     /* link state the PHY last reported, for LINK_INT */
     bool phy_int_level;
 
     bool log_mmc_unimp;
