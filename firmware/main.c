@@ -16,6 +16,7 @@
 #include "stm32f4xx.h"
 #include "clock.h"
 #include "machine_led.h"
+#include "mpnetworkport.h"
 #include "modmachine.h"
 #include "systick.h"
 #include "uart.h"
@@ -50,11 +51,18 @@ int main(void) {
         console_print(buf);
     }
 
+    #if MICROPY_PY_LWIP
+    mpnetworkport_boot();
+    #endif
+
     for (;;) {
         mp_stack_set_top(&_estack);
         mp_stack_set_limit((char *)&_estack - (char *)&_sstack - STACK_SPARE);
         gc_init(&_heap_start, &_heap_end);
         mp_init();
+        #if MICROPY_PY_LWIP
+        mpnetworkport_init();
+        #endif
         readline_init0();
 
         for (;;) {
@@ -70,7 +78,12 @@ int main(void) {
         }
 
         console_print("MPY: soft reboot\n");
+        // Finalisers close the sockets (FIN/RST still go out), then the interface comes
+        // down and the Ethernet DMA stops.
         gc_sweep_all();
+        #if MICROPY_PY_LWIP
+        mpnetworkport_deinit();
+        #endif
         mp_deinit();
     }
 }

@@ -65,6 +65,43 @@
 #define MACHINE_WDT_RESET   (3)
 #define MACHINE_SOFT_RESET  (5)
 
+// --- mbedTLS / TLS ---
+// tls (extmod/modtls_mbedtls.c), hashlib and cryptolib on mbedTLS 3.6 (mbedtls/), which
+// allocates from the GC heap through tracked allocations.
+#define MICROPY_PY_SSL                      (1)
+#define MICROPY_SSL_MBEDTLS                 (1)
+#define MICROPY_TRACKED_ALLOC               (1)
+#define MICROPY_PY_HASHLIB_MD5              (1)
+#define MICROPY_PY_HASHLIB_SHA1             (1)
+#define MICROPY_PY_HASHLIB_SHA256           (1)
+#define MICROPY_PY_CRYPTOLIB                (1)
+#define MICROPY_PY_CRYPTOLIB_CTR            (1)
+#define MICROPY_PY_CRYPTOLIB_CONSTS         (1)
+// --- end mbedTLS / TLS ---
+
+// --- network (lwIP, ETH) ---
+// socket over lwIP (extmod/modlwip.c) and network.LAN on the Ethernet MAC (network_lan.c,
+// eth.c). lwIP runs in the ETH interrupt; Python masks it while it calls lwIP.
+#define MICROPY_PY_LWIP                     (1)
+#define MICROPY_PY_LWIP_SOCK_RAW            (1)
+#define MICROPY_PY_NETWORK                  (1)
+#define MICROPY_PY_NETWORK_HOSTNAME_DEFAULT "stm32-tls-lab"
+#define MICROPY_PY_LWIP_ENTER               uint32_t lwip_state = mpnetworkport_lock();
+#define MICROPY_PY_LWIP_REENTER             lwip_state = mpnetworkport_lock();
+#define MICROPY_PY_LWIP_EXIT                mpnetworkport_unlock(lwip_state);
+#define MICROPY_PORT_NETWORK_INTERFACES \
+    { MP_ROM_QSTR(MP_QSTR_LAN), MP_ROM_PTR(&network_lan_type) },
+extern const struct _mp_obj_type_t network_lan_type;
+#include "mpnetworkport.h"
+// --- end network ---
+
+// --- hardware crypto ---
+// stm32crypto: CRYP, HASH and RNG from Python (hwcrypto/modstm32crypto.c)
+#ifndef MICROPY_PY_STM32CRYPTO
+#define MICROPY_PY_STM32CRYPTO              (1)
+#endif
+// --- end hardware crypto ---
+
 // Type definitions for the 32-bit ARM target
 #define MP_SSIZE_MAX (0x7fffffff)
 #define UINT_FMT "%u"

@@ -2,12 +2,20 @@
 #include "stm32f4xx.h"
 #include "irq.h"
 #include "systick.h"
+#include "py/mpconfig.h"
+#if MICROPY_PY_LWIP
+#include "mpnetworkport.h"
+#endif
 
 volatile uint32_t systick_ms;
 static uint32_t systick_cycles_per_ms;
 
 void SysTick_Handler(void) {
     systick_ms++;
+    #if MICROPY_PY_LWIP
+    // lwIP's timers and the PHY link check run in the ETH interrupt; pend it when due
+    mpnetworkport_systick(systick_ms);
+    #endif
 }
 
 void systick_init(uint32_t hclk_hz) {

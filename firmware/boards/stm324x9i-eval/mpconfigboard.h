@@ -35,3 +35,7 @@
     X("LED2", "orange", 'G', 7) \
     X("LED3", "red", 'G', 10) \
     X("LED4", "blue", 'G', 12)
+
+// Crypto blocks: the STM32F439's "v2" CRYP adds AES-GCM/CCM, its HASH SHA-224/256.
+#define MICROPY_HW_CRYP_GCM_CCM     (1)
+#define MICROPY_HW_HASH_SHA224_256  (1)

@@ -35,3 +35,7 @@
     X("LED2", "orange", 'G', 8) \
     X("LED3", "red", 'I', 9) \
     X("LED4", "blue", 'C', 7)
+
+// Crypto blocks: the STM32F417's "v1" CRYP (AES, DES, TDES) and HASH (SHA-1, MD5, HMAC).
+#define MICROPY_HW_CRYP_GCM_CCM     (0)
+#define MICROPY_HW_HASH_SHA224_256  (0)

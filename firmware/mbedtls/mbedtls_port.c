@@ -1,0 +1,209 @@
+// mbedTLS platform glue for the lab's boards: entropy from the RNG, a settable wall clock for
+// certificate dates, and the port's extras on the `tls` module (set_time, time, selftest).
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/mphal.h"
+
+#if MICROPY_PY_SSL && MICROPY_SSL_MBEDTLS
+
+#include "mbedtls/platform.h"
+#include "mbedtls/platform_time.h"
+#include "mbedtls/platform_util.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/aes.h"
+#include "mbedtls/des.h"
+#include "mbedtls/md5.h"
+#include "mbedtls/sha1.h"
+#include "mbedtls/sha256.h"
+#include "mbedtls/sha512.h"
+#include "mbedtls/gcm.h"
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/rsa.h"
+#include "mbedtls/ecp.h"
+#include "rng.h"
+
+/******************************************************************************/
+// Entropy: the RNG peripheral. A failing RNG (seed/clock error, no data) fails the entropy
+// source, so no DRBG is ever seeded from anything else.
+
+int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen) {
+    (void)data;
+    *olen = 0;
+    while (*olen < len) {
+        uint32_t word;
+        if (rng_get_word(&word) != RNG_OK) {
+            return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+        }
+        for (int i = 0; i < 4 && *olen < len; i++) {
+            output[(*olen)++] = word >> (8 * i);
+        }
+    }
+    return 0;
+}
+
+// rand() for mbedTLS's RSA self-test (its test RNG); there is no C library here.
+int rand(void) {
+    uint32_t word = 0;
+    rng_get_word(&word);
+    return word & 0x7fffffff;
+}
+
+/******************************************************************************/
+// Wall clock: seconds since 1970-01-01 UTC, kept as milliseconds from the SysTick counter.
+// The board has no battery-backed RTC, so the clock starts at STM32LAB_TLS_TIME_FLOOR (the
+// firmware's release date) at every boot until tls.set_time() is called.
+
+#ifndef STM32LAB_TLS_TIME_FLOOR
+#define STM32LAB_TLS_TIME_FLOOR (1793491200) // 2026-11-01 00:00:00 UTC
+#endif
+
+static int64_t tls_clock_ms = (int64_t)STM32LAB_TLS_TIME_FLOOR * 1000;
+static uint32_t tls_clock_ticks;
+static bool tls_clock_started;
+static bool tls_clock_set;
+
+// Advance the clock by the ticks since the last call (32-bit wrap-safe).
+static int64_t tls_clock_now_ms(void) {
+    uint32_t now = mp_hal_ticks_ms();
+    if (tls_clock_started) {
+        tls_clock_ms += (uint32_t)(now - tls_clock_ticks);
+    }
+    tls_clock_ticks = now;
+    tls_clock_started = true;
+    return tls_clock_ms;
+}
+
+time_t stm32lab_tls_time(time_t *timer) {
+    time_t t = (time_t)(tls_clock_now_ms() / 1000);
+    if (timer != NULL) {
+        *timer = t;
+    }
+    return t;
+}
+
+mbedtls_ms_time_t mbedtls_ms_time(void) {
+    return tls_clock_now_ms();
+}
+
+// Days since 1970-01-01 -> civil date (proleptic Gregorian), by 400-year eras.
+struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *tm_buf) {
+    int64_t t = *tt;
+    if (t < 0) {
+        return NULL;
+    }
+    int64_t days = t / 86400;
+    int32_t secs = t % 86400;
+    tm_buf->tm_hour = secs / 3600;
+    tm_buf->tm_min = secs / 60 % 60;
+    tm_buf->tm_sec = secs % 60;
+    tm_buf->tm_wday = (days + 4) % 7; // 1970-01-01 was a Thursday
+
+    // Shift the epoch to 0000-03-01 so that leap days fall at the end of a year.
+    int64_t z = days + 719468;
+    int64_t era = z / 146097;
+    int32_t doe = z - era * 146097;                                     // [0, 146096]
+    int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; // [0, 399]
+    int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              // [0, 365]
+    int32_t mp = (5 * doy + 2) / 153;                                   // March = 0
+    int32_t mday = doy - (153 * mp + 2) / 5 + 1;
+    int32_t month = mp < 10 ? mp + 3 : mp - 9;                          // [1, 12]
+    int64_t year = yoe + era * 400 + (month <= 2);
+
+    tm_buf->tm_year = year - 1900;
+    tm_buf->tm_mon = month - 1;
+    tm_buf->tm_mday = mday;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    static const uint16_t days_before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    tm_buf->tm_yday = days_before_month[month - 1] + mday - 1 + (leap && month > 2);
+    tm_buf->tm_isdst = 0;
+    return tm_buf;
+}
+
+/******************************************************************************/
+// Extras on the `tls` module (extmod/modtls_mbedtls.c), found through attribute delegation
+// so the module's own source stays unpatched.
+
+// tls.set_time(seconds): set the clock used for certificate validity, in seconds since
+// 1970-01-01 UTC (what time.time() gives on the host).
+static mp_obj_t tls_port_set_time(mp_obj_t seconds_in) {
+    mp_int_t seconds = mp_obj_get_int(seconds_in);
+    if (seconds < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("time must be seconds since 1970"));
+    }
+    tls_clock_now_ms();
+    tls_clock_ms = (int64_t)seconds * 1000;
+    tls_clock_set = true;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_set_time_obj, tls_port_set_time);
+
+// tls.time(): the clock in seconds since 1970-01-01 UTC.
+static mp_obj_t tls_port_time(void) {
+    return mp_obj_new_int_from_ll(tls_clock_now_ms() / 1000);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_time_obj, tls_port_time);
+
+// tls.time_is_set(): whether set_time() was called since boot.
+static mp_obj_t tls_port_time_is_set(void) {
+    return mp_obj_new_bool(tls_clock_set);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_time_is_set_obj, tls_port_time_is_set);
+
+typedef struct _tls_selftest_t {
+    qstr name;
+    int (*run)(int verbose);
+} tls_selftest_t;
+
+static const tls_selftest_t tls_selftests[] = {
+    { MP_QSTR_md5, mbedtls_md5_self_test },
+    { MP_QSTR_sha1, mbedtls_sha1_self_test },
+    { MP_QSTR_sha224, mbedtls_sha224_self_test },
+    { MP_QSTR_sha256, mbedtls_sha256_self_test },
+    { MP_QSTR_sha384, mbedtls_sha384_self_test },
+    { MP_QSTR_sha512, mbedtls_sha512_self_test },
+    { MP_QSTR_aes, mbedtls_aes_self_test },
+    { MP_QSTR_des, mbedtls_des_self_test },
+    { MP_QSTR_gcm, mbedtls_gcm_self_test },
+    { MP_QSTR_ctr_drbg, mbedtls_ctr_drbg_self_test },
+    { MP_QSTR_entropy, mbedtls_entropy_self_test },
+    { MP_QSTR_rsa, mbedtls_rsa_self_test },
+    { MP_QSTR_ecp, mbedtls_ecp_self_test },
+};
+
+// tls.selftest(verbose=False): run mbedTLS's self-tests (on the hardware drivers in a
+// HW_CRYPTO build); return a dict {name: passed}.
+static mp_obj_t tls_port_selftest(size_t n_args, const mp_obj_t *args) {
+    int verbose = n_args > 0 && mp_obj_is_true(args[0]);
+    mp_obj_t results = mp_obj_new_dict(MP_ARRAY_SIZE(tls_selftests));
+    for (size_t i = 0; i < MP_ARRAY_SIZE(tls_selftests); i++) {
+        int ret = tls_selftests[i].run(verbose);
+        mp_obj_dict_store(results, MP_OBJ_NEW_QSTR(tls_selftests[i].name), mp_obj_new_bool(ret == 0));
+    }
+    return results;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(tls_port_selftest_obj, 0, 1, tls_port_selftest);
+
+static const mp_rom_map_elem_t tls_port_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_set_time), MP_ROM_PTR(&tls_port_set_time_obj) },
+    { MP_ROM_QSTR(MP_QSTR_time), MP_ROM_PTR(&tls_port_time_obj) },
+    { MP_ROM_QSTR(MP_QSTR_time_is_set), MP_ROM_PTR(&tls_port_time_is_set_obj) },
+    { MP_ROM_QSTR(MP_QSTR_selftest), MP_ROM_PTR(&tls_port_selftest_obj) },
+    { MP_ROM_QSTR(MP_QSTR_HW_CRYPTO), MP_ROM_INT(STM32LAB_HW_CRYPTO) },
+};
+static MP_DEFINE_CONST_DICT(tls_port_globals, tls_port_globals_table);
+
+void tls_port_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    (void)self_in;
+    if (dest[0] != MP_OBJ_NULL) {
+        return; // no stores or deletes
+    }
+    mp_map_elem_t *elem = mp_map_lookup((mp_map_t *)&tls_port_globals.map, MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
+    if (elem != NULL) {
+        dest[0] = elem->value;
+    }
+}
+
+MP_REGISTER_MODULE_DELEGATION(mp_module_tls, tls_port_attr);
+
+#endif // MICROPY_PY_SSL && MICROPY_SSL_MBEDTLS

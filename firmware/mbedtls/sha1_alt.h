@@ -1,0 +1,13 @@
+// MBEDTLS_SHA1_ALT: mbedTLS's SHA-1 context on the HASH peripheral (sha1_alt.c).
+#ifndef MICROPY_INCLUDED_STM32LAB_MBEDTLS_SHA1_ALT_H
+#define MICROPY_INCLUDED_STM32LAB_MBEDTLS_SHA1_ALT_H
+
+#include "hwcrypto/hash.h"
+
+// The driver context holds the partial block and the saved HASH registers, so any number
+// of SHA-1 contexts can be alive and updated in any order (TLS keeps several).
+typedef struct mbedtls_sha1_context {
+    hash_ctx_t hash;
+} mbedtls_sha1_context;
+
+#endif // MICROPY_INCLUDED_STM32LAB_MBEDTLS_SHA1_ALT_H
