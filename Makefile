@@ -1,6 +1,7 @@
 # STM32F4 SSL/TLS emulation lab: one entry point for set-up, builds and tests.
 #
-#   make test          set up a fresh Debian bookworm machine, build everything, run the tests
+#   make test          set up a fresh Debian bookworm machine, build everything, run pytest
+#                      and the Robot suites (make robot: the Robot suites alone)
 #   make demo          boot the emulated STM324xG-EVAL and show its console and LEDs
 #   make qemu          build qemu-system-arm with our models (cached by content of qemu/)
 #   make -s print-qemu print the path of the built qemu-system-arm
@@ -10,10 +11,11 @@
 
 PYTHON ?= python3
 PYTEST_ARGS ?=
+ROBOT_ARGS ?=
 BOARD ?= stm324xg-eval
 
 .PHONY: all setup setup-apt setup-python qemu print-qemu baremetal firmware print-firmware \
-	test demo clean
+	test robot demo clean
 
 all: qemu baremetal firmware
 
@@ -40,8 +42,13 @@ firmware: setup-apt
 print-firmware:
 	@$(MAKE) -s -C firmware print-elf BOARD=$(BOARD)
 
+# pytest, then the Robot suites (results in results/: output.xml, log.html, report.html, xunit.xml)
 test: qemu baremetal firmware
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(MAKE) robot
+
+robot: qemu baremetal firmware
+	$(PYTHON) -m robot --outputdir results --xunit xunit.xml $(ROBOT_ARGS) robot/
 
 demo: qemu baremetal
 	$(PYTHON) host_tools/board.py --firmware tests/baremetal/build/hello.elf --attach

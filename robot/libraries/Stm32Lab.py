@@ -1,0 +1,1067 @@
+"""Robot Framework keywords for the STM32F4 SSL/TLS emulation lab (see the class docstring)."""
+
+import fnmatch
+import functools
+import html
+import itertools
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from robot.api import logger
+from robot.api.deco import keyword, library
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+from robot.utils import DotDict, secs_to_timestr
+
+TOP = Path(__file__).resolve().parents[2]
+try:
+    import host_tools  # noqa: F401  (installed with 'pip install -e .')
+except ImportError:      # a plain checkout: use the repository's copy
+    sys.path.insert(0, str(TOP))
+
+from host_tools import certs  # noqa: E402
+from host_tools.board import LEDS, Board, BoardError  # noqa: E402
+from host_tools.certs import CertsError  # noqa: E402
+from host_tools.console import Console, ConsoleError, ConsoleTimeout  # noqa: E402
+from host_tools.ssl_client import FetchError, fetch  # noqa: E402
+from host_tools.ssl_server import SslServer, SslServerError  # noqa: E402
+
+__version__ = "0.1.0"
+
+# ${BOARD} values -> QEMU machines (the firmware's BOARD= names).
+BOARDS = {"F417": "stm324xg-eval", "F439": "stm324x9i-eval"}
+# ${FIRMWARE_VARIANT} values -> the firmware build's HW_CRYPTO= switch.
+VARIANTS = {"HW": 1, "HARDWARE": 1, "SW": 0, "SOFTWARE": 0}
+# ${CERT_KIND} values -> the key type in the lab PKI's file names (server-rsa, board-ec).
+CERT_KINDS = {"RSA": "rsa", "ECDSA": "ec", "EC": "ec"}
+
+PROMPT = ">>> "
+_NEXT_PROMPT = re.compile(r"\A>>> |\r\n>>> ")
+TRACEBACK = "Traceback (most recent call last):"
+FAILURE_LINES = 8        # console lines attached to a failure message
+LOG_TAIL_LINES = 200     # console / server lines embedded in the log by Collect Board Logs
+LED_POLL = 0.01          # seconds between LED reads (QMP round trip is well under that)
+
+_FAILURES = (AssertionError, BoardError, ConsoleError, SslServerError, FetchError, CertsError,
+             TimeoutError)
+_LINES_MARK = "Last console lines"
+
+
+class _NoBoard(AssertionError):
+    """A keyword needs a board and none is running."""
+
+
+def _reports_failures(method):
+    """Turn the host tools' errors into AssertionErrors with the last UART lines attached,
+    so every failing keyword says what it expected, what it saw and what the board printed."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except _FAILURES as error:
+            message = str(error) or type(error).__name__
+            if _LINES_MARK not in message and not isinstance(error, _NoBoard):
+                message += self._failure_context()
+            raise AssertionError(message) from None
+
+    return wrapper
+
+
+def _secs(value: "timedelta | None", default: float) -> float:
+    return default if value is None else value.total_seconds()
+
+
+def _timestr(seconds: float) -> str:
+    return secs_to_timestr(seconds)
+
+
+def _line_pattern(content: str, regex: bool) -> "re.Pattern":
+    """A complete line containing content (or matching the regex). In a regex, a leading
+    ^ anchors to the start of the line and a trailing $ to its end."""
+    body, start, end = (content if regex else re.escape(content)), r"[^\r\n]*", r"[^\r\n]*"
+    if regex and body.startswith("^"):
+        body, start = body[1:], r"(?:(?<=[\r\n])|\A)"
+    if regex and body.endswith("$") and not body.endswith("\\$"):
+        body, end = body[:-1], ""
+    return re.compile(rf"{start}(?:{body}){end}(?=\r\n|\r|\n)")
+
+
+def _cpu_running(board: Board) -> bool:
+    status = getattr(board.engine, "status", None)     # QEMU engine: QMP query-status
+    return status() == "running" if status else True
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:60] or "x"
+
+
+def _free_loopback_port(taken) -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in taken:
+            return port
+
+
+@library(scope="SUITE", version=__version__, doc_format="ROBOT", auto_keywords=False)
+class Stm32Lab:
+    """Keywords that boot the emulated STM324xG-EVAL board, talk to its UART, watch its
+    LEDs and Ethernet link, and run the PC side of the SSL/TLS demo.
+
+    The library sits on the lab's host tools (``host_tools/``): the board launcher
+    (``board.py``, QEMU with the lab's STM32F4 models), the UART console (``console.py``),
+    the PC SSL server (``ssl_server.py``), the HTTPS client standing in for the web browser
+    (``ssl_client.py``) and the test PKI maker (``certs.py``). Keyword names follow
+    Renode's where the meaning is the same (`Create Terminal Tester`, `Wait For Line On
+    Uart`, `Write Line To Uart`, `Start Emulation`), so suites read the same for people
+    who know Renode.
+
+    == Table of contents ==
+
+    %TOC%
+
+    = Boards and firmware =
+
+    `Create Board` starts QEMU with the CPU held, `Create Terminal Tester` attaches to a
+    UART, and `Start Emulation` lets the CPU run: the tester sees the firmware's output
+    from the first byte. `Start Emulation` alone does all three with the defaults.
+
+    | *board* | *machine*        | *chip*       |
+    | F417    | ``stm324xg-eval``  | STM32F417IG (CRYP v1, HASH without SHA-224/256) |
+    | F439    | ``stm324x9i-eval`` | STM32F439NI (CRYP v2 with GCM/CCM, HASH with SHA-224/256) |
+
+    The firmware defaults to the lab's MicroPython build for the board,
+    ``make -s -C firmware print-elf BOARD=<machine> HW_CRYPTO=<1|0>``:
+    variant ``HW`` is the hardware-crypto build (``firmware/build-<machine>/firmware.elf``),
+    ``SW`` the software-crypto build of the same firmware (``HW_CRYPTO=0``). Any other ELF
+    can be given with ``firmware=``. The defaults come from the library import
+    (``board``, ``firmware_variant``, ``cert_kind``, ``timeout``); `board.resource`
+    passes ``${BOARD}``, ``${FIRMWARE_VARIANT}``, ``${CERT_KIND}`` and ``${UART_TIMEOUT}``,
+    so ``robot -v BOARD:F439 -v FIRMWARE_VARIANT:SW ...`` switches a whole run.
+
+    = Network =
+
+    The board sits on QEMU's restricted user-mode network (192.168.0.0/24, board
+    192.168.0.10, PC 192.168.0.1); every forward is on 127.0.0.1.
+
+    - Board to PC: the board's connections to 192.168.0.1:443 reach the PC SSL server.
+      The library picks the PC-side port (a free 127.0.0.1 port) the first time either
+      `Create Board` or `Start PC SSL Server` needs it and uses it for both, so the server
+      may be started before or after the board. Other guest ports must be given to
+      `Start PC SSL Server` before `Create Board`.
+    - PC to board: the board's port 443 (its HTTPS server) is forwarded from a free
+      127.0.0.1 port; `Fetch Board Page` uses it, `Get Forwarded Port` returns it.
+
+    Nothing here talks to any address but loopback.
+
+    = Failures and logs =
+
+    A failing keyword raises an AssertionError whose message says what was expected and
+    what was seen, followed by the last lines the board printed on its console.
+
+    Every board keeps its console log, the emulator's stderr and a pcap of its Ethernet
+    traffic in ``<output dir>/stm32lab-logs/<suite>/<test>/``; a PC SSL server writes its
+    log there too. `Collect Board Logs` embeds the console and server logs in the Robot
+    log and links the files (``board.resource`` has `Collect Logs On Failure` for test
+    teardowns). `Clean Up Lab` stops everything the library started; the library also
+    does it by itself when its suite ends, so a forgotten teardown leaks no process.
+
+    = Time format =
+
+    Timeouts use Robot Framework's time format: ``10``, ``1.5 s``, ``2 minutes``,
+    ``500 ms``. An empty timeout means the library default (``timeout`` import argument,
+    10 seconds unless given).
+
+    = Example =
+
+    A suite that runs as is from the repository root (``make baremetal`` builds the ELF):
+
+    | *** Settings ***
+    | Library           robot/libraries/Stm32Lab.py
+    | Suite Teardown    Clean Up Lab
+    |
+    | *** Test Cases ***
+    | Board Prints Its Clock And Echoes Input
+    |     Create Board              firmware=tests/baremetal/build/hello.elf
+    |     Create Terminal Tester    console    timeout=10 s
+    |     Start Emulation
+    |     ${line}=                  Wait For Line On Uart    SYSCLK (\\\\d+) Hz    treat_as_regex=True
+    |     Should Contain            ${line}    168000000
+    |     Write Line To Uart        ping
+    |     Wait For Line On Uart     ping
+    |     LED Should Be Blinking    LED4
+    |     [Teardown]                Reset Emulation
+
+    Save it as ``example.robot`` and run ``robot example.robot``. With the MicroPython
+    firmware (the default):
+
+    | Start Emulation
+    | Wait For Prompt On Uart
+    | ${out}=    Execute Python Command    print(6*7)
+    | Should Be Equal    ${out}    42
+    """
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self, board: str = "F417", firmware_variant: str = "HW",
+                 cert_kind: str = "RSA", timeout: timedelta = timedelta(seconds=10),
+                 log_dir: str | None = None):
+        """``board`` is F417 or F439, ``firmware_variant`` HW or SW, ``cert_kind`` RSA or
+        ECDSA: the defaults of `Create Board` and `Start PC SSL Server`. ``timeout`` is
+        the default for UART and LED waits. ``log_dir`` is where board and server logs go
+        (default ``<output dir>/stm32lab-logs``)."""
+        self.ROBOT_LIBRARY_LISTENER = self
+        self._default_board = self._machine(board)
+        self._default_variant = self._variant(firmware_variant)
+        self._default_cert_kind = self._cert_kind(cert_kind)
+        self._timeout = timeout.total_seconds()
+        self._log_root = Path(log_dir) if log_dir else None
+        self._board: Board | None = None
+        self._board_dir: Path | None = None
+        self._board_logs: dict = {}         # the last board's log files, kept after it stops
+        self._testers: dict = {}            # UART name -> Console
+        self._tester_timeouts: dict = {}    # UART name -> default timeout (seconds)
+        self._default_uart = "console"
+        self._pc_ports: dict = {}           # board guest port -> 127.0.0.1 port of the PC side
+        self._servers: dict = {}            # board guest port -> SslServer
+        self._server_logs: dict = {}        # board guest port -> log file (kept after stop)
+        self._server_lines: dict = {}       # board guest port -> console lines (kept)
+        self._pki: Path | None = None
+        self._firmware_cache: dict = {}
+        self._board_dirs: set = set()
+
+    # --- helpers ----------------------------------------------------------------------
+
+    @staticmethod
+    def _machine(board: str) -> str:
+        key = str(board).strip()
+        if key.upper() in BOARDS:
+            return BOARDS[key.upper()]
+        if key.upper().startswith("STM32") and key.upper()[5:] in BOARDS:
+            return BOARDS[key.upper()[5:]]
+        if key.lower() in BOARDS.values():
+            return key.lower()
+        raise AssertionError(f"Unknown board '{board}'; expected one of "
+                             f"{', '.join(BOARDS)} (or {', '.join(BOARDS.values())}).")
+
+    @staticmethod
+    def _variant(variant: str) -> int:
+        key = str(variant).strip().upper()
+        if key not in VARIANTS:
+            raise AssertionError(f"Unknown firmware variant '{variant}'; expected HW "
+                                 f"(hardware crypto) or SW (software crypto).")
+        return VARIANTS[key]
+
+    @staticmethod
+    def _cert_kind(kind: str) -> str:
+        key = str(kind).strip().upper()
+        if key not in CERT_KINDS:
+            raise AssertionError(f"Unknown certificate kind '{kind}'; expected RSA or ECDSA.")
+        return CERT_KINDS[key]
+
+    @staticmethod
+    def _robot_var(name: str, default=None):
+        try:
+            return BuiltIn().get_variable_value(name, default)
+        except RobotNotRunningError:
+            return default
+
+    def _new_log_dir(self, what: str) -> Path:
+        """<root>/<suite>/<test>/ (or <suite>/suite-setup/): one directory per test for
+        its board and PC server logs; a second board in the same test gets <test>-2/."""
+        root = self._log_root
+        if root is None:
+            out = self._robot_var("${OUTPUT DIR}")
+            root = Path(out) / "stm32lab-logs" if out else Path.cwd() / "stm32lab-logs"
+        suite = _safe_name(self._robot_var("${SUITE NAME}", "suite"))
+        test = _safe_name(self._robot_var("${TEST NAME}", "suite-setup"))
+        path = root / suite / test
+        if what == "board":
+            for n in itertools.count(2):
+                if path not in self._board_dirs:
+                    break
+                path = root / suite / f"{test}-{n}"
+            self._board_dirs.add(path)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _require_board(self) -> Board:
+        if self._board is None or not self._board.is_running():
+            if self._board is not None:
+                raise AssertionError("The board is not running any more (the emulator "
+                                     "exited); see the console and stderr logs.")
+            raise _NoBoard("No board is running; start one with Create Board or "
+                           "Start Emulation first.")
+        return self._board
+
+    def _tester(self, uart: str | None) -> Console:
+        name = (uart or self._default_uart).lower()
+        if name in ("usart3",):
+            name = "console"
+        if name not in self._testers:
+            self._require_board()
+            raise _NoBoard(f"No terminal tester on UART '{name}'; use Create Terminal "
+                           f"Tester {name} (Start Emulation makes one on the console).")
+        return self._testers[name]
+
+    def _wait_secs(self, timeout, uart: str | None) -> float:
+        name = (uart or self._default_uart).lower()
+        return _secs(timeout, self._tester_timeouts.get(name, self._timeout))
+
+    def _last_console_lines(self, n: int = FAILURE_LINES) -> list:
+        tester = self._testers.get("console")
+        if tester is not None:
+            return tester.last_lines(n)
+        path = self._board_logs.get("console")
+        try:
+            text = Path(path).read_text(errors="replace") if path else ""
+        except OSError:
+            return []
+        return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[-n:]
+
+    def _failure_context(self) -> str:
+        if self._board is None and not self._board_logs:
+            return ""
+        lines = [line for line in self._last_console_lines() if line.strip()]
+        if not lines:
+            return f"\n{_LINES_MARK}: (nothing printed)"
+        return f"\n{_LINES_MARK}:\n" + "\n".join(f"    {line}" for line in lines)
+
+    def _pc_port(self, guest_port: int) -> int:
+        if guest_port not in self._pc_ports:
+            self._pc_ports[guest_port] = _free_loopback_port(set(self._pc_ports.values()))
+        return self._pc_ports[guest_port]
+
+    def _pki_dir(self) -> Path:
+        if self._pki is None:
+            self.ensure_test_pki()
+        return self._pki
+
+    def _link(self, path: Path) -> str:
+        """An HTML link to path, relative to the log file when there is one."""
+        target = Path(path).resolve()
+        log_file = self._robot_var("${LOG FILE}")
+        href = target.as_uri()
+        if log_file and log_file != "NONE":
+            href = os.path.relpath(target, Path(log_file).resolve().parent)
+        return f'<a href="{html.escape(href)}">{html.escape(target.name)}</a>'
+
+    @staticmethod
+    def _pre(title: str, text: str) -> str:
+        return (f"<b>{html.escape(title)}</b><pre style=\"max-height:30em;overflow:auto\">"
+                f"{html.escape(text)}</pre>")
+
+    def firmware_for(self, machine: str, hw_crypto: int) -> Path:
+        """The firmware ELF path the firmware's Makefile reports (not a keyword)."""
+        key = (machine, hw_crypto)
+        if key not in self._firmware_cache:
+            cmd = ["make", "-s", "-C", str(TOP / "firmware"), "print-elf",
+                   f"BOARD={machine}", f"HW_CRYPTO={hw_crypto}"]
+            try:
+                result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.SubprocessError) as e:
+                raise AssertionError(f"Cannot ask the firmware Makefile for the ELF path "
+                                     f"({e}); pass firmware=PATH.") from None
+            lines = result.stdout.strip().splitlines()
+            if result.returncode != 0 or not lines:
+                raise AssertionError(f"'{' '.join(cmd[1:])}' failed: "
+                                     f"{result.stderr.strip()[-300:]}; pass firmware=PATH.")
+            self._firmware_cache[key] = Path(lines[-1])
+        path = self._firmware_cache[key]
+        if not path.exists():
+            raise AssertionError(f"Firmware {path} is not built; run 'make -C firmware "
+                                 f"BOARD={machine} HW_CRYPTO={hw_crypto}' (or 'make "
+                                 f"firmware'), or pass firmware=PATH.")
+        return path
+
+    # --- board life cycle -------------------------------------------------------------
+
+    @keyword("Create Board")
+    @_reports_failures
+    def create_board(self, firmware: str | None = None, board: str | None = None,
+                     firmware_variant: str | None = None, deterministic: bool = False,
+                     seed: int = 1, pcap: bool = True, hostfwd: list | None = None,
+                     extra_uarts: list | None = None) -> str:
+        """Starts the emulated board with the CPU held until `Start Emulation`.
+
+        ``firmware`` is an ELF path (relative paths are taken from the current directory,
+        then from the repository root); empty means the lab's MicroPython build for
+        ``board`` (F417 or F439) and ``firmware_variant`` (HW or SW), see `Boards and
+        firmware`. ``deterministic`` counts instructions instead of real time and seeds
+        the RNG with ``seed``. ``pcap`` records the Ethernet traffic. ``hostfwd`` lists
+        the board ports to forward from 127.0.0.1 (default: 443). ``extra_uarts`` exposes
+        more UARTs (usart1, usart2, usart6) for `Create Terminal Tester`.
+
+        Board-to-PC forwards are set up for 443 and for every guest port a PC server was
+        started for, see `Network`. Returns the firmware path. Fails if a board is
+        already running (use `Reset Emulation` first).
+
+        | Create Board
+        | Create Board    firmware=tests/baremetal/build/hello.elf
+        | Create Board    board=F439    firmware_variant=SW    deterministic=True
+        """
+        if self._board is not None:
+            raise AssertionError("A board is already running; use Reset Emulation before "
+                                 "creating another.")
+        machine = self._machine(board) if board else self._default_board
+        if firmware:
+            path = Path(firmware)
+            if not path.is_absolute() and not path.exists() and (TOP / path).exists():
+                path = TOP / path
+        else:
+            variant = (self._variant(firmware_variant) if firmware_variant
+                       else self._default_variant)
+            path = self.firmware_for(machine, variant)
+        guest_ports = sorted({443, *self._pc_ports})
+        guestfwd = [f"{g}:{self._pc_port(g)}" for g in guest_ports]
+        hostfwd = [f"0:{int(p)}" for p in (hostfwd if hostfwd is not None else [443])]
+        log_dir = self._new_log_dir("board")
+        board_obj = Board(path, machine=machine, guestfwd=guestfwd, hostfwd=hostfwd,
+                          pcap=log_dir / "net.pcap" if pcap else None,
+                          deterministic=deterministic, seed=seed, log_dir=log_dir,
+                          extra_uarts=tuple(extra_uarts or ()))
+        board_obj.start(paused=True)
+        self._board, self._board_dir = board_obj, log_dir
+        self._board_logs = {**board_obj.logs()}
+        if pcap:
+            self._board_logs["pcap"] = log_dir / "net.pcap"
+        forwards = ", ".join(
+            [f"board {f.guest_port} <- 127.0.0.1:{f.host_port}" for f in board_obj.hostfwds()]
+            + [f"board -> 192.168.0.1:{g} -> 127.0.0.1:{self._pc_ports[g]}"
+               for g in guest_ports])
+        logger.info(f"Board {machine} with {path} (QEMU pid {board_obj.pid}), CPU held; "
+                    f"forwards: {forwards}; logs in {log_dir}")
+        return str(path)
+
+    @keyword("Start Emulation")
+    @_reports_failures
+    def start_emulation(self):
+        """Lets the board's CPU run.
+
+        Creates the board with the defaults first if `Create Board` was not called, and a
+        terminal tester on the console if `Create Terminal Tester` was not, so the console
+        is read from the first byte either way. Does nothing to a board already running.
+        """
+        if self._board is None:
+            self.create_board()
+        if "console" not in self._testers:
+            self.create_terminal_tester("console")
+        board = self._require_board()
+        if not _cpu_running(board):
+            board.resume()
+            logger.info("Emulation started.")
+
+    @keyword("Reset Emulation")
+    def reset_emulation(self):
+        """Stops the board and closes its terminal testers (Renode's keyword of the same
+        name also removes the machine). PC SSL servers keep running; `Clean Up Lab` stops
+        everything. Safe to call when nothing runs: use it in test teardowns."""
+        for name, tester in list(self._testers.items()):
+            tester.close()
+        self._testers.clear()
+        self._tester_timeouts.clear()
+        self._default_uart = "console"
+        board, self._board = self._board, None
+        if board is not None:
+            pid = board.pid
+            rc = board.stop()
+            logger.info(f"Board stopped (QEMU pid {pid}, exit status {rc}).")
+
+    @keyword("Clean Up Lab")
+    def clean_up_lab(self):
+        """Stops everything the library started: the board, its terminal testers and every
+        PC SSL server. Safe to call twice; use it as the suite teardown. The library also
+        calls it when its suite ends."""
+        errors = []
+        try:
+            self.reset_emulation()
+        except Exception as e:  # noqa: BLE001 - keep stopping the rest
+            errors.append(f"board: {e}")
+        for guest_port in list(self._servers):
+            try:
+                self._stop_server(guest_port)
+            except Exception as e:  # noqa: BLE001
+                errors.append(f"PC SSL server for {guest_port}: {e}")
+        if errors:
+            raise AssertionError("Clean-up was incomplete: " + "; ".join(errors))
+
+    # library listener: clean up when the suite that owns this instance ends
+    def _end_suite(self, data, result):
+        self._quiet_cleanup()
+
+    def _close(self):
+        self._quiet_cleanup()
+
+    def _quiet_cleanup(self):
+        try:
+            self.clean_up_lab()
+        except Exception as e:  # noqa: BLE001 - a listener must not raise
+            logger.warn(f"Stm32Lab clean-up: {e}")
+
+    # --- UARTs ------------------------------------------------------------------------
+
+    @keyword("Create Terminal Tester")
+    @_reports_failures
+    def create_terminal_tester(self, uart: str = "console",
+                               timeout: timedelta | None = None, eol: str = "CR"):
+        """Attaches a terminal tester to ``uart`` (``console`` is USART3, the RS232 port
+        CN16) and makes it the default for the UART keywords.
+
+        ``timeout`` is the default wait of the UART keywords on this tester. ``eol`` is
+        what `Write Line To Uart` ends lines with: CR (Enter, what the MicroPython REPL
+        takes), LF or CRLF. Attach before `Start Emulation` to see the output from the
+        first byte; attached to a running board, the tester sees output from now on
+        (the console log still has all of it). Calling it again for the same UART only
+        changes its timeout and line ending.
+
+        | Create Terminal Tester
+        | Create Terminal Tester    console    timeout=30 s
+        """
+        board = self._require_board()
+        name = uart.lower()
+        name = "console" if name == "usart3" else name
+        seconds = _secs(timeout, self._timeout)
+        if name in self._testers:
+            self._testers[name].eol = {"CR": "\r", "LF": "\n", "CRLF": "\r\n"}.get(
+                eol.upper(), eol)
+        else:
+            self._testers[name] = Console(board.uart(name), timeout=seconds, eol=eol.upper())
+            if _cpu_running(board):
+                logger.info(f"Tester attached to {name} of a running board: it sees output "
+                            f"from now on.")
+        self._tester_timeouts[name] = seconds
+        self._default_uart = name
+        logger.info(f"Terminal tester on {name} ({board.uart(name)}), timeout "
+                    f"{_timestr(seconds)}.")
+
+    @keyword("Wait For Line On Uart")
+    @_reports_failures
+    def wait_for_line_on_uart(self, content: str, timeout: timedelta | None = None,
+                              treat_as_regex: bool = False, uart: str | None = None) -> str:
+        """Waits for a complete line that contains ``content`` and returns the line.
+
+        With ``treat_as_regex`` the content is a Python regular expression searched in
+        the line; a leading ``^`` anchors it to the start of the line and a trailing ``$``
+        to the end (remember to double backslashes in Robot data). Lines before the match
+        are consumed: the next wait starts after this line. ``timeout`` defaults to the
+        tester's.
+
+        | Wait For Line On Uart    hello from stm324xg-eval
+        | ${line}=    Wait For Line On Uart    SYSCLK \\\\d+ Hz    treat_as_regex=True    timeout=5 s
+        """
+        tester = self._tester(uart)
+        seconds = self._wait_secs(timeout, uart)
+        try:
+            pattern = _line_pattern(content, treat_as_regex)
+        except re.error as e:
+            raise AssertionError(f"'{content}' is not a valid regular expression "
+                                 f"({e}).") from None
+        try:
+            line = tester.expect(pattern, timeout=seconds).group(0)
+        except ConsoleTimeout:
+            what = "matching" if treat_as_regex else "containing"
+            raise AssertionError(f"Expected a line {what} '{content}' on "
+                                 f"{uart or self._default_uart} within {_timestr(seconds)}, "
+                                 f"but none came.") from None
+        logger.info(f"Line: {line}")
+        return line
+
+    @keyword("Wait For Prompt On Uart")
+    @_reports_failures
+    def wait_for_prompt_on_uart(self, prompt: str = PROMPT,
+                                timeout: timedelta | None = None,
+                                uart: str | None = None) -> str:
+        """Waits for ``prompt`` (default the MicroPython REPL's ``>>>`` and a space),
+        which need not end a line; returns the text received before it.
+
+        | Wait For Prompt On Uart
+        | Wait For Prompt On Uart    login:    timeout=30 s
+        """
+        tester = self._tester(uart)
+        seconds = self._wait_secs(timeout, uart)
+        try:
+            text = tester.read_until(prompt, timeout=seconds)
+        except ConsoleTimeout:
+            raise AssertionError(f"Expected the prompt '{prompt}' on "
+                                 f"{uart or self._default_uart} within "
+                                 f"{_timestr(seconds)}, but it did not come.") from None
+        return text[:-len(prompt)]
+
+    @keyword("Write Line To Uart")
+    @_reports_failures
+    def write_line_to_uart(self, line: str = "", wait_for_echo: bool = False,
+                           uart: str | None = None, timeout: timedelta | None = None):
+        """Sends ``line`` and the tester's line ending (CR unless set otherwise in
+        `Create Terminal Tester`). With ``wait_for_echo`` it then waits for the board to
+        echo the line back (consuming the echo).
+
+        | Write Line To Uart    ping
+        | Write Line To Uart    print(6*7)    wait_for_echo=True
+        """
+        tester = self._tester(uart)
+        tester.write_line(line)
+        logger.info(f"Sent: {line}")
+        if wait_for_echo:
+            seconds = self._wait_secs(timeout, uart)
+            try:
+                tester.expect_exact(line, timeout=seconds)
+            except ConsoleTimeout:
+                raise AssertionError(f"Expected the board to echo '{line}' within "
+                                     f"{_timestr(seconds)}, but it did not.") from None
+
+    @keyword("Write Char On Uart")
+    @_reports_failures
+    def write_char_on_uart(self, char: str, uart: str | None = None):
+        """Sends characters as they are, without a line ending, e.g. ``\\x03`` (Ctrl-C)
+        to interrupt a MicroPython program or ``\\x04`` (Ctrl-D) for a soft reset."""
+        self._tester(uart).write(char)
+        logger.info(f"Sent: {char!r}")
+
+    @keyword("Execute Python Command")
+    @_reports_failures
+    def execute_python_command(self, command: str, timeout: timedelta | None = None,
+                               allow_error: bool = False, uart: str | None = None) -> str:
+        """Runs one line of Python at the MicroPython REPL and returns what it printed
+        (without the echo and the next prompt; lines joined with a newline).
+
+        Fails if the command raised an exception, unless ``allow_error`` is true (the
+        traceback is then returned). The REPL must be at its prompt, or reach it within
+        ``timeout`` after the command.
+
+        | ${out}=    Execute Python Command    print(6*7)
+        | Should Be Equal    ${out}    42
+        | Execute Python Command    import machine; machine.LED('LED1').on()
+        """
+        if "\n" in command or "\r" in command:
+            raise AssertionError("Execute Python Command takes one line; join statements "
+                                 "with ';' or use exec(\"...\").")
+        tester = self._tester(uart)
+        seconds = self._wait_secs(timeout, uart)
+        tester.write_line(command)
+        try:
+            tester.expect_exact(command + "\r\n", timeout=seconds)
+            # The prompt follows the output's last line end, or directly the echo's.
+            tester.expect(_NEXT_PROMPT, timeout=seconds)
+            output = tester.spawn.before
+        except ConsoleTimeout:
+            raise AssertionError(f"Expected the REPL to run '{command}' and show its prompt "
+                                 f"within {_timestr(seconds)}, but it did not.") from None
+        text = "\n".join(output.replace("\r\n", "\n").rstrip("\n").split("\n"))
+        logger.info(f">>> {command}\n{text}")
+        if TRACEBACK in text and not allow_error:
+            last = text.strip().split("\n")[-1]
+            raise AssertionError(f"Python command '{command}' raised {last}")
+        return text
+
+    @keyword("Execute Python Code")
+    @_reports_failures
+    def execute_python_code(self, code: str, timeout: timedelta | None = None,
+                            allow_error: bool = False, uart: str | None = None) -> str:
+        """Runs a multi-line Python program through the REPL's paste mode (Ctrl-E ...
+        Ctrl-D) and returns what it printed. Fails on an exception unless
+        ``allow_error``; ``timeout`` applies to each line's echo and to the run.
+
+        Separate lines with ``\\n`` and indent with ``${SPACE*4}`` (four spaces in a row
+        separate arguments in Robot data).
+
+        | ${out}=    Execute Python Code    for i in range(3):\\n${SPACE*4}print(i)
+        | Should Be Equal    ${out}    0\\n1\\n2
+        """
+        tester = self._tester(uart)
+        seconds = self._wait_secs(timeout, uart)
+        lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        step = "enter paste mode"
+        try:
+            tester.write("\x05")
+            tester.expect_exact("Ctrl-D to finish\r\n=== ", timeout=seconds)
+            for number, line in enumerate(lines, 1):
+                step = f"echo line {number} ('{line}')"
+                tester.write(line + "\r")   # one line at a time: no UART overrun
+                tester.expect_exact(line + "\r\n=== ", timeout=seconds)
+            step = "run the program and show the prompt"
+            tester.write("\x04")
+            tester.expect_exact("\r\n", timeout=seconds)
+            tester.expect(_NEXT_PROMPT, timeout=seconds)
+            output = tester.spawn.before
+        except ConsoleTimeout:
+            raise AssertionError(f"Expected the REPL to {step} within {_timestr(seconds)}, "
+                                 f"but it did not.") from None
+        text = "\n".join(output.replace("\r\n", "\n").rstrip("\n").split("\n"))
+        logger.info(f"paste mode:\n{code}\n---\n{text}")
+        if TRACEBACK in text and not allow_error:
+            raise AssertionError(f"Python code raised {text.strip().split(chr(10))[-1]}")
+        return text
+
+    @keyword("Get Uart Lines")
+    @_reports_failures
+    def get_uart_lines(self, count: int = 0, uart: str | None = None) -> list:
+        """Returns the complete lines the tester has received (the last ``count``; 0 means
+        all, up to 10000), whether or not a wait consumed them."""
+        lines = self._tester(uart).lines()
+        return lines[-count:] if count else lines
+
+    # --- LEDs -------------------------------------------------------------------------
+
+    def _led(self, name: str) -> bool:
+        return self._require_board().led(name)
+
+    @staticmethod
+    def _led_label(name: str) -> str:
+        key = str(name).lower()
+        for led, (colour, pin) in LEDS.items():
+            if key in (led, colour, pin.lower()):
+                return f"{led.upper()} ({colour})"
+        return str(name)
+
+    @keyword("Get LED State")
+    @_reports_failures
+    def get_led_state(self, led: str) -> bool:
+        """Returns True when the LED is lit. ``led`` is LED1..LED4 or its colour
+        (green, orange, red, blue)."""
+        return self._led(led)
+
+    @keyword("LED Should Be On")
+    @_reports_failures
+    def led_should_be_on(self, led: str):
+        """Fails unless the LED is lit now. See also `Wait For LED State`."""
+        if not self._led(led):
+            raise AssertionError(f"Expected {self._led_label(led)} to be on, but it is off.")
+
+    @keyword("LED Should Be Off")
+    @_reports_failures
+    def led_should_be_off(self, led: str):
+        """Fails unless the LED is dark now. See also `Wait For LED State`."""
+        if self._led(led):
+            raise AssertionError(f"Expected {self._led_label(led)} to be off, but it is on.")
+
+    @keyword("Wait For LED State")
+    @_reports_failures
+    def wait_for_led_state(self, led: str, state: str, timeout: timedelta | None = None):
+        """Waits until the LED is ``on`` or ``off`` (also True/False, 1/0)."""
+        want = self._on_off(state)
+        seconds = _secs(timeout, self._timeout)
+        deadline = time.monotonic() + seconds
+        while self._led(led) != want:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Expected {self._led_label(led)} to turn "
+                                     f"{'on' if want else 'off'} within {_timestr(seconds)}, "
+                                     f"but it stayed {'off' if want else 'on'}.")
+            time.sleep(LED_POLL)
+
+    @keyword("LED Should Be Blinking")
+    @_reports_failures
+    def led_should_be_blinking(self, led: str, within: timedelta = timedelta(seconds=2),
+                               changes: int = 2) -> int:
+        """Fails unless the LED changes state at least ``changes`` times within
+        ``within``; returns the number of changes seen (the LED is sampled every 10 ms,
+        so faster blinking is undersampled)."""
+        seconds = within.total_seconds()
+        deadline = time.monotonic() + seconds
+        last, seen = self._led(led), 0
+        while seen < changes and time.monotonic() < deadline:
+            time.sleep(LED_POLL)
+            now = self._led(led)
+            if now != last:
+                seen, last = seen + 1, now
+        if seen < changes:
+            state = "on" if last else "off"
+            how = f"stayed {state}" if not seen else f"changed only {seen} time(s)"
+            raise AssertionError(f"Expected {self._led_label(led)} to blink (change "
+                                 f"{changes} times) within {_timestr(seconds)}, but it {how}.")
+        return seen
+
+    @staticmethod
+    def _on_off(state) -> bool:
+        key = str(state).strip().lower()
+        if key in ("on", "true", "1", "up", "yes"):
+            return True
+        if key in ("off", "false", "0", "down", "no"):
+            return False
+        raise AssertionError(f"State '{state}' is not on or off.")
+
+    # --- network ----------------------------------------------------------------------
+
+    @keyword("Set Ethernet Link")
+    @_reports_failures
+    def set_ethernet_link(self, state: str):
+        """Plugs the Ethernet cable in (``up``) or pulls it out (``down``).
+
+        | Set Ethernet Link    down
+        | Wait For LED State    LED3    on
+        | Set Ethernet Link    up
+        """
+        up = self._on_off(state)
+        self._require_board().set_link(up)
+        logger.info(f"Ethernet link {'up' if up else 'down'}.")
+
+    @keyword("Get Forwarded Port")
+    @_reports_failures
+    def get_forwarded_port(self, guest_port: int = 443) -> int:
+        """Returns the 127.0.0.1 port that reaches the board's ``guest_port``."""
+        return self._require_board().forwarded_port(guest_port)
+
+    def _fetch(self, target: str, server_name, client_cert, ca, insecure, timeout,
+               tls_max, ciphers) -> DotDict:
+        pki = self._pki_dir()
+        cert = key = None
+        if client_cert:
+            stem = f"client-{self._cert_kind(client_cert)}"
+            cert, key = certs.path(stem, pki), certs.key_path(stem, pki)
+        seconds = _secs(timeout, self._timeout)
+        try:
+            result = fetch(target, ca=ca or certs.path("ca", pki),
+                           server_name=server_name or None, insecure=insecure, cert=cert,
+                           key=key, tls_max=tls_max or None, ciphers=ciphers or None,
+                           timeout=seconds)
+        except FetchError as e:
+            raise AssertionError(f"Expected a page from {target}, but the fetch failed "
+                                 f"({e.kind}): {e}") from None
+        page = DotDict(status=result.status, reason=result.reason, text=result.text,
+                       protocol=result.protocol, cipher=result.cipher,
+                       cipher_openssl=result.cipher_openssl,
+                       server_subject=result.server_subject,
+                       server_issuer=result.server_issuer, verified=result.verified,
+                       elapsed=round(result.elapsed, 3), url=result.url)
+        logger.info(f"{result.url}: {result.http_version} {result.status} {result.reason}, "
+                    f"{result.protocol}, {result.cipher}, server {result.server_subject}, "
+                    f"{len(result.body)} bytes in {result.elapsed:.3f} s")
+        return page
+
+    @keyword("Fetch Board Page")
+    @_reports_failures
+    def fetch_board_page(self, path: str = "/", server_name: str = certs.BOARD_NAME,
+                         client_cert: str | None = None, ca: str | None = None,
+                         insecure: bool = False, timeout: timedelta | None = None,
+                         tls_max: str | None = None, ciphers: str | None = None) -> DotDict:
+        """Fetches ``path`` over HTTPS from the board's web server (its port 443, through
+        the loopback forward) like the demo's web browser, and returns the result.
+
+        The server certificate is verified against the lab CA for ``server_name``
+        (``stm32-board.lab``) unless ``insecure``. ``client_cert`` (RSA or ECDSA) sends the
+        lab's client certificate. Fails with the failure kind (refused, timeout, closed,
+        verify, tls) when no page comes; HTTP error statuses are returned, not failures.
+
+        The result has ``status``, ``reason``, ``text`` (the body), ``protocol``,
+        ``cipher`` (IANA name), ``cipher_openssl``, ``server_subject``, ``server_issuer``,
+        ``elapsed`` (seconds) and ``url``.
+
+        | ${page}=    Fetch Board Page
+        | Should Be Equal As Integers    ${page.status}    200
+        | Should Contain    ${page.text}    Successful connection
+        """
+        port = self.get_forwarded_port(443)
+        return self._fetch(f"https://127.0.0.1:{port}/{path.lstrip('/')}", server_name,
+                           client_cert, ca, insecure, timeout, tls_max, ciphers)
+
+    @keyword("Fetch Page")
+    @_reports_failures
+    def fetch_page(self, url: str, server_name: str = certs.PC_NAME,
+                   client_cert: str | None = None, ca: str | None = None,
+                   insecure: bool = False, timeout: timedelta | None = None,
+                   tls_max: str | None = None, ciphers: str | None = None) -> DotDict:
+        """Fetches an HTTPS ``url`` on a loopback address (``https://127.0.0.1:PORT/``, or
+        just a port) and returns the result like `Fetch Board Page` does. The server name
+        defaults to the PC server's, ``ssl-server.lab``, so this checks a `Start PC SSL
+        Server` from the host side.
+
+        | ${port}=    Start PC SSL Server
+        | ${page}=    Fetch Page    https://127.0.0.1:${port}/
+        """
+        return self._fetch(url, server_name, client_cert, ca, insecure, timeout, tls_max,
+                           ciphers)
+
+    # --- PC side: PKI and SSL server ----------------------------------------------------
+
+    @keyword("Ensure Test PKI")
+    @_reports_failures
+    def ensure_test_pki(self, directory: str | None = None) -> str:
+        """Makes the lab's test PKI (CA; PC server, board and client certificates in RSA
+        and ECDSA; expired, wrong-host and untrusted ones) in ``directory`` unless it is
+        already complete, and uses it for the PC server and the fetch keywords. Default:
+        ``$STM32LAB_CERTS`` or ``certs/out/``. Returns the directory."""
+        out = Path(directory) if directory else certs.default_out()
+        written = certs.make_pki(out, report=logger.info)
+        logger.info(f"Test PKI in {out}: {len(written)} file(s) written"
+                    f"{'' if written else ' (already complete)'}.")
+        self._pki = out
+        return str(out)
+
+    @keyword("Start PC SSL Server")
+    @_reports_failures
+    def start_pc_ssl_server(self, cert_kind: str | None = None, guest_port: int = 443,
+                            client_cert: str = "none", tls_min: str = "1.2",
+                            tls_max: str | None = None, ciphers: str | None = None,
+                            cert: str | None = None, key: str | None = None) -> int:
+        """Starts the PC SSL server (``host_tools/ssl_server.py``) that the board reaches
+        as 192.168.0.1:``guest_port``, and returns its 127.0.0.1 port.
+
+        ``cert_kind`` RSA or ECDSA picks the lab's ``server-rsa`` or ``server-ec``
+        certificate (default: the library's ``cert_kind``); ``cert``/``key`` give other
+        files (e.g. the negative ``expired`` certificate:
+        ``cert=${PKI}/expired.pem``). ``client_cert`` is ``none``, ``optional`` or
+        ``required``. ``tls_min``/``tls_max`` are 1.2 or 1.3; ``ciphers`` an OpenSSL
+        cipher list. The PKI is made first if needed (`Ensure Test PKI`).
+
+        Started before `Create Board` or after it, the board's forward for
+        ``guest_port`` 443 points at this server (see `Network`).
+
+        | ${port}=    Start PC SSL Server
+        | Start PC SSL Server    ECDSA    client_cert=required    tls_max=1.2
+        """
+        if guest_port in self._servers:
+            raise AssertionError(f"A PC SSL server for port {guest_port} is already "
+                                 f"running; stop it with Stop PC SSL Server first.")
+        board_has_port = self._board is None or guest_port in self._pc_ports
+        if not board_has_port:
+            raise AssertionError(f"The board was started without a forward for "
+                                 f"192.168.0.1:{guest_port}; start the PC SSL server for "
+                                 f"that port before Create Board.")
+        pki = self._pki_dir()
+        kind = self._cert_kind(cert_kind) if cert_kind else self._default_cert_kind
+        cert_path = Path(cert) if cert else certs.path(f"server-{kind}", pki)
+        key_path = Path(key) if key else (None if cert else certs.key_path(f"server-{kind}",
+                                                                           pki))
+        mode = str(client_cert).lower()
+        if mode not in ("none", "optional", "required"):
+            raise AssertionError(f"client_cert '{client_cert}' is not none, optional or "
+                                 f"required.")
+        log_file = self._new_log_dir("pc-ssl-server") / f"pc-ssl-server-{guest_port}.log"
+        for attempt in range(3):
+            port = self._pc_port(guest_port)
+            server = SslServer(cert_path, key_path, ca=certs.path("ca", pki),
+                               require_client_cert=mode == "required",
+                               request_client_cert=mode == "optional", tls_min=tls_min,
+                               tls_max=tls_max or None, ciphers=ciphers or None,
+                               port=port, log_file=log_file, echo=False)
+            try:
+                server.start()
+                break
+            except SslServerError:
+                # Someone took the port we picked; re-pick unless a board already uses it.
+                if self._board is not None or attempt == 2:
+                    raise
+                del self._pc_ports[guest_port]
+        self._servers[guest_port] = server
+        self._server_logs[guest_port] = log_file
+        logger.info(f"PC SSL server on 127.0.0.1:{server.port} (board: "
+                    f"192.168.0.1:{guest_port}), {server.identity.summary}, client "
+                    f"certificates {mode}; log {log_file}")
+        return server.port
+
+    def _server(self, guest_port: int) -> SslServer:
+        if guest_port not in self._servers:
+            raise _NoBoard(f"No PC SSL server runs for port {guest_port}; start one with "
+                           f"Start PC SSL Server.")
+        return self._servers[guest_port]
+
+    def _stop_server(self, guest_port: int) -> None:
+        server = self._servers.pop(guest_port)
+        self._server_lines[guest_port] = server.lines
+        server.stop()
+        logger.info(f"PC SSL server for port {guest_port} stopped after "
+                    f"{len(server.connections)} connection(s).")
+
+    @keyword("Stop PC SSL Server")
+    @_reports_failures
+    def stop_pc_ssl_server(self, guest_port: int = 443):
+        """Stops the PC SSL server for ``guest_port`` (giving running connections up to
+        5 seconds). Does nothing if none runs."""
+        if guest_port in self._servers:
+            self._stop_server(guest_port)
+
+    @staticmethod
+    def _connection_dict(conn) -> DotDict:
+        return DotDict(number=conn.number, peer=conn.peer, protocol=conn.protocol,
+                       cipher=conn.cipher, cipher_openssl=conn.cipher_openssl,
+                       server_name=conn.server_name, client_cert=conn.client_cert,
+                       bytes_read=conn.bytes_read, bytes_written=conn.bytes_written,
+                       request_line=conn.request_line, status=conn.status,
+                       error=conn.error, handshake_ok=conn.handshake_ok, ok=conn.ok)
+
+    @keyword("Get PC SSL Server Connections")
+    @_reports_failures
+    def get_pc_ssl_server_connections(self, guest_port: int = 443) -> list:
+        """Returns what the PC SSL server saw, one dictionary per connection: ``number``,
+        ``peer``, ``protocol``, ``cipher``, ``cipher_openssl``, ``server_name`` (SNI),
+        ``client_cert``, ``bytes_read``, ``bytes_written``, ``request_line``, ``status``,
+        ``error``, ``handshake_ok`` and ``ok``."""
+        return [self._connection_dict(c) for c in self._server(guest_port).connections]
+
+    @keyword("PC SSL Server Should Have Seen Request")
+    @_reports_failures
+    def pc_ssl_server_should_have_seen_request(self, request: str = "GET *",
+                                               timeout: timedelta = timedelta(seconds=30),
+                                               guest_port: int = 443) -> DotDict:
+        """Waits until the PC SSL server has answered a request whose first line matches
+        ``request`` (a glob pattern: ``*`` any text, ``?`` one character) and returns that
+        connection (see `Get PC SSL Server Connections`).
+
+        | PC SSL Server Should Have Seen Request    GET / HTTP/1.0
+        | ${conn}=    PC SSL Server Should Have Seen Request    timeout=1 min
+        | Should Be Equal    ${conn.protocol}    TLSv1.2
+        """
+        server = self._server(guest_port)
+        seconds = timeout.total_seconds()
+        deadline = time.monotonic() + seconds
+        while True:
+            for conn in server.connections:
+                if conn.done and conn.request_line is not None \
+                        and fnmatch.fnmatchcase(conn.request_line, request):
+                    logger.info(f"Connection #{conn.number} from {conn.peer}: "
+                                f"{conn.protocol}, {conn.cipher}, '{conn.request_line}', "
+                                f"answered {conn.status}")
+                    return self._connection_dict(conn)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                server.wait_for_connections(len([c for c in server.connections if c.done])
+                                            + 1, timeout=min(left, 0.5))
+            except TimeoutError:
+                pass
+        seen = [f"#{c.number} {c.request_line or '(no request)'}"
+                + (f" error: {c.error}" if c.error else "") for c in server.connections]
+        raise AssertionError(f"Expected the PC SSL server to answer a request '{request}' "
+                             f"within {_timestr(seconds)}, but it saw "
+                             + ("; ".join(seen) if seen else "no connection") + ".")
+
+    # --- logs -------------------------------------------------------------------------
+
+    @keyword("Collect Board Logs")
+    def collect_board_logs(self):
+        """Puts the board's console log (last 200 lines, and a link to the whole file),
+        the emulator's stderr, the PC SSL servers' logs and a link to the pcap into the
+        Robot log. Works after `Reset Emulation` too (for the last board). Never fails.
+        `Collect Logs On Failure` in ``board.resource`` calls it when a test failed."""
+        parts = []
+        logs = self._board_logs
+        for name in ("console", "stderr"):
+            path = logs.get(name)
+            if path and Path(path).exists():
+                text = Path(path).read_text(errors="replace")
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+                tail = "\n".join(text.split("\n")[-LOG_TAIL_LINES:])
+                if name == "stderr" and not tail.strip():
+                    continue
+                parts.append(self._pre(f"Board {name} log ({Path(path).name}):", tail)
+                             + self._link(Path(path)))
+        if logs.get("pcap") and Path(logs["pcap"]).exists():
+            parts.append(f"<b>Board network capture:</b> {self._link(logs['pcap'])} "
+                         f"({Path(logs['pcap']).stat().st_size} bytes, open with Wireshark)")
+        for guest_port, log_file in self._server_logs.items():
+            server = self._servers.get(guest_port)
+            lines = server.lines if server else self._server_lines.get(guest_port, [])
+            parts.append(self._pre(f"PC SSL server log (board port {guest_port}):",
+                                   "\n".join(lines[-LOG_TAIL_LINES:]) or "(no connection)")
+                         + (self._link(log_file) if Path(log_file).exists() else ""))
+        if not parts:
+            logger.info("No board or PC SSL server logs to collect.")
+            return
+        logger.info("<br>".join(parts), html=True)

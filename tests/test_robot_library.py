@@ -1,0 +1,169 @@
+"""The Robot Framework library (robot/libraries/Stm32Lab.py) and suites, checked from pytest.
+
+Libdoc must build and document every keyword; the front page's example must run as
+written; the suites must parse (robot --dryrun); a suite that fails half-way without any
+teardown must still leave no emulator process and no listening PC server behind; and the
+keywords must fail with a clear message when used in the wrong order.
+"""
+
+import io
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+robot = pytest.importorskip("robot", reason="pip install robotframework")
+from robot.api import ExecutionResult  # noqa: E402
+from robot.libdocpkg import LibraryDocumentation  # noqa: E402
+
+TOP = Path(__file__).resolve().parent.parent
+LIBRARY = TOP / "robot" / "libraries" / "Stm32Lab.py"
+sys.path.insert(0, str(LIBRARY.parent))
+import Stm32Lab as stm32lab  # noqa: E402
+
+KEYWORDS = {
+    "Create Board", "Start Emulation", "Reset Emulation", "Clean Up Lab",
+    "Create Terminal Tester", "Wait For Line On Uart", "Wait For Prompt On Uart",
+    "Write Line To Uart", "Write Char On Uart", "Execute Python Command",
+    "Execute Python Code", "Get Uart Lines", "Get LED State", "LED Should Be On",
+    "LED Should Be Off", "Wait For LED State", "LED Should Be Blinking", "Set Ethernet Link",
+    "Get Forwarded Port", "Fetch Board Page", "Fetch Page", "Ensure Test PKI",
+    "Start PC SSL Server", "Stop PC SSL Server", "Get PC SSL Server Connections",
+    "PC SSL Server Should Have Seen Request", "Collect Board Logs",
+}
+
+
+def run_robot(suite: Path, outdir: Path, **options) -> ExecutionResult:
+    """Run a suite in this process (so a leaked QEMU child would still be alive here:
+    in a separate robot process, QEMU's parent-death signal would hide the leak)."""
+    rc = robot.run(str(suite), outputdir=str(outdir), stdout=io.StringIO(),
+                   stderr=io.StringIO(), report="NONE", log="NONE", **options)
+    assert rc >= 0
+    return ExecutionResult(str(outdir / "output.xml"))
+
+
+def messages(item):
+    for child in [*getattr(item, "suites", []), *getattr(item, "tests", [])]:
+        yield from messages(child)
+    for step in getattr(item, "body", []):
+        if type(step).__name__ == "Message":
+            yield step.message
+        yield from messages(step)
+    for fixture in ("setup", "teardown"):
+        if getattr(item, fixture, None):
+            yield from messages(getattr(item, fixture))
+
+
+def test_libdoc_documents_every_keyword(tmp_path):
+    doc = LibraryDocumentation(str(LIBRARY))
+    names = {kw.name for kw in doc.keywords}
+    assert KEYWORDS <= names, f"missing: {KEYWORDS - names}"
+    assert names <= KEYWORDS, f"undocumented here: {names - KEYWORDS}"
+    undocumented = [kw.name for kw in doc.keywords if len(kw.doc.strip()) < 40]
+    assert not undocumented
+    assert doc.scope == "SUITE"
+    assert "= Example =" in doc.doc and "%TOC%" in doc.doc
+    out = tmp_path / "Stm32Lab.html"
+    rc = subprocess.run([sys.executable, "-m", "robot.libdoc", str(LIBRARY), str(out)],
+                        capture_output=True, text=True)
+    assert rc.returncode == 0, rc.stderr
+    assert "Wait For Line On Uart" in out.read_text()
+
+
+def test_timeouts_are_robot_time_strings():
+    doc = LibraryDocumentation(str(LIBRARY))
+    for kw in doc.keywords:
+        for arg in kw.args:
+            if arg.name in ("timeout", "within"):
+                assert "timedelta" in str(arg.type), f"{kw.name}: {arg.name} is {arg.type}"
+
+
+def test_suites_and_resources_parse(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "robot", "--dryrun", "--outputdir",
+                             str(tmp_path), "--log", "NONE", "--report", "NONE",
+                             str(TOP / "robot")], capture_output=True, text=True, cwd=TOP)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("content, regex, line, matches", [
+    ("SYSCLK", False, "clock: SYSCLK 168000000 Hz", True),
+    ("(HSE 25 MHz)", False, "from PLL (HSE 25 MHz)", True),
+    (r"SYSCLK \d+ Hz", True, "clock: SYSCLK 168000000 Hz from PLL", True),
+    (r"^clock:", True, "clock: SYSCLK", True),
+    (r"^SYSCLK", True, "clock: SYSCLK", False),
+    (r"MHz\)$", True, "from PLL (HSE 25 MHz)", True),
+    (r"PLL$", True, "from PLL (HSE 25 MHz)", False),
+])
+def test_line_patterns_match_whole_lines(content, regex, line, matches):
+    pattern = stm32lab._line_pattern(content, regex)
+    found = pattern.search(f"before\r\n{line}\r\nafter\r\n")
+    assert bool(found) == matches
+    if found:
+        assert found.group(0) == line
+
+
+def test_unknown_board_variant_and_cert_kind_are_refused():
+    for option, value, hint in (("board", "F999", "F417"), ("firmware_variant", "FAST", "HW"),
+                                ("cert_kind", "DSA", "ECDSA")):
+        with pytest.raises(AssertionError, match=hint):
+            stm32lab.Stm32Lab(**{option: value})
+
+
+def test_keywords_need_a_board_and_say_so():
+    lab = stm32lab.Stm32Lab()
+    with pytest.raises(AssertionError, match="No board is running; start one with Create"):
+        lab.wait_for_line_on_uart("anything")
+    with pytest.raises(AssertionError, match="No board is running"):
+        lab.led_should_be_on("LED4")
+    with pytest.raises(AssertionError, match="No PC SSL server runs for port 443"):
+        lab.pc_ssl_server_should_have_seen_request()
+    lab.clean_up_lab()      # nothing started: nothing to do, no error
+
+
+def test_front_page_example_runs_as_written(tmp_path, qemu, hello_elf, monkeypatch):
+    doc = stm32lab.Stm32Lab.__doc__
+    block = doc.split("= Example =", 1)[1].split("Save it as", 1)[0]
+    lines = [re.sub(r"^\s*\| ?", "", line) for line in block.splitlines()
+             if line.strip().startswith("|")]
+    suite = tmp_path / "example.robot"
+    suite.write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(TOP)   # the example's paths are relative to the repository root
+    result = run_robot(suite, tmp_path / "out", pythonpath=str(TOP))
+    stats = result.statistics.total
+    assert (stats.passed, stats.failed) == (1, 0), [t.message for t in result.suite.tests]
+
+
+FAILING_SUITE = """\
+*** Settings ***
+Library    {library}
+
+*** Test Cases ***
+Fails Half-Way With A Board And A Server Running
+    Create Board    firmware={firmware}
+    Start PC SSL Server
+    Start Emulation
+    Wait For Line On Uart    hello from stm324xg-eval
+    Wait For Line On Uart    this never comes    timeout=0.3 s
+"""
+
+
+def test_a_failing_suite_without_teardown_leaves_nothing_running(tmp_path, qemu, hello_elf,
+                                                                 monkeypatch):
+    monkeypatch.setenv("STM32LAB_CERTS", str(tmp_path / "pki"))
+    suite = tmp_path / "failing.robot"
+    suite.write_text(FAILING_SUITE.format(library=LIBRARY, firmware=hello_elf))
+    result = run_robot(suite, tmp_path / "out")
+    test = result.suite.tests[0]
+    assert test.status == "FAIL"
+    assert "Expected a line containing 'this never comes'" in test.message
+    assert "Last console lines:\n    hello from stm324xg-eval" in test.message
+    logged = "\n".join(messages(result.suite))
+    pid = int(re.search(r"QEMU pid (\d+)", logged).group(1))
+    port = int(re.search(r"PC SSL server on 127\.0\.0\.1:(\d+)", logged).group(1))
+    assert not Path(f"/proc/{pid}").exists(), f"QEMU pid {pid} still exists"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    assert (tmp_path / "out" / "stm32lab-logs").is_dir()
