@@ -6,8 +6,9 @@
 #include "rng.h"
 #include "systick.h"
 
-// DRDY comes 40 RNG clocks (under 1 us at 48 MHz) after enable and after each read.
-#define RNG_POLL_LIMIT (100000)
+// DRDY comes 40 RNG clocks (under 1 us at 48 MHz) after enable and after each read; the
+// wait is by time (see systick_wait_bits), not a poll count.
+#define RNG_TIMEOUT_MS (10)
 
 // rng_read's answer when a latched error was cleared and the generator restarted: the
 // caller starts over with a fresh comparison word.
@@ -26,7 +27,12 @@ static void rng_restart(void) {
 }
 
 static rng_status_t rng_read(uint32_t *word) {
-    for (uint32_t n = 0; n < RNG_POLL_LIMIT; n++) {
+    uint32_t start = systick_ms;
+    for (uint32_t polls = 0;; polls++) {
+        uint32_t elapsed = systick_ms - start;
+        if (elapsed > RNG_TIMEOUT_MS || (elapsed == 0 && polls > SYSTICK_POLLS_WITHOUT_TICK)) {
+            break;
+        }
         uint32_t sr = RNG->SR;
         if (sr & (RNG_SR_SECS | RNG_SR_SEIS)) {
             // Restart; if the noise source still misbehaves (SECS), it is an error.

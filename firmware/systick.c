@@ -56,12 +56,13 @@ uint32_t systick_cycles(void) {
 
 bool systick_wait_bits(volatile uint32_t *reg, uint32_t mask, uint32_t value, uint32_t timeout_ms) {
     uint32_t start = systick_ms;
-    for (;;) {
+    for (uint32_t polls = 0;; polls++) {
         if ((*reg & mask) == value) {
             return true;
         }
-        if (systick_ms - start > timeout_ms) {
-            // one last look: the tick may have come between the read and the check
+        uint32_t elapsed = systick_ms - start;
+        if (elapsed > timeout_ms || (elapsed == 0 && polls > SYSTICK_POLLS_WITHOUT_TICK)) {
+            // one last look: the flag may have come with the tick
             return (*reg & mask) == value;
         }
     }

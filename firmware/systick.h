@@ -11,8 +11,13 @@ void systick_init(uint32_t hclk_hz);
 uint32_t systick_us(void);
 uint32_t systick_cycles(void);
 
-// Poll until (*reg & mask) == value, for at most timeout_ms; false on timeout. Needs the
-// SysTick interrupt running (it is from the first line of main).
+// Polls without a SysTick tick after which a wait gives up anyway: with interrupts masked
+// the millisecond count stands still (10M polls are far beyond 10 ms at 168 MHz).
+#define SYSTICK_POLLS_WITHOUT_TICK (10000000)
+
+// Poll until (*reg & mask) == value, for at most timeout_ms; false on timeout. Time rather
+// than a poll count: in an emulator a flag comes from a timer of the same clock as the
+// SysTick, so a busy host cannot end the wait before the flag had its chance.
 bool systick_wait_bits(volatile uint32_t *reg, uint32_t mask, uint32_t value, uint32_t timeout_ms);
 
 #endif // MICROPY_INCLUDED_STM32LAB_SYSTICK_H

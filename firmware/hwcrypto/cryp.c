@@ -8,6 +8,7 @@
 
 #include "stm32f4xx.h"
 #include "hwcrypto/cryp.h"
+#include "systick.h"
 
 typedef struct {
     STM32_REG CR;           // 0x00
@@ -62,10 +63,8 @@ enum {
     PHASE_FINAL = 3,
 };
 
-// Each flag comes within a few hundred cycles on silicon. The limit counts polls, not
-// milliseconds, so that a wait ends even with interrupts masked (no SysTick): well over
-// 10 ms at 168 MHz means the CRYP is stuck.
-#define CRYP_POLL_LIMIT (1000000)
+// Each flag comes within a few hundred cycles on silicon: 10 ms means the CRYP is stuck.
+#define CRYP_TIMEOUT_MS (10)
 
 const char *cryp_status_str(cryp_status_t status) {
     switch (status) {
@@ -122,12 +121,7 @@ static void cryp_clock_on(void) {
 }
 
 static bool cryp_wait(volatile uint32_t *reg, uint32_t mask, uint32_t value) {
-    for (uint32_t n = 0; n < CRYP_POLL_LIMIT; n++) {
-        if ((*reg & mask) == value) {
-            return true;
-        }
-    }
-    return false;
+    return systick_wait_bits(reg, mask, value, CRYP_TIMEOUT_MS);
 }
 
 // CRYPEN off, FIFOs flushed, the new configuration (with CRYPEN clear) written.

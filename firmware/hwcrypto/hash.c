@@ -10,6 +10,7 @@
 
 #include "stm32f4xx.h"
 #include "hwcrypto/hash.h"
+#include "systick.h"
 
 typedef struct {
     STM32_REG CR;           // 0x00
@@ -41,10 +42,8 @@ typedef struct {
 #define HASH_SR_DCIS            (1UL << 1)
 #define HASH_SR_BUSY            (1UL << 3)
 
-// A block takes at most 82 cycles, a DCAL a few blocks. The limit counts polls, not
-// milliseconds, so that a wait ends even with interrupts masked (no SysTick): well over
-// 10 ms at 168 MHz means the HASH is stuck.
-#define HASH_POLL_LIMIT (1000000)
+// A block takes at most 82 cycles, a DCAL a few blocks: 10 ms means the HASH is stuck.
+#define HASH_TIMEOUT_MS (10)
 
 enum {
     CTX_UNSET = 0,          // zeroed memory: hash_init not called
@@ -117,12 +116,7 @@ static void hash_clock_on(void) {
 }
 
 static bool hash_wait(uint32_t mask, uint32_t value) {
-    for (uint32_t n = 0; n < HASH_POLL_LIMIT; n++) {
-        if ((HASH_REGS->SR & mask) == value) {
-            return true;
-        }
-    }
-    return false;
+    return systick_wait_bits(&HASH_REGS->SR, mask, value, HASH_TIMEOUT_MS);
 }
 
 // Write len bytes to DIN, waiting for room (DINIS) before each group of 16 words.

@@ -1,0 +1,472 @@
+"""The stm32crypto module (firmware/hwcrypto/) on both boards: every algorithm the chip's
+CRYP and HASH have, checked against the host's `cryptography`, `hashlib` and `hmac` on
+random inputs; interleaved hash contexts; the exceptions; and, through the models' QOM
+"blocks" counters, proof that the peripherals did the work.
+
+Each board boots once per module; the cases of an algorithm run as one pasted program that
+draws its inputs from a host-seeded PRNG and prints inputs and results for the host to check.
+"""
+
+import hashlib
+import hmac
+import random
+import warnings
+
+import pytest
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
+
+from lab_qtest import QTest, QTestError
+from test_firmware_repl import BANNER, PROMPT, boot, build_firmware
+
+F417, F439 = "stm324xg-eval", "stm324x9i-eval"
+CRYP_BASE = 0x50060000
+HASH_BASE = 0x50060400
+
+# Inputs come from MicroPython's random module seeded by the host, not from the RNG: the
+# RNG is tested on its own, and every input is printed for the host to check anyway.
+PRELUDE = """import random, stm32crypto as c
+random.seed({seed})
+def h(b): return b.hex() if b else ''
+def rnd(n): return random.getrandbits(16) % n
+def rb(n): return bytes(random.getrandbits(8) for _ in range(n))
+"""
+
+
+@pytest.fixture(scope="session")
+def firmware_elves():
+    """Both boards' firmware, built once; a build failure fails the tests."""
+    return {board: build_firmware(board) for board in (F417, F439)}
+
+
+class Device:
+    def __init__(self, board, console, machine):
+        self.board, self.console, self.machine = board, console, machine
+
+    def run(self, code: str, timeout: float = 60.0) -> list[str]:
+        """Run a program (after PRELUDE); its output lines. A traceback fails the test."""
+        seed = random.getrandbits(30)
+        out = self.console.paste(PRELUDE.format(seed=seed) + code, timeout=timeout)
+        assert "Traceback" not in out, out
+        return out.splitlines()
+
+    def blocks(self, device: str) -> int:
+        return self.board.engine.qmp("qom-get", path=f"/machine/soc/{device}",
+                                     property="blocks")
+
+
+@pytest.fixture(scope="module", params=[F417, F439])
+def dev(request, firmware_elves, qemu):
+    machine = request.param
+    board, console = boot(firmware_elves[machine], qemu, machine=machine)
+    try:
+        console.expect(BANNER)
+        console.expect(PROMPT)
+        yield Device(board, console, machine)
+    finally:
+        console.close()
+        board.stop()
+
+
+@pytest.fixture(scope="module")
+def f439(firmware_elves, qemu):
+    board, console = boot(firmware_elves[F439], qemu, machine=F439)
+    try:
+        console.expect(BANNER)
+        console.expect(PROMPT)
+        yield Device(board, console, F439)
+    finally:
+        console.close()
+        board.stop()
+
+
+@pytest.fixture(scope="module")
+def f417(firmware_elves, qemu):
+    board, console = boot(firmware_elves[F417], qemu, machine=F417)
+    try:
+        console.expect(BANNER)
+        console.expect(PROMPT)
+        yield Device(board, console, F417)
+    finally:
+        console.close()
+        board.stop()
+
+
+def fields(line: str, tag: str) -> list[str]:
+    parts = line.split(" ")
+    assert parts[0] == tag, line
+    return parts[1:]
+
+
+def bx(s: str) -> bytes:
+    return bytes.fromhex(s)
+
+
+# ---- AES ECB/CBC/CTR ------------------------------------------------------------------------
+
+AES_PROGRAM = """
+for ks in (16, 24, 32):
+    for mode in (c.MODE_ECB, c.MODE_CBC, c.MODE_CTR):
+        for i in range(4):
+            k = rb(ks)
+            iv = None if mode == c.MODE_ECB else rb(16)
+            n = rnd(8) * 16 + (rnd(16) if mode == c.MODE_CTR else 0)
+            d = rb(n)
+            ct = c.AES(k, mode, iv).encrypt(d)
+            pt = c.AES(k, mode, iv).decrypt(ct)
+            # the same data in two calls on one object: CBC chains, CTR streams
+            cut = rnd(n + 1) if mode == c.MODE_CTR else rnd(n // 16 + 1) * 16
+            a = c.AES(k, mode, iv)
+            ct2 = a.encrypt(d[:cut]) + a.encrypt(d[cut:])
+            print('AES', mode, h(k), h(iv), h(d), h(ct), pt == d, ct2 == ct)
+# CTR across the 32-bit counter wrap (the CRYP increments the low word only)
+k = rb(16)
+iv = rb(12) + b'\\xff\\xff\\xff\\xfe'
+d = rb(75)
+print('AES', c.MODE_CTR, h(k), h(iv), h(d), h(c.AES(k, c.MODE_CTR, iv).encrypt(d)), True, True)
+"""
+
+
+def host_aes(mode: int, key: bytes, iv: bytes, data: bytes) -> bytes:
+    m = {1: lambda: modes.ECB(), 2: lambda: modes.CBC(iv), 6: lambda: modes.CTR(iv)}[mode]()
+    enc = Cipher(algorithms.AES(key), m).encryptor()
+    return enc.update(data) + enc.finalize()
+
+
+def test_aes_ecb_cbc_ctr_match_host_cryptography(dev):
+    lines = dev.run(AES_PROGRAM)
+    assert len(lines) == 3 * 3 * 4 + 1, lines
+    for line in lines:
+        mode, key, iv, data, ct, round_trip, split = fields(line, "AES")
+        assert ct == host_aes(int(mode), bx(key), bx(iv), bx(data)).hex(), line
+        assert round_trip == "True" and split == "True", line
+
+
+# ---- DES / TDES -----------------------------------------------------------------------------
+
+DES_PROGRAM = """
+for ks in (8, 16, 24):
+    for mode in (c.MODE_ECB, c.MODE_CBC):
+        for i in range(4):
+            k = rb(ks)
+            iv = None if mode == c.MODE_ECB else rb(8)
+            d = rb(rnd(9) * 8)
+            ct = c.DES(k, mode, iv).encrypt(d)
+            pt = c.DES(k, mode, iv).decrypt(ct)
+            print('DES', mode, h(k), h(iv), h(d), h(ct), pt == d)
+"""
+
+
+def host_tdes(mode: int, key: bytes, iv: bytes, data: bytes) -> bytes:
+    key = {8: key * 3, 16: key + key[:8], 24: key}[len(key)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = modes.ECB() if mode == 1 else modes.CBC(iv)
+        enc = Cipher(TripleDES(key), m).encryptor()
+    return enc.update(data) + enc.finalize()
+
+
+def test_des_and_tdes_ecb_cbc_match_host_cryptography(dev):
+    lines = dev.run(DES_PROGRAM)
+    assert len(lines) == 3 * 2 * 4, lines
+    for line in lines:
+        mode, key, iv, data, ct, round_trip = fields(line, "DES")
+        assert ct == host_tdes(int(mode), bx(key), bx(iv), bx(data)).hex(), line
+        assert round_trip == "True", line
+
+
+# ---- hashes and HMAC ------------------------------------------------------------------------
+
+def hash_algos(machine: str) -> list[str]:
+    return ["sha1", "md5"] + (["sha224", "sha256"] if machine == F439 else [])
+
+
+HASH_PROGRAM = """
+for name in {algos}:
+    for i in range(12):
+        d = rb(rnd(4) * 64 + rnd(70))
+        obj = getattr(c, name)()
+        pos = 0
+        while pos < len(d):          # random chunks: partial blocks kept across updates
+            step = rnd(90) + 1
+            obj.update(d[pos:pos + step])
+            pos += step
+        print('HASH', name, h(d), h(getattr(c, name)(d).digest()), h(obj.digest()))
+"""
+
+
+def test_hashes_match_hashlib(dev):
+    algos = hash_algos(dev.machine)
+    lines = dev.run(HASH_PROGRAM.format(algos=algos))
+    assert len(lines) == 12 * len(algos), lines
+    for line in lines:
+        name, data, one_shot, chunked = fields(line, "HASH")
+        expected = hashlib.new(name, bx(data)).hexdigest()
+        assert one_shot == expected and chunked == expected, line
+
+
+HMAC_PROGRAM = """
+for name in {algos}:
+    for n in (0, 1, 20, 63, 64, 65, 100, 131):   # keys longer than a block are hashed (LKEY)
+        k = rb(n)
+        m = rb(rnd(200))
+        print('HMAC', name, h(k), h(m), h(c.hmac(k, m, name)))
+"""
+
+
+def test_hmac_matches_host_hmac(dev):
+    algos = hash_algos(dev.machine)
+    lines = dev.run(HMAC_PROGRAM.format(algos=algos))
+    assert len(lines) == 8 * len(algos), lines
+    for line in lines:
+        name, key, msg, mac = fields(line, "HMAC")
+        assert mac == hmac.new(bx(key), bx(msg), name).hexdigest(), line
+
+
+INTERLEAVE_PROGRAM = """
+a, b = c.sha1(), c.sha1()
+da, db = b'', b''
+for i in range(40):
+    x, y = rb(rnd(150)), rb(rnd(150))
+    a.update(x); da += x
+    b.update(y); db += y
+    if i == 20:
+        fork = a.copy(); dfork = da
+        m = c.md5(da)          # another algorithm on the HASH in between
+    if i == 30:
+        kx, my = x, y
+        mac = c.hmac(kx, my, 'md5')   # and an HMAC, which uses every context register
+print('IL', h(da), h(a.digest()))
+print('IL', h(db), h(b.digest()))
+fork.update(b'tail'); dfork += b'tail'
+print('IL', h(dfork), h(fork.digest()))
+print('IL', h(da), h(a.digest()))        # digest() does not end the object
+a.update(b'more'); da += b'more'
+print('IL', h(da), h(a.digest()))
+print('MD5', h(m.digest()))
+print('HMAC', h(kx), h(my), h(mac))
+"""
+
+
+def test_interleaved_hash_contexts_and_copy(dev):
+    lines = dev.run(INTERLEAVE_PROGRAM)
+    assert len(lines) == 7, lines
+    data = []
+    for line in lines[:5]:
+        msg, digest = fields(line, "IL")
+        assert digest == hashlib.sha1(bx(msg)).hexdigest(), line
+        data.append(bx(msg))
+    # the md5 object hashed a's data at the fork, which is the fork's data without b'tail'
+    assert fields(lines[5], "MD5")[0] == hashlib.md5(data[2][:-4]).hexdigest()
+    key, msg, mac = fields(lines[6], "HMAC")
+    assert mac == hmac.new(bx(key), bx(msg), "md5").hexdigest()
+
+
+# ---- GCM / CCM (STM32F439) ------------------------------------------------------------------
+
+GCM_PROGRAM = """
+for i in range(24):
+    k = rb((16, 24, 32)[i % 3])
+    iv = rb(12)
+    aad = rb(rnd(3) * 16 + rnd(20)) if i % 4 else b''
+    d = rb(rnd(5) * 16 + rnd(17))
+    ct, tag = c.aes_gcm_encrypt(k, iv, d, aad)
+    ok = c.aes_gcm_decrypt(k, iv, ct, tag, aad) == d
+    bad = bytes([tag[0] ^ 1]) + tag[1:]
+    try:
+        c.aes_gcm_decrypt(k, iv, ct, bad, aad)
+        rejected = False
+    except ValueError:
+        rejected = True
+    print('GCM', h(k), h(iv), h(aad), h(d), h(ct), h(tag), ok, rejected)
+"""
+
+
+def test_aes_gcm_matches_host_and_rejects_a_tampered_tag(f439):
+    lines = f439.run(GCM_PROGRAM)
+    assert len(lines) == 24, lines
+    for line in lines:
+        key, iv, aad, data, ct, tag, ok, rejected = fields(line, "GCM")
+        expected = AESGCM(bx(key)).encrypt(bx(iv), bx(data), bx(aad) or None)
+        assert ct + tag == expected.hex(), line
+        assert ok == "True" and rejected == "True", line
+
+
+CCM_PROGRAM = """
+for i in range(24):
+    k = rb((16, 24, 32)[i % 3])
+    nonce = rb(7 + i % 7)
+    tlen = 4 + 2 * (i % 7)
+    aad = rb(rnd(3) * 16 + rnd(20)) if i % 4 else b''
+    d = rb(rnd(5) * 16 + rnd(17))
+    ct, tag = c.aes_ccm_encrypt(k, nonce, d, aad, tlen)
+    ok = c.aes_ccm_decrypt(k, nonce, ct, tag, aad) == d
+    bad = bytes([tag[0] ^ 1]) + tag[1:]
+    try:
+        c.aes_ccm_decrypt(k, nonce, ct, bad, aad)
+        rejected = False
+    except ValueError:
+        rejected = True
+    print('CCM', h(k), h(nonce), tlen, h(aad), h(d), h(ct), h(tag), ok, rejected)
+"""
+
+
+def test_aes_ccm_matches_host_and_rejects_tampering(f439):
+    lines = f439.run(CCM_PROGRAM)
+    assert len(lines) == 24, lines
+    for line in lines:
+        key, nonce, tlen, aad, data, ct, tag, ok, rejected = fields(line, "CCM")
+        expected = AESCCM(bx(key), tag_length=int(tlen)).encrypt(bx(nonce), bx(data),
+                                                                  bx(aad) or None)
+        assert ct + tag == expected.hex(), line
+        assert ok == "True" and rejected == "True", line
+
+
+# ---- features and exceptions ----------------------------------------------------------------
+
+def test_features_tell_what_the_chip_has(dev):
+    v2 = dev.machine == F439
+    out = dev.run("f = c.features\nprint(sorted(k for k in f if f[k]))")
+    have = ["aes", "des", "hmac", "md5", "rng", "sha1", "tdes"]
+    if v2:
+        have += ["aes_ccm", "aes_gcm", "sha224", "sha256"]
+    assert out == [repr(sorted(have))]
+
+
+ERRORS = [
+    ("c.AES(bytes(15), c.MODE_ECB)", "ValueError", "AES key must be 16, 24 or 32 bytes"),
+    ("c.AES(bytes(16), c.MODE_CBC, bytes(8))", "ValueError", "AES IV must be 16 bytes"),
+    ("c.AES(bytes(16), c.MODE_CBC)", "ValueError", "AES CBC and CTR need a 16-byte IV"),
+    ("c.AES(bytes(16), 3)", "ValueError", "AES mode must be MODE_ECB, MODE_CBC or MODE_CTR"),
+    ("c.AES(bytes(16), c.MODE_ECB).encrypt(bytes(17))", "ValueError",
+     "data length must be a multiple of 16 bytes for AES ECB/CBC"),
+    ("c.AES(bytes(32), c.MODE_CBC, bytes(16)).decrypt(bytes(8))", "ValueError",
+     "data length must be a multiple of 16 bytes for AES ECB/CBC"),
+    ("c.DES(bytes(12), c.MODE_ECB)", "ValueError",
+     "DES key must be 8 bytes (DES) or 16 or 24 bytes (TDES)"),
+    ("c.DES(bytes(8), c.MODE_CBC, bytes(16))", "ValueError", "DES IV must be 8 bytes"),
+    ("c.DES(bytes(24), c.MODE_ECB).encrypt(bytes(9))", "ValueError",
+     "data length must be a multiple of 8 bytes for DES/TDES"),
+    ("c.hmac(b'k', b'm', 'sha512')", "ValueError",
+     "HMAC algo must be 'sha1', 'md5', 'sha224' or 'sha256'"),
+    ("c.AES(1234, c.MODE_ECB)", "TypeError", None),
+]
+
+ERRORS_F417 = [
+    ("c.sha256()", "NotImplementedError",
+     "SHA-256 is not available on the STM32F415/417 HASH; use hashlib.sha256 (software)"),
+    ("c.sha224(b'x')", "NotImplementedError",
+     "SHA-224 is not available on the STM32F415/417 HASH; use software (hashlib)"),
+    ("c.hmac(b'k', b'm', 'sha256')", "NotImplementedError",
+     "HMAC-SHA-224/256 is not available on the STM32F415/417 HASH; use software (hashlib)"),
+    ("c.aes_gcm_encrypt(bytes(16), bytes(12), b'x')", "NotImplementedError",
+     "AES-GCM/CCM are not available on the STM32F415/417 CRYP (STM32F437/439 only)"),
+    ("c.aes_ccm_decrypt(bytes(16), bytes(12), b'x', bytes(16))", "NotImplementedError",
+     "AES-GCM/CCM are not available on the STM32F415/417 CRYP (STM32F437/439 only)"),
+]
+
+ERRORS_F439 = [
+    ("c.aes_gcm_encrypt(bytes(16), bytes(16), b'x')", "ValueError",
+     "GCM IV must be 12 bytes (96 bits)"),
+    ("c.aes_gcm_encrypt(bytes(20), bytes(12), b'x')", "ValueError",
+     "AES key must be 16, 24 or 32 bytes"),
+    ("c.aes_gcm_decrypt(bytes(16), bytes(12), b'x', bytes(3))", "ValueError",
+     "GCM tag must be 4 to 16 bytes"),
+    ("c.aes_ccm_encrypt(bytes(16), bytes(6), b'x')", "ValueError",
+     "CCM nonce must be 7 to 13 bytes"),
+    ("c.aes_ccm_encrypt(bytes(16), bytes(12), b'x', None, 5)", "ValueError",
+     "CCM tag must be 4, 6, 8, 10, 12, 14 or 16 bytes"),
+    ("c.aes_gcm_decrypt(bytes(16), bytes(12), b'abc', bytes(16))", "ValueError",
+     "authentication tag does not match: data not authentic"),
+]
+
+
+def test_bad_arguments_raise_clear_exceptions(dev):
+    cases = ERRORS + (ERRORS_F439 if dev.machine == F439 else ERRORS_F417)
+    program = "".join(
+        f"try:\n    {stmt}\n    print('no exception')\n"
+        f"except Exception as e:\n    print(type(e).__name__ + ': ' + str(e))\n"
+        for stmt, _, _ in cases)
+    lines = dev.run(program)
+    assert len(lines) == len(cases), lines
+    for (stmt, exc, msg), line in zip(cases, lines):
+        assert line.split(":")[0] == exc, (stmt, line)
+        if msg is not None:
+            assert line == f"{exc}: {msg}", (stmt, line)
+
+
+def test_random_comes_from_the_rng(dev):
+    before = dev.board.engine.qmp("qom-get", path="/machine/soc/rng", property="words")
+    lines = dev.run("a, b = c.random(33), c.random(33)\nprint(len(a), len(b), a != b, "
+                    "len(set(a)) > 8, c.random(0))")
+    assert lines == ["33 33 True True b''"], lines
+    after = dev.board.engine.qmp("qom-get", path="/machine/soc/rng", property="words")
+    assert after - before >= 18
+
+
+# ---- proof of hardware use: the models' block counters --------------------------------------
+
+def counted(dev: Device, device: str, stmt: str) -> int:
+    """Blocks the peripheral processed while stmt ran (setup is done before)."""
+    before = dev.blocks(device)
+    # an assignment: paste mode would print an expression's value
+    assert dev.run(f"r = {stmt}\nprint('done')") == ["done"]
+    return dev.blocks(device) - before
+
+
+def test_cryp_block_counter_grows_by_the_blocks_of_each_operation(dev):
+    dev.run("k = bytes(range(32)); iv = bytes(16); d = bytes(200)")
+    assert counted(dev, "cryp", "c.AES(k[:16], c.MODE_CBC, iv).encrypt(d[:64])") == 4
+    # decryption: key preparation runs no data block
+    assert counted(dev, "cryp", "c.AES(k, c.MODE_ECB).decrypt(d[:32])") == 2
+    # CTR on 40 bytes: 2 blocks, then the keystream block for the tail
+    assert counted(dev, "cryp", "c.AES(k[:24], c.MODE_CTR, iv).encrypt(d[:40])") == 3
+    assert counted(dev, "cryp", "c.DES(k[:8], c.MODE_CBC, iv[:8]).encrypt(d[:24])") == 3
+    assert counted(dev, "cryp", "c.DES(k[:24], c.MODE_ECB).decrypt(d[:80])") == 10
+
+
+def test_cryp_block_counter_for_gcm_and_ccm(f439):
+    f439.run("k = bytes(range(16)); d = bytes(200)")
+    # 2 AAD blocks, 2 payload blocks, the partial block (CTR pass + its GHASH), lengths
+    assert counted(f439, "cryp", "c.aes_gcm_encrypt(k, d[:12], d[:40], d[:20])") == 7
+    # 1 AAD block, 3 payload blocks, lengths
+    assert counted(f439, "cryp", "c.aes_gcm_encrypt(k, d[:12], d[:48], d[:16])") == 5
+    # decryption authenticates the padded ciphertext directly: no extra pass
+    f439.run("ct, t = c.aes_gcm_encrypt(k, d[:12], d[:40], d[:20])")
+    assert counted(f439, "cryp", "c.aes_gcm_decrypt(k, d[:12], ct, t, d[:20])") == 6
+    # CCM: B0, the AAD with its length prefix (2 blocks for 20 bytes), 2 payload, CTR0
+    assert counted(f439, "cryp", "c.aes_ccm_encrypt(k, d[:11], d[:32], d[:20])") == 6
+
+
+def test_hash_block_counter_grows_by_the_blocks_of_each_operation(dev):
+    dev.run("d = bytes(1000)")
+    # 1000 bytes + padding: 16 blocks, in one call or in pieces
+    assert counted(dev, "hash", "c.sha1(d).digest()") == 16
+    # in 7-byte updates: the core compresses a block when the next one starts, so 14 of the
+    # 15 whole blocks during the updates, the 15th and the padded tail in digest()
+    dev.run("o = c.md5()")
+    assert counted(dev, "hash", "[o.update(d[i:i + 7]) for i in range(0, 1000, 7)]") == 14
+    assert counted(dev, "hash", "o.digest()") == 2
+    # HMAC-SHA-1, 10-byte key, 100-byte message: inner 64 + 100 bytes (3 blocks),
+    # outer 64 + 20 bytes (2 blocks)
+    assert counted(dev, "hash", "c.hmac(d[:10], d[:100], 'sha1')") == 5
+    if dev.machine == F439:
+        # 120 bytes + 9 of padding and length: 3 blocks
+        assert counted(dev, "hash", "c.sha256(d[:120]).digest()") == 3
+
+
+def test_block_counters_are_read_only_qom_properties(qemu):
+    """The counters themselves, on the bare models through qtest: a block through each."""
+    with QTest(qemu, machine=F439) as qts:
+        assert qts.qom_get("/machine/soc/cryp", "blocks") == 0
+        assert qts.qom_get("/machine/soc/hash", "blocks") == 0
+        qts.writel(CRYP_BASE + 0x00, (4 << 3) | (1 << 15))      # AES-128 ECB, CRYPEN
+        for _ in range(8):
+            qts.writel(CRYP_BASE + 0x08, 0)                     # two blocks to DIN
+        assert qts.qom_get("/machine/soc/cryp", "blocks") == 2
+        qts.writel(HASH_BASE + 0x00, 1 << 2)                    # SHA-1, INIT
+        qts.writel(HASH_BASE + 0x08, 1 << 8)                    # DCAL: empty message
+        assert qts.qom_get("/machine/soc/hash", "blocks") == 1
+        with pytest.raises(QTestError):
+            qts.qom_set("/machine/soc/cryp", "blocks", 5)
