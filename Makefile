@@ -5,7 +5,8 @@
 #   make demo          boot the emulated STM324xG-EVAL and show its console and LEDs
 #   make qemu          build qemu-system-arm with our models (cached by content of qemu/)
 #   make -s print-qemu print the path of the built qemu-system-arm
-#   make firmware      build the MicroPython firmware (BOARD=stm324xg-eval|stm324x9i-eval)
+#   make firmware      build the MicroPython firmware (BOARD=stm324xg-eval|stm324x9i-eval,
+#                      HW_CRYPTO=0 for the software-crypto variant)
 #   make -s print-firmware  print the path of the default firmware ELF
 #   make setup         apt packages, the trixie deb-src entry, Python packages
 
@@ -13,6 +14,7 @@ PYTHON ?= python3
 PYTEST_ARGS ?=
 ROBOT_ARGS ?=
 BOARD ?= stm324xg-eval
+HW_CRYPTO ?= 1
 
 .PHONY: all setup setup-apt setup-python qemu print-qemu baremetal firmware print-firmware \
 	test robot demo clean
@@ -37,10 +39,10 @@ baremetal: setup-apt
 	$(MAKE) -C tests/baremetal
 
 firmware: setup-apt
-	$(MAKE) -C firmware BOARD=$(BOARD)
+	$(MAKE) -C firmware BOARD=$(BOARD) HW_CRYPTO=$(HW_CRYPTO)
 
 print-firmware:
-	@$(MAKE) -s -C firmware print-elf BOARD=$(BOARD)
+	@$(MAKE) -s -C firmware print-elf BOARD=$(BOARD) HW_CRYPTO=$(HW_CRYPTO)
 
 # pytest, then the Robot suites (results in results/: output.xml, log.html, report.html, xunit.xml)
 test: qemu baremetal firmware
