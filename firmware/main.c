@@ -65,6 +65,16 @@ int main(void) {
         #endif
         readline_init0();
 
+        // --- apps ---
+        // The board application (apps/app_main.py: the role in the config flash sector)
+        // runs first; Ctrl-C, role=repl or an empty sector bring the REPL.
+        #if MICROPY_MODULE_FROZEN_MPY
+        if (pyexec_mode_kind == PYEXEC_MODE_FRIENDLY_REPL) {
+            pyexec_frozen_module("app_main.py", true);
+        }
+        #endif
+        // --- end apps ---
+
         for (;;) {
             if (pyexec_mode_kind == PYEXEC_MODE_RAW_REPL) {
                 if (pyexec_raw_repl() != 0) {

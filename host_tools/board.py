@@ -40,6 +40,7 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,7 @@ __all__ = [
     "BOARD_IP", "BOARD_MAC", "HOST_IP", "NETWORK", "LEDS", "UARTS",
     "Board", "BoardConfig", "BoardError", "Engine", "GuestForward", "HostForward",
     "QemuEngine", "check_firmware", "find_qemu", "main",
+    "CONFIG_ADDR", "CONFIG_SIZE", "CONFIG_KEYS", "make_config_blob", "elf_with_config",
 ]
 
 log = logging.getLogger("board")
@@ -88,6 +90,16 @@ UARTS = ("usart3", "usart1", "usart2", "usart6")
 UART_ALIASES = {"console": "usart3"}
 
 ELF_MACHINE_ARM = 40
+
+# The config flash sector (firmware/apps/boardcfg.py): the last 128 KiB sector of the
+# STM32F417's flash, kept free of code by the firmware's linker scripts. It holds key=value
+# lines and PEM blocks; the rest of the sector is erased flash (0xFF).
+CONFIG_ADDR = 0x080E0000
+CONFIG_SIZE = 128 * 1024
+CONFIG_KEYS = ("role", "dhcp", "ip", "netmask", "gateway", "mac", "server_ip", "server_port",
+               "server_name", "path", "period", "port", "client_auth", "blink_ms",
+               "dhcp_timeout", "time", "ca", "cert", "key")
+CONFIG_PEM_KEYS = ("ca", "cert", "key")
 
 
 class BoardError(RuntimeError):
@@ -210,9 +222,15 @@ class BoardConfig:
     emulator: str | None = None      # emulator binary; default: the lab's build
     start_timeout: float = 30.0
     extra_args: tuple = ()           # test hook: more emulator arguments (no networking)
+    config_blob: bytes | None = None  # the config sector's text (b"": an erased sector)
+    config: dict | None = None       # config keys (PEM values as text or a Path); added last
 
     def __post_init__(self):
         self.firmware = Path(self.firmware)
+        # What goes into the config sector (None: nothing is loaded there)
+        self.config_sector = None
+        if self.config_blob is not None or self.config is not None:
+            self.config_sector = make_config_blob(self.config, text=self.config_blob or b"")
         self.hostfwd = [HostForward.parse(f) for f in self.hostfwd]
         self.guestfwd = [GuestForward.parse(f) for f in self.guestfwd]
         self.console_port = _port(self.console_port, "console port", allow_zero=True)
@@ -239,6 +257,86 @@ def _uart_slot(name: str) -> str:
         raise BoardError(f"no UART '{name}' on this board; use one of console, "
                          + ", ".join(UARTS))
     return key
+
+
+def make_config_blob(config: dict | None = None, *, text=b"") -> bytes:
+    """The config sector's blob: text (bytes/str: key=value lines and PEM blocks, as
+    written by hand) followed by one line per config item (later lines win on the board).
+    Values: True/False -> on/off, a PEM text (or a Path to a PEM file) for ca/cert/key."""
+    blob = text.encode() if isinstance(text, str) else bytes(text)
+    lines = []
+    for key, value in (config or {}).items():
+        if key not in CONFIG_KEYS:
+            raise BoardError(f"unknown config key '{key}'; use one of {', '.join(CONFIG_KEYS)}")
+        if value is None:
+            continue
+        if isinstance(value, Path):
+            try:
+                value = value.read_text()
+            except (OSError, UnicodeError) as e:
+                raise BoardError(f"config {key}: cannot read '{value}' ({e}); pass a PEM "
+                                 f"file") from None
+        if key in CONFIG_PEM_KEYS:
+            value = str(value)
+            if value and "-----BEGIN " not in value:
+                raise BoardError(f"config {key} is not PEM text (no '-----BEGIN' line); pass "
+                                 f"the PEM file's contents or its Path")
+            lines.append(f"{key}=")
+            lines.extend(line.strip() for line in value.strip().splitlines())
+        elif isinstance(value, bool):
+            lines.append(f"{key}={'on' if value else 'off'}")
+        else:
+            value = str(value)
+            if "\n" in value or "\r" in value:
+                raise BoardError(f"config {key}={value!r} spans lines; give one line")
+            lines.append(f"{key}={value}")
+    if lines:
+        if blob and not blob.endswith(b"\n"):
+            blob += b"\n"
+        blob += ("\n".join(lines) + "\n").encode()
+    if b"\x00" in blob or b"\xff" in blob:
+        raise BoardError("config blob holds a 0x00 or 0xFF byte, which ends it on the board; "
+                         "write it as UTF-8 text")
+    try:
+        blob.decode()
+    except UnicodeError:
+        raise BoardError("config blob is not UTF-8 text; write key=value lines and PEM "
+                         "blocks") from None
+    if len(blob) >= CONFIG_SIZE:
+        raise BoardError(f"config blob is {len(blob)} bytes; the sector holds "
+                         f"{CONFIG_SIZE - 1} at most")
+    return blob
+
+
+def elf_with_config(elf: bytes, blob: bytes) -> bytes:
+    """A copy of a 32-bit ARM ELF with one more loadable segment: the config sector
+    (blob, then 0xFF up to CONFIG_SIZE) at CONFIG_ADDR. (Our QEMU is built without the
+    generic loader device, so the sector travels with the -kernel ELF.)"""
+    phoff = int.from_bytes(elf[28:32], "little")
+    phentsize = int.from_bytes(elf[42:44], "little")
+    phnum = int.from_bytes(elf[44:46], "little")
+    if phentsize != 32 or phoff + phnum * 32 > len(elf):
+        raise BoardError("firmware ELF has no usable program headers; rebuild it")
+    headers = elf[phoff:phoff + phnum * 32]
+    for i in range(phnum):
+        ph = headers[i * 32:(i + 1) * 32]
+        p_type, paddr, filesz = (int.from_bytes(ph[o:o + 4], "little") for o in (0, 12, 16))
+        if p_type == 1 and filesz and paddr < CONFIG_ADDR + CONFIG_SIZE \
+                and paddr + filesz > CONFIG_ADDR:
+            raise BoardError(f"firmware loads data into the config sector at "
+                             f"0x{CONFIG_ADDR:08x}; rebuild it with the lab's linker scripts "
+                             f"(firmware/mcu/*.ld)")
+    sector = blob + b"\xff" * (CONFIG_SIZE - len(blob))
+    out = bytearray(elf)
+    out += b"\0" * (-len(out) % 4)
+    data_off = len(out)
+    out += sector
+    new_phoff = len(out)
+    ph = [1, data_off, CONFIG_ADDR, CONFIG_ADDR, CONFIG_SIZE, CONFIG_SIZE, 4, 4]  # PT_LOAD, R
+    out += headers + b"".join(v.to_bytes(4, "little") for v in ph)
+    out[28:32] = new_phoff.to_bytes(4, "little")
+    out[44:46] = (phnum + 1).to_bytes(2, "little")
+    return bytes(out)
 
 
 def check_firmware(path) -> Path:
@@ -489,7 +587,10 @@ class _UartHub:
             return len(self._clients)
 
     def _drop(self, sel, sock) -> None:
-        sel.unregister(sock)
+        try:
+            sel.unregister(sock)
+        except (KeyError, ValueError):
+            pass
         sock.close()
         with self._lock:
             if sock in self._clients:
@@ -500,7 +601,11 @@ class _UartHub:
         sel.register(self._unix, selectors.EVENT_READ, "board-listen")
         sel.register(self._tcp, selectors.EVENT_READ, "client-listen")
         while not self._stop.is_set():
-            for key, _ in sel.select(timeout=0.2):
+            try:
+                events = sel.select(timeout=0.2)
+            except (OSError, ValueError):
+                break                                   # sockets closed under us: stopping
+            for key, _ in events:
                 sock, what = key.fileobj, key.data
                 try:
                     if what == "board-listen":
@@ -509,6 +614,9 @@ class _UartHub:
                     elif what == "client-listen":
                         client, _ = sock.accept()
                         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                        # A client that stops reading must not stall the board: a send
+                        # that cannot finish in this time drops that client.
+                        client.settimeout(2.0)
                         sel.register(client, selectors.EVENT_READ, "client")
                         with self._lock:
                             self._clients.append(client)
@@ -531,7 +639,9 @@ class _UartHub:
                             self._drop(sel, sock)
                         elif self._board is not None:
                             self._board.sendall(data)
-                except OSError:
+                except (OSError, ValueError):
+                    if self._stop.is_set():
+                        break
                     if what == "client":
                         self._drop(sel, sock)
         sel.close()
@@ -611,7 +721,8 @@ class QemuEngine(Engine):
         tmp = Path(self._tmp)
         logdir = cfg.log_dir or tmp
         logdir.mkdir(parents=True, exist_ok=True)
-        self._logs = {"console": logdir / "console.log", "stderr": logdir / "qemu-stderr.log"}
+        self._logs = {"console": logdir / "console.log", "stderr": logdir / "qemu-stderr.log",
+                      "relay": logdir / "guestfwd-relay.log"}
         if cfg.guest_errors is not None:
             self._logs["guest_errors"] = cfg.guest_errors.resolve()
         self.qmp_path = (cfg.qmp_path or tmp / "qmp.sock").resolve()
@@ -627,6 +738,12 @@ class QemuEngine(Engine):
         self._hostfwds = [f if f.host_port else HostForward(_free_port(taken), f.guest_port,
                                                             f.host_addr)
                           for f in cfg.hostfwd]
+        self._kernel = cfg.firmware
+        if cfg.config_sector is not None:
+            self._kernel = tmp / f"{cfg.firmware.stem}+config.elf"
+            self._kernel.write_bytes(elf_with_config(cfg.firmware.read_bytes(),
+                                                     cfg.config_sector))
+            (logdir / "config-sector.txt").write_bytes(cfg.config_sector)
         self.command = self.build_command()
 
     def _chardev(self, uart: str) -> str:
@@ -665,12 +782,13 @@ class QemuEngine(Engine):
         # connection open and close like a real client's. (A "tcp:" chardev target would be
         # a single connection opened when QEMU starts, shared by every board connection.)
         relay = [sys.executable, str(Path(__file__).resolve()), "--relay",
-                 f"{fwd.host_addr}:{fwd.host_port}"]
+                 f"{fwd.host_addr}:{fwd.host_port}", "--relay-log", str(self._logs["relay"])]
         return "cmd:" + _qemu_opt(" ".join(shlex.quote(a) for a in relay))
 
     def build_command(self) -> list[str]:
         cfg = self.config
-        cmd = [str(self.qemu), "-M", cfg.machine, "-kernel", str(cfg.firmware),
+        kernel = getattr(self, "_kernel", cfg.firmware)
+        cmd = [str(self.qemu), "-M", cfg.machine, "-kernel", str(kernel),
                "-display", "none", "-monitor", "none", "-nodefaults",
                "-qmp", f"unix:{_qemu_opt(self.qmp_path)},server=on,wait=off"]
         slots = ["usart3"] + list(cfg.extra_uarts)
@@ -1070,8 +1188,21 @@ def _led_name(name: str) -> str:
 
 # --- the guestfwd relay ----------------------------------------------------------------
 
-def relay(target: str) -> int:
-    """Copy stdin/stdout (a board connection handed over by slirp) to a loopback TCP port."""
+def _is_socket(fd: int) -> bool:
+    return stat.S_ISSOCK(os.fstat(fd).st_mode)
+
+
+def relay(target: str, log_path: str | None = None) -> int:
+    """Copy stdin/stdout (a board connection handed over by slirp) to a loopback TCP port.
+
+    slirp gives this process the board's connection as fds 0, 1 and 2, one socket: so our
+    own messages go to log_path (or nowhere), never into the board's TCP stream, and the
+    end of the PC's data is passed on by half-closing that socket (closing fd 1 alone would
+    leave it open through fds 0 and 2)."""
+    if log_path or _is_socket(2):
+        fd = os.open(log_path or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
     host, _, port = target.rpartition(":")
     try:
         addr = (_loopback(host, "guestfwd"), _port(port, "guestfwd host port"))
@@ -1097,7 +1228,11 @@ def relay(target: str) -> int:
                 if data:
                     _write_all(1, data)
                     continue
-                os.close(1)
+                if _is_socket(1):
+                    with socket.socket(fileno=os.dup(1)) as board:
+                        board.shutdown(socket.SHUT_WR)
+                else:
+                    os.close(1)
             sel.unregister(key.fileobj)
             open_sides -= 1
     peer.close()
@@ -1128,6 +1263,7 @@ def _parser() -> argparse.ArgumentParser:
                "only. Example: board.py --firmware fw.elf --guestfwd 443:4433 "
                "--hostfwd 8443:443")
     p.add_argument("--relay", metavar="HOST:PORT", help=argparse.SUPPRESS)
+    p.add_argument("--relay-log", metavar="FILE", help=argparse.SUPPRESS)
 
     g = p.add_argument_group("board")
     g.add_argument("--firmware", metavar="PATH", default=None,
@@ -1162,6 +1298,24 @@ def _parser() -> argparse.ArgumentParser:
                         "127.0.0.1:HOSTPORT, e.g. 443:4433; repeatable")
     g.add_argument("--pcap", metavar="FILE", type=Path,
                    help="write the board's Ethernet traffic to FILE (pcap)")
+
+    g = p.add_argument_group(
+        f"board configuration (the config flash sector at 0x{CONFIG_ADDR:08x}, read by the "
+        "firmware's apps; on a real board: st-flash write FILE 0x080E0000)")
+    g.add_argument("--config", metavar="FILE", type=Path,
+                   help="load FILE (key=value lines and PEM blocks) into the config sector; "
+                        "an empty file (/dev/null) gives an erased sector: the defaults")
+    g.add_argument("--role", choices=("client", "server", "repl"),
+                   help="what the firmware starts: the SSL client demo (the default), the "
+                        "HTTPS server, or the REPL")
+    g.add_argument("--ca", metavar="PEM", type=Path,
+                   help="trusted CA: the PC server's (client) or the clients' (server)")
+    g.add_argument("--cert", metavar="PEM", type=Path, help="the board's certificate")
+    g.add_argument("--key", metavar="PEM", type=Path, help="the board's private key")
+    g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="one config line, e.g. --set dhcp=on --set period=30; repeatable")
+    g.add_argument("--config-out", metavar="FILE", type=Path,
+                   help="write the config blob to FILE (for st-flash) and exit")
 
     g = p.add_argument_group("determinism")
     g.add_argument("--deterministic", action="store_true",
@@ -1207,6 +1361,10 @@ def _attach_text(board: Board) -> str:
                      f"{f.host_addr}:{f.host_port}")
     if cfg.pcap:
         lines.append(f"  {'pcap:':13}{cfg.pcap}")
+    if cfg.config_sector is not None:
+        lines.append(f"  {'config:':13}{len(cfg.config_sector)} bytes at 0x{CONFIG_ADDR:08x}"
+                     + (" (erased sector: the firmware's defaults)"
+                        if not cfg.config_sector else ""))
     for name, path in board.logs().items():
         lines.append(f"  {name + ' log:':13}{path}")
     lines.append("Press Ctrl-C to stop.")
@@ -1252,10 +1410,34 @@ def _attach(board: "Board") -> None:
         port.close()
 
 
+def _config_args(args) -> tuple:
+    """(config_blob, config dict) from --config/--role/--ca/--cert/--key/--set, or
+    (None, None) when none is given (nothing is loaded into the config sector)."""
+    blob = None
+    if args.config is not None:
+        try:
+            blob = args.config.read_bytes()
+        except OSError as e:
+            raise BoardError(f"config file '{args.config}' cannot be read ({e.strerror}); "
+                             f"pass a text file of key=value lines") from None
+    config = {}
+    for setting in args.settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise BoardError(f"--set '{setting}' is not KEY=VALUE, e.g. --set dhcp=on")
+        config[key.strip()] = value.strip()
+    for key in ("role", "ca", "cert", "key"):
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    if blob is None and not config:
+        return None, None
+    return blob, config or None
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.relay:
-        return relay(args.relay)
+        return relay(args.relay, args.relay_log)
     level = logging.WARNING - 10 * args.verbose if not args.quiet else logging.ERROR
     logging.basicConfig(level=max(level, logging.DEBUG), format="board: %(message)s")
 
@@ -1266,8 +1448,20 @@ def main(argv=None) -> int:
         raise _Stop()
 
     try:
+        config_blob, config = _config_args(args)
+        if args.config_out is not None:
+            blob = make_config_blob(config, text=config_blob or b"")
+            try:
+                args.config_out.write_bytes(blob)
+            except OSError as e:
+                raise BoardError(f"cannot write '{args.config_out}' ({e.strerror}); pass "
+                                 f"another --config-out FILE") from None
+            if not args.quiet:
+                print(f"board: wrote {len(blob)} bytes of configuration to {args.config_out}; "
+                      f"on a board: st-flash write {args.config_out} 0x{CONFIG_ADDR:08x}")
+            return 0
         firmware = args.firmware or os.environ.get("STM32LAB_FIRMWARE") or DEFAULT_FIRMWARE
-        board = Board(firmware, machine=args.machine, console_port=args.console_port,
+        board = Board(firmware, machine=args.machine, config_blob=config_blob, config=config, console_port=args.console_port,
                       pty=args.pty, qmp_path=args.qmp, hostfwd=args.hostfwd,
                       guestfwd=args.guestfwd, pcap=args.pcap,
                       deterministic=args.deterministic, seed=args.seed,

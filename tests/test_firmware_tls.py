@@ -51,7 +51,7 @@ def build(board: str, hw: int) -> Path:
     if key not in _builds:
         args = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"HW_CRYPTO={hw}"]
         result = subprocess.run(args + ["-j4"], capture_output=True, text=True)
-        elf = subprocess.run(args + ["-s", "print-elf"], capture_output=True,
+        elf = subprocess.run(args + ["-s", "--no-print-directory", "print-elf"], capture_output=True,
                              text=True).stdout.strip()
         if result.returncode != 0 or not elf or not Path(elf).exists():
             pytest.fail(f"cannot build the firmware ({' '.join(args[1:])}):\n"

@@ -49,7 +49,8 @@ def test_block_at_its_address(regions, name, start, size):
 def test_print_qemu_names_a_binary_with_the_board():
     """`make -s print-qemu` prints one absolute path whose `-M help` lists stm324xg-eval."""
     top = Path(__file__).resolve().parent.parent
-    out = subprocess.run(["make", "-s", "-C", str(top), "print-qemu"], capture_output=True,
+    out = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(top), "print-qemu"],
+                         capture_output=True,
                          text=True, check=True).stdout
     lines = out.splitlines()
     assert len(lines) == 1 and Path(lines[0]).is_absolute(), out

@@ -19,9 +19,9 @@ from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.utils import DotDict, secs_to_timestr
 
 TOP = Path(__file__).resolve().parents[2]
-try:
-    import host_tools  # noqa: F401  (installed with 'pip install -e .')
-except ImportError:      # a plain checkout: use the repository's copy
+# The host tools of this checkout, even when another checkout is pip-installed (-e): the
+# library and the firmware it boots must come from the same tree.
+if (TOP / "host_tools" / "__init__.py").exists() and str(TOP) not in sys.path:
     sys.path.insert(0, str(TOP))
 
 from host_tools import certs  # noqa: E402
@@ -160,6 +160,29 @@ class Stm32Lab:
       127.0.0.1 port; `Fetch Board Page` uses it, `Get Forwarded Port` returns it.
 
     Nothing here talks to any address but loopback.
+
+    = Board applications =
+
+    At power-on the firmware runs the application its *config flash sector*
+    (0x080E0000) asks for: ST's SSL client demo, the HTTPS server demo, or the REPL
+    (``firmware/README.md``, "The board applications"). `Create Board` fills the sector
+    from its ``role`` and ``config`` arguments and any other named argument, which is a
+    config key (``dhcp``, ``ip``, ``server_ip``, ``server_port``, ``server_name``,
+    ``path``, ``period``, ``port``, ``client_auth``, ``blink_ms``, ``dhcp_timeout``,
+    ``time``, ``ca``, ``cert``, ``key``, ``mac``, ``netmask``, ``gateway``):
+
+    | *argument* | *meaning* |
+    | ``role``   | ``client``, ``server`` or ``repl``; with a role, ``ca`` defaults to the lab CA and, for ``server``, ``cert``/``key`` to the board's certificate of the library's ``cert_kind`` |
+    | ``config`` | a file of ``key=value`` lines and PEM blocks, loaded first (the launcher's ``--config``) |
+    | ``ca``, ``cert``, ``key`` | ``RSA`` or ``ECDSA`` (the lab's ``board-rsa``/``board-ec``), a lab PKI name (``ca``, ``untrusted-ca``, ``client-ec``, ...), a PEM file, or ``none`` |
+    | others | written as ``key=value``; True/False become on/off |
+
+    Without any of them nothing is loaded into the sector and the firmware starts the
+    REPL at once, as `Start Emulation` and the smoke suite expect. For ``role=server`` the
+    board's ``port`` (443 unless set) is forwarded from 127.0.0.1 (`Get Forwarded Port`).
+
+    | Create Board    role=client    period=3
+    | Create Board    role=server    cert=ECDSA    client_auth=required
 
     = Failures and logs =
 
@@ -362,7 +385,7 @@ class Stm32Lab:
         """The firmware ELF path the firmware's Makefile reports (not a keyword)."""
         key = (machine, hw_crypto)
         if key not in self._firmware_cache:
-            cmd = ["make", "-s", "-C", str(TOP / "firmware"), "print-elf",
+            cmd = ["make", "-s", "--no-print-directory", "-C", str(TOP / "firmware"), "print-elf",
                    f"BOARD={machine}", f"HW_CRYPTO={hw_crypto}"]
             try:
                 result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -381,6 +404,61 @@ class Stm32Lab:
                                  f"firmware'), or pass firmware=PATH.")
         return path
 
+    def _pem_setting(self, key: str, value) -> "Path | None":
+        """A ca/cert/key value: RSA/ECDSA (the board's lab certificate and key), a lab PKI
+        stem (ca, untrusted-ca, client-rsa, ...), a file path, or none."""
+        text = str(value).strip()
+        if text.lower() in ("", "none", "no"):
+            return None
+        pki = self._pki_dir()
+        if text.upper() in CERT_KINDS:
+            stem = f"board-{self._cert_kind(text)}"
+            return certs.key_path(stem, pki) if key == "key" else certs.path(stem, pki)
+        candidate = Path(text)
+        if candidate.exists():
+            return candidate
+        if (TOP / candidate).exists():
+            return TOP / candidate
+        try:
+            return certs.key_path(text, pki) if key == "key" else certs.path(text, pki)
+        except CertsError:
+            raise AssertionError(f"Config {key}={text}: expected RSA, ECDSA, a lab PKI name "
+                                 f"(ca, untrusted-ca, client-rsa, ...) or a PEM file, but "
+                                 f"found none of these.") from None
+
+    def _board_config(self, role, config, settings) -> tuple:
+        """(config_blob, config dict) for Board, or (None, None): nothing in the sector."""
+        if role is None and config is None and not settings:
+            return None, None
+        blob = None
+        if config:
+            file = Path(config)
+            if not file.exists() and (TOP / file).exists():
+                file = TOP / file
+            try:
+                blob = file.read_bytes()
+            except OSError as e:
+                raise AssertionError(f"Expected a config file (key=value lines) at "
+                                     f"'{config}', but it cannot be read: {e.strerror}.") from None
+        items: dict = {}
+        if role is not None:
+            items["role"] = str(role).lower()
+            if items["role"] not in ("client", "server", "repl"):
+                raise AssertionError(f"role '{role}' is not client, server or repl.")
+            # the lab's PKI unless the settings say otherwise: the CA the board trusts, and
+            # for the server its certificate and key of the library's certificate kind
+            settings = {"ca": "ca", **settings}
+            if items["role"] == "server":
+                kind = settings.get("cert", self._default_cert_kind)
+                settings = {"cert": kind, "key": settings.get("cert", kind), **settings}
+        for key, value in settings.items():
+            if key in ("ca", "cert", "key"):
+                value = self._pem_setting(key, value)
+            elif isinstance(value, bool):
+                value = "on" if value else "off"
+            items[key] = value
+        return blob, items
+
     # --- board life cycle -------------------------------------------------------------
 
     @keyword("Create Board")
@@ -388,7 +466,8 @@ class Stm32Lab:
     def create_board(self, firmware: str | None = None, board: str | None = None,
                      firmware_variant: str | None = None, deterministic: bool = False,
                      seed: int = 1, pcap: bool = True, hostfwd: list | None = None,
-                     extra_uarts: list | None = None) -> str:
+                     extra_uarts: list | None = None, role: str | None = None,
+                     config: str | None = None, **settings) -> str:
         """Starts the emulated board with the CPU held until `Start Emulation`.
 
         ``firmware`` is an ELF path (relative paths are taken from the current directory,
@@ -403,9 +482,16 @@ class Stm32Lab:
         started for, see `Network`. Returns the firmware path. Fails if a board is
         already running (use `Reset Emulation` first).
 
+        ``role``, ``config`` and any other named argument fill the *config flash sector*
+        the firmware's applications read at power-on (see `Board applications`); without
+        them nothing is loaded there and the firmware goes straight to the REPL.
+
         | Create Board
         | Create Board    firmware=tests/baremetal/build/hello.elf
         | Create Board    board=F439    firmware_variant=SW    deterministic=True
+        | Create Board    role=client    period=5
+        | Create Board    role=server    cert=ECDSA    client_auth=required
+        | Create Board    role=client    ca=untrusted-ca    dhcp=on
         """
         if self._board is not None:
             raise AssertionError("A board is already running; use Reset Emulation before "
@@ -419,14 +505,18 @@ class Stm32Lab:
             variant = (self._variant(firmware_variant) if firmware_variant
                        else self._default_variant)
             path = self.firmware_for(machine, variant)
+        config_blob, config_items = self._board_config(role, config, settings)
         guest_ports = sorted({443, *self._pc_ports})
         guestfwd = [f"{g}:{self._pc_port(g)}" for g in guest_ports]
-        hostfwd = [f"0:{int(p)}" for p in (hostfwd if hostfwd is not None else [443])]
+        if hostfwd is None:
+            hostfwd = [int((config_items or {}).get("port") or 443)]
+        hostfwd = [f"0:{int(p)}" for p in hostfwd]
         log_dir = self._new_log_dir("board")
         board_obj = Board(path, machine=machine, guestfwd=guestfwd, hostfwd=hostfwd,
                           pcap=log_dir / "net.pcap" if pcap else None,
                           deterministic=deterministic, seed=seed, log_dir=log_dir,
-                          extra_uarts=tuple(extra_uarts or ()))
+                          extra_uarts=tuple(extra_uarts or ()), config_blob=config_blob,
+                          config=config_items)
         board_obj.start(paused=True)
         self._board, self._board_dir = board_obj, log_dir
         self._board_logs = {**board_obj.logs()}
@@ -438,6 +528,11 @@ class Stm32Lab:
                for g in guest_ports])
         logger.info(f"Board {machine} with {path} (QEMU pid {board_obj.pid}), CPU held; "
                     f"forwards: {forwards}; logs in {log_dir}")
+        if config_items is not None or config_blob is not None:
+            shown = {k: (Path(v).name if isinstance(v, Path) else v)
+                     for k, v in (config_items or {}).items()}
+            logger.info(f"Config sector: {shown}"
+                        + (f" after the {len(config_blob)} bytes of {config}" if config else ""))
         return str(path)
 
     @keyword("Start Emulation")

@@ -1,0 +1,204 @@
+# demo: ST's "SSL client/server on STM32F4" demonstration (UM1723) as asyncio tasks.
+#
+# The ST demo runs FreeRTOS threads: LED (LED4 blinks every 200 ms), Ethernet link (cable
+# out: interface down, red LED3 on; cable back: interface up, LED2 on, the address shown),
+# DHCP client (when enabled) and the SSL client or SSL server thread. Here each is an
+# asyncio task; lwIP itself runs in the Ethernet interrupt. The role and the addresses come
+# from the config flash sector (boardcfg). At power-on the firmware runs app_main, which
+# calls boot(); Ctrl-C stops the demo and leaves you at the MicroPython REPL.
+#
+#     import demo
+#     demo.run("server")                      # from the REPL: run a role with the config
+#     demo.run("client", server_port=4433)    # ... overriding settings
+
+import asyncio
+import gc
+import time
+
+import machine
+import network
+
+import boardcfg
+
+START_MS = time.ticks_ms()
+
+
+class Board:
+    """What the tasks share: the config, the LAN, LEDs, task states, the network state."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.lan = network.LAN()
+        self.led2 = machine.LED("LED2")   # orange ("yellow" in UM1723): link up with address
+        self.led3 = machine.LED("LED3")   # red: cable not connected
+        self.led4 = machine.LED("LED4")   # blue: the LED task
+        self.ready = asyncio.Event()      # set while the link is up with an address
+        self.tasks = {}                   # name -> state, for the HTTPS page
+        self.address = None
+
+    def state(self, name, state):
+        self.tasks[name] = state
+
+
+def uptime():
+    s = time.ticks_diff(time.ticks_ms(), START_MS) // 1000
+    return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
+
+
+def mem_free():
+    gc.collect()
+    return gc.mem_free()
+
+
+# --- LED task --------------------------------------------------------------------------
+
+async def led_task(board):
+    while True:
+        board.state("LED", "Running")
+        board.led4.toggle()
+        board.state("LED", "Blocked")
+        await asyncio.sleep_ms(board.cfg.blink_ms)
+
+
+# --- Ethernet link and DHCP ------------------------------------------------------------
+
+def _static(board):
+    cfg = board.cfg
+    board.lan.ifconfig((cfg.ip, cfg.netmask, cfg.gateway, "0.0.0.0"))
+
+
+def _address_up(board, how):
+    board.address = board.lan.ifconfig()[0]
+    board.led3.off()
+    board.led2.on()
+    board.ready.set()
+    print(how % board.address)
+
+
+async def link_task(board):
+    """ST's Ethernet link thread: polls the PHY link (the driver takes the interface down
+    and up with it) and reports each change on the console and the LEDs."""
+    lan, cfg = board.lan, board.cfg
+    linked = None
+    dhcp_since = None
+    while True:
+        board.state("Eth link", "Running")
+        link = lan.status("link")
+        status = lan.status()
+        if link != linked:
+            linked = link
+            if not link:
+                board.ready.clear()
+                board.address = None
+                board.led2.off()
+                board.led3.on()
+                print("  The network cable is not connected")
+            else:
+                board.led3.off()
+                print("  The network cable is now connected")
+                if cfg.dhcp:
+                    print("  State: Looking for DHCP server ...")
+                    dhcp_since = time.ticks_ms()
+                    board.state("DHCP client", "Running")
+        if link and not board.ready.is_set() and status == network.LAN.LINK_UP:
+            if cfg.dhcp and dhcp_since is not None:
+                dhcp_since = None
+                board.state("DHCP client", "Blocked")
+                _address_up(board, "  IP address assigned by a DHCP server: %s")
+            else:
+                _address_up(board, "  Static IP address: %s")
+        if (link and cfg.dhcp and dhcp_since is not None
+                and time.ticks_diff(time.ticks_ms(), dhcp_since) > cfg.dhcp_timeout * 1000):
+            # ST's DHCP thread: after its tries, "DHCP Timeout !!" and the static address
+            dhcp_since = None
+            print("  DHCP Timeout !!")
+            board.state("DHCP client", "Suspended")
+            lan.ipconfig(dhcp4=False)
+            _static(board)
+        board.state("Eth link", "Blocked")
+        await asyncio.sleep_ms(100)
+
+
+def lan_start(board):
+    cfg, lan = board.cfg, board.lan
+    mac = bytes(int(p, 16) for p in cfg.mac.split(":"))
+    if lan.active() and lan.config("mac") != mac:
+        lan.active(False)
+    lan.config(mac=mac)
+    if not lan.active():
+        lan.active(True)
+    if cfg.dhcp:
+        lan.ipconfig(dhcp4=True)
+        board.state("DHCP client", "Blocked")
+    else:
+        _static(board)
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+def banner(cfg):
+    role = {"client": "SSL client", "server": "SSL server (HTTPS)"}[cfg.role]
+    print("\nSTM32F4 SSL/TLS lab: %s demonstration (UM1723), %s" % (role, _chip()))
+    for w in cfg.warnings:
+        print("  ! boardcfg: " + w)
+    for line in boardcfg.describe(cfg):
+        print(line)
+    print("  . Press Ctrl-C for the MicroPython REPL")
+
+
+def _chip():
+    import sys
+    return sys.implementation._machine if hasattr(sys.implementation, "_machine") else "STM32F4"
+
+
+async def _main(board):
+    cfg = board.cfg
+    if cfg.time:
+        import ssl
+        ssl.set_time(cfg.time)
+    lan_start(board)
+    tasks = [asyncio.create_task(led_task(board)), asyncio.create_task(link_task(board))]
+    if cfg.role == "client":
+        import demo_client
+        tasks.append(asyncio.create_task(demo_client.task(board)))
+    else:
+        import demo_server
+        tasks.append(asyncio.create_task(demo_server.task(board)))
+    await asyncio.gather(*tasks)
+
+
+def run(role=None, cfg=None, **settings):
+    """Run the demo in the foreground (until Ctrl-C): role 'client' or 'server', the config
+    from the sector (or cfg), with settings overriding single keys."""
+    cfg = cfg or boardcfg.load()
+    if role is not None:
+        cfg["role"] = role
+    for k, v in settings.items():
+        cfg[k] = v
+    if cfg.role not in ("client", "server"):
+        raise ValueError("role must be 'client' or 'server'")
+    banner(cfg)
+    board = Board(cfg)
+    try:
+        asyncio.run(_main(board))
+    finally:
+        board.led4.off()
+        asyncio.new_event_loop()
+        gc.collect()
+
+
+def boot():
+    """At power-on and after a soft reset (app_main): run the configured role."""
+    cfg = boardcfg.load()
+    if cfg.source == "none":
+        return                  # nothing loaded into the sector (QEMU without --config)
+    if cfg.role == "repl":
+        for w in cfg.warnings:
+            print("  ! boardcfg: " + w)
+        print("boardcfg: role repl: the MicroPython REPL (import demo; demo.run('client'))")
+        return
+    try:
+        run(cfg=cfg)
+    except KeyboardInterrupt:
+        print("\ndemo: stopped by Ctrl-C; this is the MicroPython REPL "
+              "(Ctrl-D restarts the demo)")
