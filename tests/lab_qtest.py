@@ -9,18 +9,36 @@ accesses go to a log file the test can read with ``log()``.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 
 class QTestError(RuntimeError):
     pass
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the test process dies (Linux), so a killed
+    test run leaves no emulator behind."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 class _Lines:
@@ -69,9 +87,12 @@ class QTest:
         cmd += list(args)
         self.cmd = cmd
         self.stderr_path = d / "stderr"
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(self.stderr_path, "wb"))
+        with open(self.stderr_path, "wb") as stderr:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=stderr,
+                                         preexec_fn=_die_with_parent)
+        # A QTest dropped without close() still stops its QEMU
+        self._finalizer = weakref.finalize(self, _reap, self.proc)
         qtest_srv.settimeout(timeout)
         try:
             conn, _ = qtest_srv.accept()

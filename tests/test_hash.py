@@ -46,7 +46,12 @@ _boards = {}
 @pytest.fixture(scope="module")
 def boards(qemu):
     """One QEMU per board for the whole module (many vectors, about 0.15 ms per access)."""
-    yield lambda name: _boards.setdefault(name, QTest(qemu, machine=name))
+    def get(name):
+        if name not in _boards:
+            _boards[name] = QTest(qemu, machine=name)
+        return _boards[name]
+
+    yield get
     for q in _boards.values():
         alive = q.alive()
         q.close()
