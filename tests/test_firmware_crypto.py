@@ -7,6 +7,7 @@ Each board boots once per module; the cases of an algorithm run as one pasted pr
 draws its inputs from a host-seeded PRNG and prints inputs and results for the host to check.
 """
 
+import contextlib
 import hashlib
 import hmac
 import random
@@ -56,9 +57,9 @@ class Device:
                                      property="blocks")
 
 
-@pytest.fixture(scope="module", params=[F417, F439])
-def dev(request, firmware_elves, qemu):
-    machine = request.param
+@contextlib.contextmanager
+def booted(firmware_elves, qemu, machine):
+    """The firmware booted to its REPL prompt on machine; stopped afterwards."""
     board, console = boot(firmware_elves[machine], qemu, machine=machine)
     try:
         console.expect(BANNER)
@@ -69,28 +70,22 @@ def dev(request, firmware_elves, qemu):
         board.stop()
 
 
+@pytest.fixture(scope="module", params=[F417, F439])
+def dev(request, firmware_elves, qemu):
+    with booted(firmware_elves, qemu, request.param) as device:
+        yield device
+
+
 @pytest.fixture(scope="module")
 def f439(firmware_elves, qemu):
-    board, console = boot(firmware_elves[F439], qemu, machine=F439)
-    try:
-        console.expect(BANNER)
-        console.expect(PROMPT)
-        yield Device(board, console, F439)
-    finally:
-        console.close()
-        board.stop()
+    with booted(firmware_elves, qemu, F439) as device:
+        yield device
 
 
 @pytest.fixture(scope="module")
 def f417(firmware_elves, qemu):
-    board, console = boot(firmware_elves[F417], qemu, machine=F417)
-    try:
-        console.expect(BANNER)
-        console.expect(PROMPT)
-        yield Device(board, console, F417)
-    finally:
-        console.close()
-        board.stop()
+    with booted(firmware_elves, qemu, F417) as device:
+        yield device
 
 
 def fields(line: str, tag: str) -> list[str]:
