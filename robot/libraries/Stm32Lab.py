@@ -18,14 +18,15 @@ from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.utils import DotDict, secs_to_timestr
 
-TOP = Path(__file__).resolve().parents[2]
+_TREE = Path(__file__).resolve().parents[2]
 # The host tools of this checkout, even when another checkout is pip-installed (-e): the
-# library and the firmware it boots must come from the same tree.
-if (TOP / "host_tools" / "__init__.py").exists() and str(TOP) not in sys.path:
-    sys.path.insert(0, str(TOP))
+# library and the firmware it boots must come from the same tree. (Installed, this file is
+# the package stm32lab_robot and the host tools are the installed ones.)
+if (_TREE / "host_tools" / "__init__.py").exists() and str(_TREE) not in sys.path:
+    sys.path.insert(0, str(_TREE))
 
-from host_tools import certs  # noqa: E402
-from host_tools.board import LEDS, Board, BoardError  # noqa: E402
+from host_tools import certs, lab, paths  # noqa: E402
+from host_tools.board import Board, BoardError  # noqa: E402
 from host_tools.certs import CertsError  # noqa: E402
 from host_tools.console import Console, ConsoleError, ConsoleTimeout  # noqa: E402
 from host_tools.ssl_client import FetchError, fetch  # noqa: E402
@@ -33,8 +34,12 @@ from host_tools.ssl_server import SslServer, SslServerError  # noqa: E402
 
 __version__ = "0.1.0"
 
+# Relative paths in keyword arguments are tried from here too: the checkout's root, or the
+# current directory when the library is installed without one.
+TOP = paths.checkout() or Path.cwd()
+
 # ${BOARD} values -> QEMU machines (the firmware's BOARD= names).
-BOARDS = {"F417": "stm324xg-eval", "F439": "stm324x9i-eval"}
+BOARDS = {m.short: m.name for m in lab.MACHINES.values()}
 # ${FIRMWARE_VARIANT} values -> the firmware build's HW_CRYPTO= switch.
 VARIANTS = {"HW": 1, "HARDWARE": 1, "SW": 0, "SOFTWARE": 0}
 # ${CERT_KIND} values -> the key type in the lab PKI's file names (server-rsa, board-ec).
@@ -324,10 +329,15 @@ class Stm32Lab:
                            "Start Emulation first.")
         return self._board
 
+    def _uart_name(self, uart: str) -> str:
+        """"console" for the board's console UART (whatever its number), else the name."""
+        spec = self._board.machine if self._board is not None \
+            else lab.machine(self._default_board)
+        name = str(uart).lower()
+        return spec.uart_label(name) if name in spec.uarts else name
+
     def _tester(self, uart: str | None) -> Console:
-        name = (uart or self._default_uart).lower()
-        if name in ("usart3",):
-            name = "console"
+        name = self._uart_name(uart or self._default_uart)
         if name not in self._testers:
             self._require_board()
             raise _NoBoard(f"No terminal tester on UART '{name}'; use Create Terminal "
@@ -335,7 +345,7 @@ class Stm32Lab:
         return self._testers[name]
 
     def _wait_secs(self, timeout, uart: str | None) -> float:
-        name = (uart or self._default_uart).lower()
+        name = self._uart_name(uart or self._default_uart)
         return _secs(timeout, self._tester_timeouts.get(name, self._timeout))
 
     def _last_console_lines(self, n: int = FAILURE_LINES) -> list:
@@ -385,6 +395,9 @@ class Stm32Lab:
         """The firmware ELF path the firmware's Makefile reports (not a keyword)."""
         key = (machine, hw_crypto)
         if key not in self._firmware_cache:
+            if paths.checkout() is None:
+                raise AssertionError("The lab's firmware is built in a checkout ('make "
+                                     "firmware'); pass firmware=PATH.")
             cmd = ["make", "-s", "--no-print-directory", "-C", str(TOP / "firmware"), "print-elf",
                    f"BOARD={machine}", f"HW_CRYPTO={hw_crypto}"]
             try:
@@ -620,8 +633,7 @@ class Stm32Lab:
         | Create Terminal Tester    console    timeout=30 s
         """
         board = self._require_board()
-        name = uart.lower()
-        name = "console" if name == "usart3" else name
+        name = self._uart_name(uart)
         seconds = _secs(timeout, self._timeout)
         if name in self._testers:
             self._testers[name].eol = {"CR": "\r", "LF": "\n", "CRLF": "\r\n"}.get(
@@ -807,13 +819,14 @@ class Stm32Lab:
     def _led(self, name: str) -> bool:
         return self._require_board().led(name)
 
-    @staticmethod
-    def _led_label(name: str) -> str:
-        key = str(name).lower()
-        for led, (colour, pin) in LEDS.items():
-            if key in (led, colour, pin.lower()):
-                return f"{led.upper()} ({colour})"
-        return str(name)
+    def _led_label(self, name: str) -> str:
+        spec = self._board.machine if self._board is not None \
+            else lab.machine(self._default_board)
+        try:
+            led = spec.led(name)
+        except BoardError:
+            return str(name)
+        return f"{led.name.upper()} ({led.colour})"
 
     @keyword("Get LED State")
     @_reports_failures
