@@ -23,11 +23,25 @@ all: qemu baremetal firmware
 
 setup: setup-apt setup-python
 
-setup-apt:
-	bash scripts/setup-apt.sh
+# Set-up steps run again only when their inputs change: each leaves a stamp in .stamps/
+# named after a hash of those inputs (rm -rf .stamps to force them). apt: the script and
+# the machine's package database and sources; Python: pyproject.toml, the interpreter
+# and this checkout (the editable install points here).
+STAMPS := .stamps
+APT_KEY := $(shell { cat scripts/setup-apt.sh; stat -c '%n %Y' /var/lib/dpkg/status \
+	/etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null; } | sha256sum | cut -c1-16)
+PY_KEY := $(shell { cat pyproject.toml; command -v $(PYTHON); pwd; } | sha256sum | cut -c1-16)
 
-setup-python:
+setup-apt: $(STAMPS)/apt-$(APT_KEY)
+setup-python: $(STAMPS)/python-$(PY_KEY)
+
+$(STAMPS)/apt-%:
+	bash scripts/setup-apt.sh
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/apt-* && touch $@
+
+$(STAMPS)/python-%:
 	$(PYTHON) -m pip install -q --disable-pip-version-check 'meson==1.5.0' pycotap -e '.[test]'
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/python-* && touch $@
 
 qemu: setup
 	bash scripts/build-qemu.sh
