@@ -1,4 +1,5 @@
-"""The memory map of ../shared/ARCHITECTURE.md, as QEMU's 'info mtree' shows it."""
+"""The memory map of qemu/README.md (docs/architecture.md, "The boards"), as QEMU's
+'info mtree' shows it."""
 import re
 import subprocess
 from pathlib import Path

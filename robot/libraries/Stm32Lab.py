@@ -489,7 +489,8 @@ class Stm32Lab:
         firmware`. ``deterministic`` counts instructions instead of real time and seeds
         the RNG with ``seed``. ``pcap`` records the Ethernet traffic. ``hostfwd`` lists
         the board ports to forward from 127.0.0.1 (default: 443). ``extra_uarts`` exposes
-        more UARTs (usart1, usart2, usart6) for `Create Terminal Tester`.
+        more UARTs by name (usart1, usart2, usart3, usart6: the ones that are not the
+        board's console) for `Create Terminal Tester`.
 
         Board-to-PC forwards are set up for 443 and for every guest port a PC server was
         started for, see `Network`. Returns the firmware path. Fails if a board is
@@ -619,8 +620,10 @@ class Stm32Lab:
     @_reports_failures
     def create_terminal_tester(self, uart: str = "console",
                                timeout: timedelta | None = None, eol: str = "CR"):
-        """Attaches a terminal tester to ``uart`` (``console`` is USART3, the RS232 port
-        CN16) and makes it the default for the UART keywords.
+        """Attaches a terminal tester to ``uart`` and makes it the default for the UART
+        keywords. ``console`` is the board's console UART (USART3, the RS232 port CN16, on
+        the F417's STM324xG-EVAL; USART1 on the F439's STM324x9I-EVAL); other UARTs go by
+        name, e.g. ``usart2``.
 
         ``timeout`` is the default wait of the UART keywords on this tester. ``eol`` is
         what `Write Line To Uart` ends lines with: CR (Enter, what the MicroPython REPL
