@@ -17,8 +17,10 @@ e.g. ``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256``; the mbedTLS name is the same wit
       > Write to client: 473 bytes written
 
 TLS is Python's ``ssl`` module (OpenSSL); certificates default to the lab PKI that
-``python host_tools/certs.py`` makes in ``certs/out/``. Clients are served in threads; a
-failed handshake is reported with its reason and the server goes on.
+``python host_tools/certs.py`` makes in ``certs/out/`` (made on the first run when it is not
+there yet). Clients are served in threads; a failed handshake is reported with its reason
+and the server goes on. ``--legacy`` serves ST's original PolarSSL 1.x firmware (TLS 1.0/1.1,
+1024-bit DHE, OpenSSL security level 0): insecure, and it says so at start.
 
 From Python (tests, Robot)::
 
