@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's bare-metal test programs.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Vector table and reset handler for the bare-metal test programs.
 #include <stdint.h>
 
