@@ -51,14 +51,10 @@ class HostForward:
         """``HOSTPORT:GUESTPORT`` or ``HOSTADDR:HOSTPORT:GUESTPORT``."""
         if isinstance(spec, cls):
             return spec
-        parts = str(spec).split(":")
-        if len(parts) == 2:
-            return cls(_port(parts[0], "hostfwd host port", True),
-                       _port(parts[1], "hostfwd guest port"))
-        if len(parts) == 3:
-            return cls(_port(parts[1], "hostfwd host port", True),
-                       _port(parts[2], "hostfwd guest port"), _loopback(parts[0], "hostfwd"))
-        raise BoardError(f"hostfwd '{spec}' is not HOSTPORT:GUESTPORT, e.g. 8080:80")
+        host_port, guest_port, addr = _forward_parts(spec, "hostfwd", addr_at=0,
+                                                     form="HOSTPORT:GUESTPORT, e.g. 8080:80")
+        return cls(_port(host_port, "hostfwd host port", True),
+                   _port(guest_port, "hostfwd guest port"), _loopback(addr, "hostfwd"))
 
 
 @dataclass(frozen=True)
@@ -79,14 +75,23 @@ class GuestForward:
         """``GUESTPORT:HOSTPORT`` or ``GUESTPORT:HOSTADDR:HOSTPORT``."""
         if isinstance(spec, cls):
             return spec
-        parts = str(spec).split(":")
-        if len(parts) == 2:
-            return cls(_port(parts[0], "guestfwd guest port"),
-                       _port(parts[1], "guestfwd host port"))
-        if len(parts) == 3:
-            return cls(_port(parts[0], "guestfwd guest port"),
-                       _port(parts[2], "guestfwd host port"), _loopback(parts[1], "guestfwd"))
-        raise BoardError(f"guestfwd '{spec}' is not GUESTPORT:HOSTPORT, e.g. 443:4433")
+        guest_port, host_port, addr = _forward_parts(spec, "guestfwd", addr_at=1,
+                                                     form="GUESTPORT:HOSTPORT, e.g. 443:4433")
+        return cls(_port(guest_port, "guestfwd guest port"),
+                   _port(host_port, "guestfwd host port"), _loopback(addr, "guestfwd"))
+
+
+def _forward_parts(spec, what: str, addr_at: int, form: str) -> tuple:
+    """(first port, second port, host address) of a forward written with two ports and,
+    at index addr_at, an optional host address (default 127.0.0.1)."""
+    parts = str(spec).split(":")
+    if len(parts) == 3:
+        addr = parts.pop(addr_at)
+    elif len(parts) == 2:
+        addr = "127.0.0.1"
+    else:
+        raise BoardError(f"{what} '{spec}' is not {form}")
+    return parts[0], parts[1], addr
 
 
 @dataclass
