@@ -1195,9 +1195,13 @@ def render(summary: dict, out: Path) -> Doc:
         doc.p("Durations are wall time on a shared machine and move with its load; test "
               "counts, sizes and guest-instruction figures do not.")
 
-    doc.h(2, "Figures")
     figs = summary["figures"]
+    if cmp_:     # the common figures are in the comparison above
+        figs = {k: v for k, v in figs.items() if k in set(cmp_["new_figures"])}
+    doc.h(2, "New figures" if cmp_ else "Figures")
     doc.table(["figure", "value"], [[k, _num(v)] for k, v in list(figs.items())[:FIGURE_ROWS]])
+    if not figs:
+        doc.p("None.")
     if len(figs) > FIGURE_ROWS:
         doc.p(f"{len(figs) - FIGURE_ROWS} more in summary.json.")
     return doc
@@ -1314,6 +1318,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{'run' if not why else why}")
         return 0
 
+    if (out / "summary.json").exists() or (out / "nightly.log").exists():
+        print(f"nightly: {out} already holds a run; choose another --out or remove it",
+              file=sys.stderr)
+        return 2
     out.mkdir(parents=True, exist_ok=True)
     say.open(out / "nightly.log")
     if args.out is None:
@@ -1385,6 +1393,10 @@ def merge(args) -> int:
         print("nightly: --merge needs --out DIR", file=sys.stderr)
         return 2
     out = args.out.resolve()
+    if (out / "summary.json").exists():
+        print(f"nightly: {out} already holds a run; choose another --out or remove it",
+              file=sys.stderr)
+        return 2
     out.mkdir(parents=True, exist_ok=True)
     say.open(out / "nightly.log")
     results, seen, notes, summaries = [], set(), [], []

@@ -91,6 +91,15 @@ def test_zero_budget_runs_nothing_and_says_why(tmp_path):
     assert "budget: needs about" in result.stdout
 
 
+def test_a_directory_holding_a_run_is_not_overwritten(smoke):
+    out, _ = smoke
+    before = (out / "summary.json").read_bytes()
+    result = nightly_run(out, "--budget 0", "--only smoke", timeout=300)
+    assert result.returncode != 0
+    assert "already holds a run" in result.stderr
+    assert (out / "summary.json").read_bytes() == before
+
+
 def test_unknown_selector_is_refused():
     result = subprocess.run([sys.executable, "scripts/nightly.py", "--list",
                              "--only", "no-such-step"], cwd=ROOT, capture_output=True,
