@@ -60,7 +60,7 @@ FORMAT = 1                       # summary.json layout version
 ESTIMATES = {
     "qemu": 30, "qemu-fresh": 600, "baremetal": 15, "firmware": 45, "firmware-fresh": 240,
     "replay": 30, "robot-full": 200, "robot-cert": 130, "robot-smoke": 60,
-    "pytest": 600, "pytest-slow-file": 600, "bench": 900,
+    "pytest": 900, "pytest-slow-file": 600, "bench": 900,
 }
 # The board's console must end a replay window within this much wall time.
 REPLAY_WALL_TIMEOUT = 60.0
