@@ -1010,7 +1010,7 @@ class Doc:
             return f'<a href="{html.escape(cell.href)}">{html.escape(cell.text)}</a>'
         if isinstance(cell, Status):
             return f'<span class="{cell.status.replace(" ", "-")}">{html.escape(cell.text)}</span>'
-        return html.escape(str(cell)).replace("\n", "<br>")
+        return _inline_html(str(cell)).replace("\n", "<br>")
 
     def markdown(self) -> str:
         out = []
@@ -1045,7 +1045,7 @@ class Doc:
         style = ("body{font-family:sans-serif;max-width:72em;margin:1em auto;padding:0 1em}"
                  "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;"
                  "padding:.2em .5em;text-align:left;vertical-align:top;font-size:90%}"
-                 "th{background:#eee}.passed{color:#070}.failed{color:#b00;font-weight:bold}"
+                 "td:first-child{white-space:nowrap}th{background:#eee}.passed{color:#070}.failed{color:#b00;font-weight:bold}"
                  ".stopped{color:#a60}.skipped,.not-run{color:#666}code{background:#f4f4f4}")
         return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
                 f"{html.escape(title)}</title><style>{style}</style></head><body>\n"
