@@ -671,7 +671,7 @@ def run_pytest(run: Run, step: Step, result: Result) -> None:
     junit = run.out / "junit" / step.params["junit"]
     junit.parent.mkdir(parents=True, exist_ok=True)
     cmd = [PYTHON, "-m", "pytest", "-q", "-rfEs", f"--junitxml={junit}",
-           "-o", "junit_family=xunit2"]
+           "-o", "junit_family=xunit1"]   # xunit1 keeps record_property
     if step.params.get("marker"):
         cmd += ["-m", step.params["marker"]]
     cmd += step.params.get("paths", [])

@@ -249,3 +249,32 @@ def test_a_failed_robot_test_brings_its_linked_files(tmp_path):
 def test_first_difference_names_the_line():
     assert nightly.first_difference(b"a\nb\nc\n", b"a\nx\nc\n").startswith("line 2 differs")
     assert "longer" in nightly.first_difference(b"a\n", b"a\nb\n")
+
+
+def test_pytest_results_and_recorded_figures_come_from_junit(tmp_path):
+    # what the pytest and pytest-slow-* steps read: a real pytest run's --junitxml
+    (tmp_path / "test_sample.py").write_text(
+        "import pytest\n"
+        "def test_ok(record_property):\n    record_property('heap_min_bytes', 4096)\n"
+        "def test_bad():\n    assert 1 == 2, 'heap grew'\n"
+        "@pytest.mark.skip(reason='needs testssl.sh')\ndef test_later():\n    pass\n")
+    junit = tmp_path / "junit.xml"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    f"--junitxml={junit}", "-o", "junit_family=xunit1",
+                    str(tmp_path / "test_sample.py")],
+                   cwd=tmp_path, capture_output=True, timeout=120)
+    result = nightly.Result("pytest-slow-x", "x")
+    nightly.read_junit(SimpleNamespace(name="pytest-slow-x"), result, junit)
+    assert result.counts == {"passed": 1, "failed": 1, "skipped": 1}
+    assert result.figures["test_ok.heap_min_bytes"] == 4096
+    (failure,) = result.failures
+    assert failure["id"].endswith("::test_bad") and "heap grew" in failure["message"]
+    assert result.skips[0]["reason"].endswith("needs testssl.sh")
+
+
+def test_bench_json_numbers_become_figures():
+    figures = {}
+    nightly.flatten({"sha1": {"hw_kib_s": 900, "sw_kib_s": 34000.5, "note": "x"},
+                     "ok": True, "runs": [1, 2]}, "crypto", figures)
+    assert figures == {"crypto.sha1.hw_kib_s": 900, "crypto.sha1.sw_kib_s": 34000.5,
+                       "crypto.runs[0]": 1, "crypto.runs[1]": 2}
