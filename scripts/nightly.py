@@ -1045,7 +1045,8 @@ class Doc:
         style = ("body{font-family:sans-serif;max-width:72em;margin:1em auto;padding:0 1em}"
                  "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;"
                  "padding:.2em .5em;text-align:left;vertical-align:top;font-size:90%}"
-                 "td:first-child{white-space:nowrap}th{background:#eee}.passed{color:#070}.failed{color:#b00;font-weight:bold}"
+                 "td:first-child{white-space:nowrap}th{background:#eee}.passed{color:#070}"
+                 ".failed{color:#b00;font-weight:bold}"
                  ".stopped{color:#a60}.skipped,.not-run{color:#666}code{background:#f4f4f4}")
         return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
                 f"{html.escape(title)}</title><style>{style}</style></head><body>\n"
@@ -1105,7 +1106,8 @@ def render(summary: dict, out: Path) -> Doc:
     t = summary["totals"]
     doc.p(f"Commit `{(g.get('commit') or '?')[:12]}` ({g.get('branch', '?')}"
           f"{', with uncommitted changes' if g.get('dirty') else ''}) on "
-          f"{host.get('hostname', '?')} ({host.get('cpus', '?')} CPUs, load {host.get('load_at_start', '?')} at start); "
+          f"{host.get('hostname', '?')} ({host.get('cpus', '?')} CPUs, "
+          f"load {host.get('load_at_start', '?')} at start); "
           f"{host.get('qemu', 'QEMU not built')}.")
     doc.p(f"Budget {summary['budget_min']:g} min, ran {fmt_secs(summary['elapsed_s'])}. "
           f"Tests: {t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped. "
