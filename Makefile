@@ -9,15 +9,18 @@
 #                      HW_CRYPTO=0 for the software-crypto variant)
 #   make -s print-firmware  print the path of the default firmware ELF
 #   make setup         apt packages, the trixie deb-src entry, Python packages
+#   make nightly       every board and variant, the long checks, one report, within a time
+#                      budget (NIGHTLY_ARGS='--budget 60 --previous results/nightly'; see README)
 
 PYTHON ?= python3
 PYTEST_ARGS ?=
 ROBOT_ARGS ?=
+NIGHTLY_ARGS ?=
 BOARD ?= stm324xg-eval
 HW_CRYPTO ?= 1
 
 .PHONY: all setup setup-apt setup-python qemu print-qemu baremetal firmware print-firmware \
-	test robot demo clean
+	test robot nightly demo clean
 
 all: qemu baremetal firmware
 
@@ -69,6 +72,11 @@ robot: qemu baremetal firmware
 	$(PYTHON) -m robot --outputdir results --xunit xunit.xml $(ROBOT_ARGS) robot/
 	$(PYTHON) -m robot --outputdir results/f439 --xunit xunit.xml -v BOARD:F439 \
 		$(ROBOT_ARGS) robot/hwcrypto.robot
+
+# The nightly run (scripts/nightly.py): it builds what its steps need itself, each build a
+# step with its own time estimate, so the budget covers the builds too.
+nightly:
+	$(PYTHON) scripts/nightly.py $(NIGHTLY_ARGS)
 
 demo: qemu firmware
 	$(PYTHON) host_tools/demo.py
