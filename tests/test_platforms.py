@@ -456,3 +456,27 @@ def test_firmware_segments_land_in_declared_memory(machine):
         assert region(vaddr, memsz), f"segment 0x{vaddr:08x}+0x{memsz:x} is in no memory"
     # the config sector (host_tools/board.py: 0x080E0000, 128 KiB) is flash too
     assert region(0x080E0000, 128 * 1024) == "flash"
+
+
+# ---- the Renode scripts -----------------------------------------------------------------------
+
+RESC = {"stm324xg-eval": TOP / "renode" / "stm324xg_eval.resc",
+        "stm324x9i-eval": TOP / "renode" / "stm324x9i_eval.resc"}
+
+
+def test_resc_loads_its_board_and_console_is_qemus(board):
+    """Each .resc loads its board's .repl and the firmware this tree builds, puts the
+    config blob at the config sector and the console on the USART QEMU uses."""
+    machine, platform, _, qts = board
+    text = RESC[machine].read_text()
+    repl = re.search(r"LoadPlatformDescription @(\S+)", text)[1]
+    assert (TOP / repl).resolve() == BOARDS[machine].resolve()
+    assert re.search(rf"\$bin\?=@firmware/build-{machine}/firmware\.elf", text)
+    assert "sysbus LoadBinary $config 0x080E0000" in text
+    config = re.search(r"\$config\?=@(\S+)", text)[1]
+    assert (TOP / config).read_bytes() == b"\xff"            # an erased sector's first byte
+    uart = re.search(r"connector Connect sysbus\.(usart\d) console", text)[1]
+    assert uart in platform
+    assert qts.qom_get("/machine/soc", "console-usart") == int(uart[-1])
+    assert 'CreateServerSocketTerminal $console_port "console" False' in text
+    assert "CreateTap" not in text                           # host links are opt-in
