@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import abc
 import argparse
+import importlib
 import ipaddress
 import json
 import logging
@@ -1033,6 +1034,8 @@ def _status(rc: int) -> str:
 
 
 ENGINES = {"qemu": QemuEngine}
+# Engines in modules of their own, imported when asked for (issue 12: Renode)
+ENGINE_MODULES = {"renode": ("host_tools.renode_engine", "RenodeEngine")}
 
 
 # --- the facade ----------------------------------------------------------------------
@@ -1047,8 +1050,14 @@ class Board:
     """
 
     def __init__(self, firmware=DEFAULT_FIRMWARE, engine: str = "qemu", **options):
+        if engine in ENGINE_MODULES and engine not in ENGINES:
+            module, cls = ENGINE_MODULES[engine]
+            # run as a script, this module is __main__: let the engine import this one
+            sys.modules.setdefault("host_tools.board", sys.modules[__name__])
+            ENGINES[engine] = getattr(importlib.import_module(module), cls)
         if engine not in ENGINES:
-            raise BoardError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
+            raise BoardError(f"unknown engine '{engine}'; use one of "
+                             f"{', '.join([*ENGINES, *ENGINE_MODULES.keys() - ENGINES.keys()])}")
         self.config = BoardConfig(firmware=firmware, **options)
         self.engine: Engine = ENGINES[engine](self.config)
 
@@ -1271,6 +1280,9 @@ def _parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_FIRMWARE.relative_to(TOP)})")
     g.add_argument("--machine", default=DEFAULT_MACHINE,
                    help="emulated machine (default: %(default)s)")
+    g.add_argument("--engine", choices=["qemu", *ENGINE_MODULES], default="qemu",
+                   help="emulator (default: %(default)s); renode needs a renode executable "
+                        "on PATH (renode/README.md)")
 
     g = p.add_argument_group("console (USART3)")
     m = g.add_mutually_exclusive_group()
@@ -1346,7 +1358,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _attach_text(board: Board) -> str:
     cfg = board.config
-    lines = [f"board: {cfg.machine} running {cfg.firmware.name} (QEMU pid {board.pid})"]
+    emulator = "Renode" if board.engine.name == "renode" else "QEMU"
+    lines = [f"board: {cfg.machine} running {cfg.firmware.name} ({emulator} pid {board.pid})"]
     for name, url in board.uarts().items():
         hint = f"python -m serial.tools.miniterm {url} 115200"
         lines.append(f"  {name + ':':13}{url}    attach: {hint}")
@@ -1461,7 +1474,7 @@ def main(argv=None) -> int:
                       f"on a board: st-flash write {args.config_out} 0x{CONFIG_ADDR:08x}")
             return 0
         firmware = args.firmware or os.environ.get("STM32LAB_FIRMWARE") or DEFAULT_FIRMWARE
-        board = Board(firmware, machine=args.machine, config_blob=config_blob, config=config, console_port=args.console_port,
+        board = Board(firmware, engine=args.engine, machine=args.machine, config_blob=config_blob, config=config, console_port=args.console_port,
                       pty=args.pty, qmp_path=args.qmp, hostfwd=args.hostfwd,
                       guestfwd=args.guestfwd, pcap=args.pcap,
                       deterministic=args.deterministic, seed=args.seed,
