@@ -52,8 +52,9 @@ QEMU_IRQS_RENODE_LACKS = {
     "ethernet": [62],       # Ethernet wake-up (SynopsysEthernetMAC has one IRQ)
     "cryp": [79],           # Python peripheral: no interrupt output
     "hash": [80],           # shared with RNG in QEMU; the Python HASH has no output
-    "fsmc": [48],
 }
+# (The FSMC's IRQ 48, NAND/PC card events, has no output in the Python FSMC either; QEMU
+# has no FSMC model to raise it yet.)
 
 # RM0090 table 61 (vector table of STM32F405xx/07xx and STM32F415xx/17xx), the
 # positions of the blocks the .repl wires: name -> NVIC lines
