@@ -65,4 +65,5 @@ else:
         _set_value(request, fsmc_regs[_offset])
     elif _member(request, "IsWrite"):
         _mask = FSMC_REGS[_offset][1]
-        fsmc_regs[_offset] = (fsmc_regs[_offset] & ~_mask) | (int(_member(request, "Value")) & _mask)
+        _value = int(_member(request, "Value"))
+        fsmc_regs[_offset] = (fsmc_regs[_offset] & ~_mask) | (_value & _mask)

@@ -127,7 +127,8 @@ def md5_compress(h, block):
             f, g = b ^ c ^ d, (3 * i + 5) % 16
         else:
             f, g = c ^ (b | (~d & M32)), (7 * i) % 16
-        a, b, c, d = d, (b + _rol((a + (f & M32) + MD5_T[i] + x[g]) & M32, MD5_R[r][i % 4])) & M32, b, c
+        t = _rol((a + (f & M32) + MD5_T[i] + x[g]) & M32, MD5_R[r][i % 4])
+        a, b, c, d = d, (b + t) & M32, b, c
     for i, v in enumerate((a, b, c, d)):
         h[i] = (h[i] + v) & M32
 
