@@ -34,6 +34,7 @@ As a script::
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -69,6 +70,8 @@ LEDS = {led.name: (led.colour, led.pin) for led in lab.machine().leds}
 UARTS = lab.machine().uarts
 
 ENGINES = {"qemu": QemuEngine}
+# Engines in modules of their own, imported when asked for (issue 12: Renode)
+ENGINE_MODULES = {"renode": ("host_tools.renode_engine", "RenodeEngine")}
 
 
 def default_firmware(machine: str = DEFAULT_MACHINE) -> Path | None:
@@ -90,8 +93,14 @@ class Board:
     """
 
     def __init__(self, firmware=None, engine: str = "qemu", **options):
+        if engine in ENGINE_MODULES and engine not in ENGINES:
+            module, cls = ENGINE_MODULES[engine]
+            # run as a script, this module is __main__: let the engine import this one
+            sys.modules.setdefault("host_tools.board", sys.modules[__name__])
+            ENGINES[engine] = getattr(importlib.import_module(module), cls)
         if engine not in ENGINES:
-            raise BoardError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
+            raise BoardError(f"unknown engine '{engine}'; use one of "
+                             f"{', '.join([*ENGINES, *ENGINE_MODULES.keys() - ENGINES.keys()])}")
         if firmware is None:
             firmware = default_firmware(options.get("machine", DEFAULT_MACHINE))
             if firmware is None:
@@ -258,6 +267,9 @@ def _parser() -> argparse.ArgumentParser:
                         "firmware/build-MACHINE/firmware.elf)")
     g.add_argument("--machine", default=DEFAULT_MACHINE,
                    help="emulated machine, by name or short name (default: %(default)s)")
+    g.add_argument("--engine", choices=["qemu", *ENGINE_MODULES], default="qemu",
+                   help="emulator (default: %(default)s); renode needs a renode executable "
+                        "on PATH (renode/README.md)")
 
     g = p.add_argument_group("console (the board's console UART: "
                              + ", ".join(f"{m.console.upper()} on {m.name}"
@@ -331,7 +343,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _attach_text(board: Board) -> str:
     cfg = board.config
-    lines = [f"board: {cfg.machine} running {cfg.firmware.name} (QEMU pid {board.pid})"]
+    emulator = "Renode" if board.engine.name == "renode" else "QEMU"
+    lines = [f"board: {cfg.machine} running {cfg.firmware.name} ({emulator} pid {board.pid})"]
     for name, url in board.uarts().items():
         hint = f"python -m serial.tools.miniterm {url} 115200"
         lines.append(f"  {name + ':':13}{url}    attach: {hint}")
@@ -432,7 +445,7 @@ def main(argv=None) -> int:
         if args.config_out is not None:
             return _write_config(args, config_blob, config)
         board = state["board"] = Board(
-            args.firmware, machine=args.machine, config_blob=config_blob, config=config,
+            args.firmware, engine=args.engine, machine=args.machine, config_blob=config_blob, config=config,
             console_port=args.console_port, pty=args.pty, qmp_path=args.qmp,
             hostfwd=args.hostfwd, guestfwd=args.guestfwd, pcap=args.pcap,
             deterministic=args.deterministic, seed=args.seed,

@@ -100,6 +100,42 @@ PATCHES = {
             ("hw/net/trace-events", "# lan9118_phy.c\n", None),
         ],
     ),
+    "0007-hw-char-stm32f2xx-usart-migrate-registers.patch": (
+        "stm32f2xx_usart: add a VMStateDescription; without one a snapshot or migration"
+        " restored the USART with its reset registers (UE, RE, RXNEIE off: no more input).",
+        [
+            ("hw/char/stm32f2xx_usart.c", "#include \"hw/qdev-properties-system.h\"\n",
+             "#include \"migration/vmstate.h\"\n"),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "static void stm32f2xx_usart_class_init(ObjectClass *klass, void *data)\n"
+             "{\n"
+             "    DeviceClass *dc = DEVICE_CLASS(klass);\n"
+             "\n"
+             "    device_class_set_legacy_reset(dc, stm32f2xx_usart_reset);\n",
+             "static const VMStateDescription vmstate_stm32f2xx_usart = {\n"
+             "    .name = TYPE_STM32F2XX_USART,\n"
+             "    .version_id = 1,\n"
+             "    .minimum_version_id = 1,\n"
+             "    .fields = (const VMStateField[]) {\n"
+             "        VMSTATE_UINT32(usart_sr, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_dr, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_brr, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_cr1, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_cr2, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_cr3, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_gtpr, STM32F2XXUsartState),\n"
+             "        VMSTATE_END_OF_LIST()\n"
+             "    }\n"
+             "};\n"
+             "\n"
+             "static void stm32f2xx_usart_class_init(ObjectClass *klass, void *data)\n"
+             "{\n"
+             "    DeviceClass *dc = DEVICE_CLASS(klass);\n"
+             "\n"
+             "    device_class_set_legacy_reset(dc, stm32f2xx_usart_reset);\n"
+             "    dc->vmsd = &vmstate_stm32f2xx_usart;\n"), None),
+        ],
+    ),
 }
 
 # Text inserted *before* an anchor (Kconfig blocks, trace-events sections) lives in
