@@ -26,6 +26,20 @@ class QTestError(RuntimeError):
     pass
 
 
+RCC_BASE = 0x40023800
+# RCC clock-enable register offset and bit of each block (RM0090 7.3.10..7.3.14); the
+# reset bit is at the same position in the xxxRSTR register 0x20 below.
+RCC_CLOCKS = {
+    **{f"gpio{chr(ord('a') + i)}": (0x30, i) for i in range(11)},
+    "dma1": (0x30, 21), "dma2": (0x30, 22), "eth": (0x30, 25),
+    "cryp": (0x34, 4), "hash": (0x34, 5), "rng": (0x34, 6),
+    "fsmc": (0x38, 0),
+    "tim2": (0x40, 0), "tim3": (0x40, 1), "tim4": (0x40, 2), "tim5": (0x40, 3),
+    "usart2": (0x40, 17), "usart3": (0x40, 18), "pwr": (0x40, 28),
+    "usart1": (0x44, 4), "usart6": (0x44, 5), "syscfg": (0x44, 14),
+}
+
+
 def _die_with_parent() -> None:
     """In the child before exec: SIGTERM when the test process dies (Linux), so a killed
     test run leaves no emulator behind."""
@@ -147,6 +161,9 @@ class QTest:
     def writel(self, addr: int, value: int) -> None:
         self._cmd(f"writel 0x{addr:x} 0x{value & 0xFFFFFFFF:x}")
 
+    def writew(self, addr: int, value: int) -> None:
+        self._cmd(f"writew 0x{addr:x} 0x{value & 0xFFFF:x}")
+
     def writeb(self, addr: int, value: int) -> None:
         self._cmd(f"writeb 0x{addr:x} 0x{value & 0xFF:x}")
 
@@ -185,6 +202,27 @@ class QTest:
                 raise TimeoutError("condition not met in time")
             self.clock_step(step_ns)
             time.sleep(0.01)
+
+    # --- RCC: clocks and resets, as firmware sets them ----------------------
+    def enable_clock(self, *blocks: str) -> None:
+        """Set the RCC clock-enable bit of each block (e.g. "gpiog", "hash"), as firmware
+        must before touching the block: a block whose clock is off does not respond."""
+        for block in blocks:
+            enr, bit = RCC_CLOCKS[block]
+            self.writel(RCC_BASE + enr, self.readl(RCC_BASE + enr) | 1 << bit)
+
+    def disable_clock(self, *blocks: str) -> None:
+        for block in blocks:
+            enr, bit = RCC_CLOCKS[block]
+            self.writel(RCC_BASE + enr, self.readl(RCC_BASE + enr) & ~(1 << bit))
+
+    def reset_block(self, block: str) -> None:
+        """Pulse the block's RCC reset bit (set, then clear), as __HAL_RCC_x_FORCE_RESET
+        and __HAL_RCC_x_RELEASE_RESET do."""
+        enr, bit = RCC_CLOCKS[block]
+        rstr = RCC_BASE + enr - 0x20
+        self.writel(rstr, self.readl(rstr) | 1 << bit)
+        self.writel(rstr, self.readl(rstr) & ~(1 << bit))
 
     # --- QMP ---------------------------------------------------------------
     def qmp(self, command: str, **arguments):

@@ -27,6 +27,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_rcc.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 #define HSI_FREQUENCY 16000000
@@ -299,7 +300,7 @@ static uint32_t stm32f4xx_rcc_locked_cr_bits(STM32F4xxRccState *s)
 static uint64_t stm32f4xx_rcc_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxRccState *s = opaque;
-    const char *name = rcc_reg_name(addr);
+    const char *name = rcc_reg_name(addr & ~3);
     uint32_t value = 0;
 
     if (!name) {
@@ -308,6 +309,8 @@ static uint64_t stm32f4xx_rcc_read(void *opaque, hwaddr addr, unsigned size)
     } else {
         value = s->regs[addr >> 2];
     }
+    /* RM0090 7.3: word, half-word and byte access */
+    value = stm32f4xx_reg_extract(value, addr, size);
     trace_stm32f4xx_rcc_read(addr, value);
     return value;
 }
@@ -316,17 +319,24 @@ static void stm32f4xx_rcc_write(void *opaque, hwaddr addr, uint64_t val64,
                                 unsigned size)
 {
     STM32F4xxRccState *s = opaque;
-    const char *name = rcc_reg_name(addr);
-    uint32_t value = val64;
-    int idx = addr >> 2;
-    uint32_t wmask, locked;
+    STM32F4xxRegAccess a = stm32f4xx_reg_access(addr, val64, size);
+    const char *name = rcc_reg_name(a.offset);
+    int idx = a.offset >> 2;
+    uint32_t value, wmask, locked;
 
-    trace_stm32f4xx_rcc_write(addr, value);
+    trace_stm32f4xx_rcc_write(addr, val64);
     if (!name) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: bad offset 0x%" HWADDR_PRIx "\n",
                       __func__, addr);
         return;
     }
+    /*
+     * RM0090 7.3: word, half-word and byte access. A byte write changes its
+     * own byte only (the HAL turns HSE on with a byte write to CR+2 and
+     * clears ready flags with a byte write to CIR+2); the write-1 bits act
+     * on the written lanes only.
+     */
+    value = stm32f4xx_reg_merge(s->regs[idx], &a);
     wmask = rcc_regs[idx].writable;
 
     switch (idx) {
@@ -370,7 +380,7 @@ static void stm32f4xx_rcc_write(void *opaque, hwaddr addr, uint64_t val64,
         break;
     case R_CIR:
         /* Clear bits are write-1, read as zero */
-        s->regs[R_CIR] &= ~FIELD_EX32(value, CIR, CLEAR);
+        s->regs[R_CIR] &= ~FIELD_EX32(a.data, CIR, CLEAR);
         break;
     case R_BDCR:
         if (FIELD_EX32(value, BDCR, BDRST)) {
@@ -379,7 +389,7 @@ static void stm32f4xx_rcc_write(void *opaque, hwaddr addr, uint64_t val64,
         }
         break;
     case R_CSR:
-        if (FIELD_EX32(value, CSR, RMVF)) {
+        if (FIELD_EX32(a.data, CSR, RMVF)) {
             s->regs[R_CSR] &= ~R_CSR_RSTF_MASK;
         }
         break;
@@ -392,11 +402,7 @@ static void stm32f4xx_rcc_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_rcc_ops = {
     .read = stm32f4xx_rcc_read,
     .write = stm32f4xx_rcc_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid.min_access_size = 1,
-    .valid.max_access_size = 4,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_rcc_reset_hold(Object *obj, ResetType type)

@@ -30,6 +30,7 @@
 #include "net/checksum.h"
 #include "net/eth.h"
 #include "hw/net/stm32f4xx_eth.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 #include <zlib.h>
 
@@ -1531,11 +1532,16 @@ static uint32_t eth_mmc_counter(STM32F4xxEthState *s, uint32_t *counter)
     return val;
 }
 
+/* RM0090 33.8: the Ethernet registers take word accesses only */
 static uint64_t stm32f4xx_eth_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxEthState *s = opaque;
     uint32_t val = 0;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                false)) {
+        return 0;
+    }
     switch (addr) {
     case A_MACCR:
         val = s->maccr;
@@ -1693,6 +1699,10 @@ static void stm32f4xx_eth_write(void *opaque, hwaddr addr, uint64_t val64,
     uint32_t val = val64;
     uint32_t old;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                true)) {
+        return;
+    }
     trace_stm32f4xx_eth_write(addr, val);
 
     switch (addr) {
@@ -1900,9 +1910,7 @@ static void stm32f4xx_eth_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_eth_ops = {
     .read = stm32f4xx_eth_read,
     .write = stm32f4xx_eth_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 /* ------------------------------------------------------------------ */
