@@ -27,6 +27,7 @@
 #include "qemu/timer.h"
 #include "migration/vmstate.h"
 #include "system/dma.h"
+#include "system/reset.h"
 #include "net/checksum.h"
 #include "net/eth.h"
 #include "hw/net/stm32f4xx_eth.h"
@@ -1924,6 +1925,11 @@ static NetClientInfo net_stm32f4xx_eth_info = {
     .link_status_changed = eth_set_link,
 };
 
+/*
+ * A device reset is the MAC and DMA's (the RCC's ETHMACRST resets this
+ * device). The DP83848 is a chip of its own on the board: it comes out of
+ * reset with the board, a system reset, not with ETHMACRST.
+ */
 static void stm32f4xx_eth_reset_hold(Object *obj, ResetType type)
 {
     STM32F4xxEthState *s = STM32F4XX_ETH(obj);
@@ -1933,9 +1939,6 @@ static void stm32f4xx_eth_reset_hold(Object *obj, ResetType type)
         qemu_bh_cancel(s->tx_bh);
     }
     eth_mac_dma_reset(s);
-    eth_phy_reset(s);
-    s->phy_int_level = true;
-    s->phy_link_seen = s->nic && !qemu_get_queue(s->nic)->link_down;
 }
 
 static void stm32f4xx_eth_reset_exit(Object *obj, ResetType type)
@@ -1944,6 +1947,15 @@ static void stm32f4xx_eth_reset_exit(Object *obj, ResetType type)
 
     qemu_set_irq(s->irq, 0);
     qemu_set_irq(s->wkup_irq, 0);
+}
+
+static void stm32f4xx_eth_phy_power_on(void *opaque)
+{
+    STM32F4xxEthState *s = opaque;
+
+    eth_phy_reset(s);
+    s->phy_int_level = true;
+    s->phy_link_seen = s->nic && !qemu_get_queue(s->nic)->link_down;
     qemu_set_irq(s->phy_int, 1);
 }
 
@@ -1963,12 +1975,14 @@ static void stm32f4xx_eth_realize(DeviceState *dev, Error **errp)
                           &dev->mem_reentrancy_guard, s);
     qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
     s->tx_bh = qemu_bh_new_guarded(eth_tx_bh, s, &dev->mem_reentrancy_guard);
+    qemu_register_reset(stm32f4xx_eth_phy_power_on, s);
 }
 
 static void stm32f4xx_eth_unrealize(DeviceState *dev)
 {
     STM32F4xxEthState *s = STM32F4XX_ETH(dev);
 
+    qemu_unregister_reset(stm32f4xx_eth_phy_power_on, s);
     qemu_bh_delete(s->tx_bh);
     s->tx_bh = NULL;
     qemu_del_nic(s->nic);
