@@ -13,6 +13,7 @@ import ctypes
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -77,7 +78,90 @@ class _Lines:
         return line.decode()
 
 
-class QTest:
+class _Qemu:
+    """What every QEMU the tests start has: a process, QMP, a guest-error log."""
+
+    proc: subprocess.Popen
+    tmp: tempfile.TemporaryDirectory
+    log_path: Path
+    stderr_path: Path
+    timeout: float
+
+    def _connect_qmp(self, qmp_path: Path) -> None:
+        self.qmp_sock = None
+        deadline = time.monotonic() + self.timeout
+        while self.qmp_sock is None:
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(str(qmp_path))
+                self.qmp_sock = s
+            except (FileNotFoundError, ConnectionRefusedError):
+                s.close()
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.close()
+                    raise QTestError(f"no QMP socket: {self.stderr()}")
+                time.sleep(0.05)
+        self.m = _Lines(self.qmp_sock)
+        self.m.readline(self.timeout)  # greeting
+        self.qmp("qmp_capabilities")
+
+    # --- QMP ---------------------------------------------------------------
+    def qmp(self, command: str, **arguments):
+        msg = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        self.qmp_sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = json.loads(self.m.readline(self.timeout))
+            if "event" in reply:
+                continue
+            if "error" in reply:
+                raise QTestError(f"QMP {command}: {reply['error']['desc']}")
+            return reply["return"]
+
+    def hmp(self, command: str) -> str:
+        return self.qmp("human-monitor-command", **{"command-line": command})
+
+    def qom_get(self, path: str, prop: str):
+        return self.qmp("qom-get", path=path, property=prop)
+
+    def qom_set(self, path: str, prop: str, value) -> None:
+        self.qmp("qom-set", path=path, property=prop, value=value)
+
+    # --- process -----------------------------------------------------------
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stderr(self) -> str:
+        try:
+            return self.stderr_path.read_text(errors="replace").strip()
+        except FileNotFoundError:
+            return ""
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class QTest(_Qemu):
     """One QEMU process in qtest mode, with QMP and a guest-error log."""
 
     def __init__(self, qemu: str, machine: str = "stm324xg-eval", args=(),
@@ -116,22 +200,7 @@ class QTest:
         finally:
             qtest_srv.close()
         self.q = _Lines(conn)
-        self.qmp_sock = None
-        deadline = time.monotonic() + timeout
-        while self.qmp_sock is None:
-            try:
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.connect(str(qmp_path))
-                self.qmp_sock = s
-            except (FileNotFoundError, ConnectionRefusedError):
-                s.close()
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.close()
-                    raise QTestError(f"no QMP socket: {self.stderr()}")
-                time.sleep(0.05)
-        self.m = _Lines(self.qmp_sock)
-        self.m.readline(timeout)  # greeting
-        self.qmp("qmp_capabilities")
+        self._connect_qmp(qmp_path)
 
     # --- qtest protocol ---------------------------------------------------
     def _cmd(self, line: str) -> list[str]:
@@ -224,60 +293,57 @@ class QTest:
         self.writel(rstr, self.readl(rstr) | 1 << bit)
         self.writel(rstr, self.readl(rstr) & ~(1 << bit))
 
-    # --- QMP ---------------------------------------------------------------
-    def qmp(self, command: str, **arguments):
-        msg = {"execute": command}
-        if arguments:
-            msg["arguments"] = arguments
-        self.qmp_sock.sendall(json.dumps(msg).encode() + b"\n")
+
+
+class Guest(_Qemu):
+    """One QEMU running a program on the emulated CPU: the console (the board's first
+    serial port) on a pipe, QMP beside it, guest errors in the log."""
+
+    def __init__(self, qemu: str, kernel, machine: str = "stm324xg-eval", args=(),
+                 nic: str | None = None, timeout: float = 30.0):
+        self.tmp = tempfile.TemporaryDirectory(prefix="stm32lab-guest-")
+        d = Path(self.tmp.name)
+        self.log_path, self.stderr_path = d / "qemu.log", d / "stderr"
+        qmp_path = d / "qmp.sock"
+        self.timeout = timeout
+        self.output = ""
+        cmd = [qemu, "-M", machine, "-kernel", str(kernel), "-display", "none",
+               "-monitor", "none", "-serial", "stdio",
+               "-qmp", f"unix:{qmp_path},server=on,wait=off",
+               "-d", "guest_errors,unimp", "-D", str(self.log_path)]
+        cmd += ["-nic", nic] if nic else ["-nic", "none"]
+        cmd += list(args)
+        self.cmd = cmd
+        with open(self.stderr_path, "wb") as stderr:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=stderr, preexec_fn=_die_with_parent)
+        self._finalizer = weakref.finalize(self, _reap, self.proc)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self._connect_qmp(qmp_path)
+
+    def read_until(self, text: str, timeout: float = 30.0) -> str:
+        """Console output up to and including the first line holding text (after what
+        earlier calls consumed); raises TimeoutError with the output so far."""
+        deadline = time.monotonic() + timeout
         while True:
-            reply = json.loads(self.m.readline(self.timeout))
-            if "event" in reply:
-                continue
-            if "error" in reply:
-                raise QTestError(f"QMP {command}: {reply['error']['desc']}")
-            return reply["return"]
+            at = self.output.find(text)
+            end = self.output.find("\n", at) if at >= 0 else -1
+            if end >= 0:                                     # the whole line is in
+                seen, self.output = self.output[:end + 1], self.output[end + 1:]
+                return seen
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                raise TimeoutError(f"{text!r} not seen; console: {self.output[-2000:]!r}; "
+                                   f"{self.stderr()}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.2))
+            if ready:
+                chunk = self.proc.stdout.read()
+                if chunk:
+                    self.output += chunk.decode(errors="replace").replace("\r", "")
 
-    def hmp(self, command: str) -> str:
-        return self.qmp("human-monitor-command", **{"command-line": command})
-
-    def qom_get(self, path: str, prop: str):
-        return self.qmp("qom-get", path=path, property=prop)
-
-    def qom_set(self, path: str, prop: str, value) -> None:
-        self.qmp("qom-set", path=path, property=prop, value=value)
-
-    # --- process -----------------------------------------------------------
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def stderr(self) -> str:
-        try:
-            return self.stderr_path.read_text(errors="replace").strip()
-        except FileNotFoundError:
-            return ""
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.tmp.cleanup()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    def write(self, text: str) -> None:
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
 
 
 def qemu_binary() -> str:
