@@ -89,6 +89,43 @@ PATCHES = {
              "        trace_stm32f4xx_pulse_exti(pin);\n"), None),
         ],
     ),
+    "0010-hw-misc-add-stm32f4xx-rcc-gate-and-dbgmcu.patch": (
+        "Register the STM32F4xx RCC gate (peripheral reset and clock enable on the bus)"
+        " and DBGMCU models.",
+        [
+            ("hw/misc/Kconfig", "config STM32F4XX_SYSCFG\n    bool\n",
+             "\nconfig STM32F4XX_DBGMCU\n    bool\n"),
+            ("hw/misc/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_SYSCFG', if_true: files('stm32f4xx_syscfg.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_RCC', if_true: files('stm32f4xx_rcc_gate.c'))\n"
+             "system_ss.add(when: 'CONFIG_STM32F4XX_DBGMCU', if_true: files('stm32f4xx_dbgmcu.c'))\n"),
+            ("hw/misc/trace-events", "# stm32f4xx_syscfg.c\n",
+             ["hw__misc__trace-events.gate-dbgmcu"]),
+        ],
+    ),
+    "0011-hw-misc-stm32f4xx-syscfg-keep-pmc-mii-rmii-sel.patch": (
+        "stm32f4xx_syscfg: keep SYSCFG_PMC.MII_RMII_SEL (RM0090 9.2.2), which selects the"
+        " Ethernet MII or RMII interface; writes to PMC were dropped.",
+        [
+            ("hw/misc/stm32f4xx_syscfg.c", ("REPLACE",
+             "    case SYSCFG_PMC:\n"
+             "        qemu_log_mask(LOG_UNIMP,\n"
+             "                      \"%s: Changing the memory mapping isn't supported \" \\\n"
+             "                      \"in QEMU\\n\", __func__);\n"
+             "        return;\n",
+             "    case SYSCFG_PMC:\n"
+             "        /* MII_RMII_SEL (bit 23) selects the Ethernet PHY interface */\n"
+             "        if (value & ~SYSCFG_PMC_MII_RMII_SEL) {\n"
+             "            qemu_log_mask(LOG_UNIMP, \"%s: PMC bits 0x%08x are not \"\n"
+             "                          \"modelled\\n\", __func__,\n"
+             "                          value & ~SYSCFG_PMC_MII_RMII_SEL);\n"
+             "        }\n"
+             "        s->syscfg_pmc = value & SYSCFG_PMC_MII_RMII_SEL;\n"
+             "        return;\n"), None),
+            ("hw/misc/stm32f4xx_syscfg.c", "#include \"hw/misc/stm32f4xx_syscfg.h\"\n",
+             "\n#define SYSCFG_PMC_MII_RMII_SEL (1 << 23)\n"),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model.",
         [

@@ -49,6 +49,7 @@ def boards(qemu):
     def get(name):
         if name not in _boards:
             _boards[name] = QTest(qemu, machine=name)
+            _boards[name].enable_clock("hash")
         return _boards[name]
 
     yield get
@@ -81,6 +82,7 @@ def fresh(qemu, request):
 
     def make(machine):
         q = QTest(qemu, machine=machine)
+        q.enable_clock("hash")
         made.append(q)
         return q
     yield make

@@ -21,6 +21,7 @@
 #include "hw/qdev-clock.h"
 #include "hw/qdev-properties.h"
 #include "hw/misc/unimp.h"
+#include "hw/misc/stm32f4xx_rcc_gate.h"
 
 /*
  * serial_hd(0) goes to the board's console USART ("console-usart"), the
@@ -59,6 +60,51 @@ static const int timer_irq[STM32F4XX_NUM_TIMERS] = { 28, 29, 30, 50 };
 #define HASH_RNG_IRQ    80
 #define FLASH_IRQ       4
 
+/*
+ * Blocks behind an RCC reset bit and clock-enable bit (RM0090 7.3.5 .. 7.3.14;
+ * a block's bit has the same position in its bus's xxxRSTR and xxxENR). Each
+ * is mapped through an RCC gate (hw/misc/stm32f4xx_rcc_gate.c) wired to those
+ * two RCC lines: the reset bit resets and holds the block, a clock that is off
+ * makes its registers read 0 and ignore writes. A child the SoC variant lacks
+ * (GPIOJ, GPIOK on the STM32F417) is skipped. One line per block.
+ */
+static const struct {
+    const char *child;          /* SoC child, mapped by its MMIO region 0 */
+    STM32F4xxRccBus bus;
+    uint8_t bit;
+    const char *label;          /* for the logs, if not the child's name */
+} rcc_gated_blocks[] = {
+    { "gpioa",      STM32F4XX_RCC_AHB1, 0 },
+    { "gpiob",      STM32F4XX_RCC_AHB1, 1 },
+    { "gpioc",      STM32F4XX_RCC_AHB1, 2 },
+    { "gpiod",      STM32F4XX_RCC_AHB1, 3 },
+    { "gpioe",      STM32F4XX_RCC_AHB1, 4 },
+    { "gpiof",      STM32F4XX_RCC_AHB1, 5 },
+    { "gpiog",      STM32F4XX_RCC_AHB1, 6 },
+    { "gpioh",      STM32F4XX_RCC_AHB1, 7 },
+    { "gpioi",      STM32F4XX_RCC_AHB1, 8 },
+    { "gpioj",      STM32F4XX_RCC_AHB1, 9 },
+    { "gpiok",      STM32F4XX_RCC_AHB1, 10 },
+    { "eth",        STM32F4XX_RCC_AHB1, 25 },   /* ETHMACEN, ETHMACRST */
+    { "cryp",       STM32F4XX_RCC_AHB2, 4 },
+    { "hash",       STM32F4XX_RCC_AHB2, 5 },
+    { "rng",        STM32F4XX_RCC_AHB2, 6 },
+    { "timer[0]",   STM32F4XX_RCC_APB1, 0, "tim2" },
+    { "timer[1]",   STM32F4XX_RCC_APB1, 1, "tim3" },
+    { "timer[2]",   STM32F4XX_RCC_APB1, 2, "tim4" },
+    { "timer[3]",   STM32F4XX_RCC_APB1, 3, "tim5" },
+    { "usart2",     STM32F4XX_RCC_APB1, 17 },
+    { "usart3",     STM32F4XX_RCC_APB1, 18 },
+    { "pwr",        STM32F4XX_RCC_APB1, 28 },
+    { "usart1",     STM32F4XX_RCC_APB2, 4 },
+    { "usart6",     STM32F4XX_RCC_APB2, 5 },
+    { "syscfg",     STM32F4XX_RCC_APB2, 14 },
+};
+
+static const char *const rcc_bus_name[STM32F4XX_RCC_NBUSES] = {
+    "AHB1", "AHB2", "AHB3", "APB1", "APB2",
+};
+
 static const int exti_irq[] = {
     6, 7, 8, 9, 10, 23, 23, 23, 23, 23, 40, 40, 40, 40, 40, 40,
 };
@@ -93,6 +139,7 @@ static void stm32f4xx_soc_initfn(Object *obj)
     object_initialize_child(obj, "eth", &s->eth, TYPE_STM32F4XX_ETH);
     object_initialize_child(obj, "hash-rng-irq", &s->hash_rng_irq,
                             TYPE_OR_IRQ);
+    object_initialize_child(obj, "dbgmcu", &s->dbgmcu, TYPE_STM32F4XX_DBGMCU);
 
     s->refclk = qdev_init_clock_in(DEVICE(s), "refclk", NULL, NULL, 0);
 }
@@ -117,6 +164,59 @@ static bool stm32f4xx_soc_map(SysBusDevice *dev, hwaddr addr, DeviceState *nvic,
     sysbus_mmio_map(dev, 0, addr);
     if (irq >= 0) {
         sysbus_connect_irq(dev, 0, qdev_get_gpio_in(nvic, irq));
+    }
+    return true;
+}
+
+/*
+ * Put each mapped block of rcc_gated_blocks behind its RCC gate, at the same
+ * address, with the gate's inputs on the block's RCC reset and enable lines.
+ */
+static bool stm32f4xx_soc_gate_blocks(STM32F4xxSocState *s, Error **errp)
+{
+    MemoryRegion *system_memory = get_system_memory();
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(rcc_gated_blocks); i++) {
+        Object *block = object_resolve_path_component(OBJECT(s),
+                                                      rcc_gated_blocks[i].child);
+        int line = STM32F4XX_RCC_LINE(rcc_gated_blocks[i].bus,
+                                      rcc_gated_blocks[i].bit);
+        g_autofree char *name = NULL;
+        DeviceState *gate;
+        MemoryRegion *mr;
+        hwaddr addr;
+
+        if (!block) {
+            continue;
+        }
+        mr = sysbus_mmio_get_region(SYS_BUS_DEVICE(block), 0);
+        if (mr->container != system_memory) {
+            error_setg(errp, "%s: not mapped, cannot be gated",
+                       rcc_gated_blocks[i].child);
+            return false;
+        }
+        addr = mr->addr;
+        memory_region_del_subregion(system_memory, mr);
+
+        gate = qdev_new(TYPE_STM32F4XX_RCC_GATE);
+        name = g_strdup_printf("rcc-gate-%s", rcc_gated_blocks[i].child);
+        object_property_add_child(OBJECT(s), name, OBJECT(gate));
+        object_property_set_link(OBJECT(gate), "block", block, &error_abort);
+        qdev_prop_set_string(gate, "bus",
+                             rcc_bus_name[rcc_gated_blocks[i].bus]);
+        qdev_prop_set_uint8(gate, "bit", rcc_gated_blocks[i].bit);
+        if (rcc_gated_blocks[i].label) {
+            qdev_prop_set_string(gate, "label", rcc_gated_blocks[i].label);
+        }
+        if (!sysbus_realize_and_unref(SYS_BUS_DEVICE(gate), errp)) {
+            return false;
+        }
+        sysbus_mmio_map(SYS_BUS_DEVICE(gate), 0, addr);
+        qdev_connect_gpio_out_named(DEVICE(&s->rcc), STM32F4XX_RCC_RESET_OUT,
+            line, qdev_get_gpio_in_named(gate, STM32F4XX_RCC_GATE_RESET, 0));
+        qdev_connect_gpio_out_named(DEVICE(&s->rcc), STM32F4XX_RCC_CLOCK_OUT,
+            line, qdev_get_gpio_in_named(gate, STM32F4XX_RCC_GATE_CLOCK, 0));
     }
     return true;
 }
@@ -182,6 +282,7 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
 
     /* RCC first: it drives the CPU clock */
     qdev_prop_set_uint32(DEVICE(&s->rcc), "hse-frequency", s->hse_frequency);
+    qdev_prop_set_bit(DEVICE(&s->rcc), "gpio-jk", sc->num_gpios > 9);
     if (!sysbus_realize(SYS_BUS_DEVICE(&s->rcc), errp)) {
         return;
     }
@@ -301,6 +402,24 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     sysbus_connect_irq(SYS_BUS_DEVICE(dev), 1,
                        qdev_get_gpio_in(nvic, ETH_WKUP_IRQ));
 
+    /* DBGMCU sits on the CPU's private peripheral bus, with the NVIC */
+    dev = DEVICE(&s->dbgmcu);
+    if (!s->dbgmcu.dev_id) {
+        qdev_prop_set_uint16(dev, "dev-id", sc->dev_id);
+    }
+    if (!s->dbgmcu.rev_id) {
+        qdev_prop_set_uint16(dev, "rev-id", sc->rev_id);
+    }
+    if (!sysbus_realize(SYS_BUS_DEVICE(dev), errp)) {
+        return;
+    }
+    memory_region_add_subregion(&s->armv7m.container, STM32F4XX_DBGMCU_BASE,
+                                sysbus_mmio_get_region(SYS_BUS_DEVICE(dev), 0));
+
+    if (!stm32f4xx_soc_gate_blocks(s, errp)) {
+        return;
+    }
+
     create_unimplemented_device("TIM6",        0x40001000, 0x400);
     create_unimplemented_device("TIM7",        0x40001400, 0x400);
     create_unimplemented_device("TIM12",       0x40001800, 0x400);
@@ -365,6 +484,8 @@ static void stm32f417_soc_class_init(ObjectClass *klass, void *data)
     sc->num_irq = 82;
     sc->num_gpios = 9;
     sc->crypto_version = 1;
+    sc->dev_id = 0x413;
+    sc->rev_id = 0x1007;        /* revision 2 */
 }
 
 static void stm32f439_soc_class_init(ObjectClass *klass, void *data)
@@ -377,6 +498,8 @@ static void stm32f439_soc_class_init(ObjectClass *klass, void *data)
     sc->num_irq = 91;
     sc->num_gpios = 11;
     sc->crypto_version = 2;
+    sc->dev_id = 0x419;
+    sc->rev_id = 0x2001;        /* revision 3 */
 }
 
 static const TypeInfo stm32f4xx_soc_types[] = {

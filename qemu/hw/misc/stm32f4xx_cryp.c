@@ -69,6 +69,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_cryp.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 REG32(CR, 0x00)
@@ -805,11 +806,16 @@ static bool cryp_v2_register(STM32F4xxCrypState *s, hwaddr addr, bool write)
     return false;
 }
 
+/* RM0090 23.6: the CRYP registers take word accesses only */
 static uint64_t stm32f4xx_cryp_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxCrypState *s = opaque;
     uint32_t value = 0;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                false)) {
+        return 0;
+    }
     switch (addr) {
     case A_CR:
         value = s->cr;
@@ -892,6 +898,10 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
     STM32F4xxCrypState *s = opaque;
     uint32_t value = val64;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                true)) {
+        return;
+    }
     trace_stm32f4xx_cryp_write(addr, value);
     switch (addr) {
     case A_CR:
@@ -966,9 +976,7 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_cryp_ops = {
     .read = stm32f4xx_cryp_read,
     .write = stm32f4xx_cryp_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid.min_access_size = 4,
-    .valid.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_cryp_reset_hold(Object *obj, ResetType type)

@@ -56,6 +56,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_hash.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 REG32(CR, 0x00)
@@ -683,11 +684,16 @@ static uint32_t stm32f4xx_hash_read_hr(STM32F4xxHashState *s, unsigned n)
     return s->hr[n];
 }
 
+/* RM0090 25.4: the HASH registers take word accesses only */
 static uint64_t stm32f4xx_hash_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxHashState *s = opaque;
     uint32_t value = 0;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                false)) {
+        return 0;
+    }
     switch (addr) {
     case A_CR:
         value = s->cr;
@@ -769,6 +775,10 @@ static void stm32f4xx_hash_write(void *opaque, hwaddr addr, uint64_t val64,
     STM32F4xxHashState *s = opaque;
     uint32_t value = val64;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                true)) {
+        return;
+    }
     trace_stm32f4xx_hash_write(addr, value);
     switch (addr) {
     case A_CR:
@@ -833,9 +843,7 @@ static void stm32f4xx_hash_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_hash_ops = {
     .read = stm32f4xx_hash_read,
     .write = stm32f4xx_hash_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_hash_reset_hold(Object *obj, ResetType type)

@@ -18,6 +18,7 @@
 #include "hw/misc/stm32f4xx_rng.h"
 #include "hw/misc/stm32f4xx_cryp.h"
 #include "hw/misc/stm32f4xx_hash.h"
+#include "hw/misc/stm32f4xx_dbgmcu.h"
 #include "hw/gpio/stm32f4xx_gpio.h"
 #include "hw/net/stm32f4xx_eth.h"
 #include "hw/or-irq.h"
@@ -61,6 +62,8 @@ struct STM32F4xxSocState {
     STM32F4xxEthState eth;
     /* HASH and RNG share NVIC line 80 */
     OrIRQState hash_rng_irq;
+    /* On the CPU's private bus: the debugger's view, IDCODE */
+    STM32F4xxDbgmcuState dbgmcu;
 
     MemoryRegion flash;
     MemoryRegion flash_alias;
@@ -85,6 +88,9 @@ struct STM32F4xxSocClass {
     uint8_t num_gpios;
     /* CRYP/HASH generation: 1 = F415/417, 2 = F437/439 (GCM, CCM, SHA-2) */
     uint8_t crypto_version;
+    /* DBGMCU_IDCODE (RM0090 38.6.1) */
+    uint16_t dev_id;
+    uint16_t rev_id;
 };
 
 #endif
