@@ -215,6 +215,28 @@ class Board:
     def leds(self) -> dict:
         return {led.name: self.engine.led(led.name) for led in self.machine.leds}
 
+    # push-buttons (the machine's table: wakeup, tamper, user)
+    def press_button(self, name: str) -> None:
+        """Press and hold a push-button (name or pin: user, PG15) until release_button."""
+        self.engine.set_button(self.machine.button(name).prop, True)
+
+    def release_button(self, name: str) -> None:
+        self.engine.set_button(self.machine.button(name).prop, False)
+
+    def click_button(self, name: str, hold: float = 0.1) -> None:
+        """Press, hold for ``hold`` seconds (host time), release."""
+        self.press_button(name)
+        try:
+            time.sleep(hold)
+        finally:
+            self.release_button(name)
+
+    def button_pressed(self, name: str) -> bool:
+        return self.engine.button(self.machine.button(name).prop)
+
+    def buttons(self) -> dict:
+        return {b.name: self.engine.button(b.prop) for b in self.machine.buttons}
+
     # logs
     def logs(self) -> dict:
         """Log paths: "console" (what the console UART sent), "stderr" (the emulator's),
@@ -369,6 +391,26 @@ def _attach_text(board: Board) -> str:
     return "\n".join(lines)
 
 
+BUTTON_COMMANDS = ("press", "release", "click")
+
+
+def _button_command(board: "Board", line: str) -> None:
+    """A console command typed with --attach: ``!press user``, ``!release user``,
+    ``!click user`` (not sent to the board)."""
+    words = line[1:].split()
+    if len(words) != 2 or words[0] not in BUTTON_COMMANDS:
+        names = ", ".join(b.name for b in board.machine.buttons)
+        print(f"board: commands: !press NAME, !release NAME, !click NAME (buttons: {names})",
+              flush=True)
+        return
+    try:
+        getattr(board, f"{words[0]}_button")(words[1])
+    except BoardError as e:
+        print(f"board: {e}", flush=True)
+        return
+    print(f"[button {board.machine.button(words[1]).name}: {words[0]}]", flush=True)
+
+
 def _attach(board: "Board") -> None:
     """Mirror the console on stdout, stdin lines to the console, LED changes as lines,
     until the board stops (the caller handles Ctrl-C)."""
@@ -380,7 +422,10 @@ def _attach(board: "Board") -> None:
 
     def typed():
         for line in sys.stdin:
-            port.write(line.replace("\n", "\r").encode())
+            if line.startswith("!"):
+                _button_command(board, line)
+            else:
+                port.write(line.replace("\n", "\r").encode())
 
     if sys.stdin.isatty():
         threading.Thread(target=typed, daemon=True).start()

@@ -233,6 +233,15 @@ class Engine(abc.ABC):
     def led(self, name: str) -> bool:
         """True when the LED (its name in the machine's table: led1) is lit."""
 
+    def set_button(self, prop: str, pressed: bool) -> None:
+        """Press (True) or release a push-button; prop is its machine property
+        (button-user). Engines without buttons say so."""
+        raise BoardError(f"the {type(self).__name__} engine cannot press buttons")
+
+    def button(self, prop: str) -> bool:
+        """True while the push-button (its machine property, button-user) is pressed."""
+        raise BoardError(f"the {type(self).__name__} engine has no buttons")
+
     @abc.abstractmethod
     def hostfwds(self) -> list:
         """The PC -> board forwards, with the host ports actually used."""

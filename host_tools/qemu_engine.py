@@ -651,6 +651,12 @@ class QemuEngine(Engine):
     def led(self, name: str) -> bool:
         return bool(self._control("qom-get", path="/machine", property=name))
 
+    def set_button(self, prop: str, pressed: bool) -> None:
+        self._control("qom-set", path="/machine", property=prop, value=bool(pressed))
+
+    def button(self, prop: str) -> bool:
+        return bool(self._control("qom-get", path="/machine", property=prop))
+
     def hostfwds(self) -> list:
         return list(self._hostfwds)
 

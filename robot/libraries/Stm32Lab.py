@@ -1393,6 +1393,33 @@ class Stm32Lab:
             self._require_board().pause()
             self._paused_by_wait = True
 
+    # --- push-buttons -----------------------------------------------------------------
+
+    @keyword("Press Button")
+    @_reports_failures
+    def press_button(self, button: str):
+        """Presses and holds a push-button of the board: ``wakeup`` (PA0), ``tamper`` (PC13)
+        or ``user`` (PG15, STM324xG-EVAL), by name or pin, until `Release Button`.
+
+        | Press Button    user
+        """
+        self._require_board().press_button(button)
+        logger.info(f"Button {button} pressed.")
+
+    @keyword("Release Button")
+    @_reports_failures
+    def release_button(self, button: str):
+        """Releases a push-button pressed with `Press Button`."""
+        self._require_board().release_button(button)
+        logger.info(f"Button {button} released.")
+
+    @keyword("Click Button")
+    @_reports_failures
+    def click_button(self, button: str, hold: timedelta = timedelta(milliseconds=100)):
+        """Presses a push-button, holds it for ``hold`` (host time) and releases it."""
+        self._require_board().click_button(button, _secs(hold, 0.1))
+        logger.info(f"Button {button} clicked.")
+
     # --- network ----------------------------------------------------------------------
 
     @keyword("Set Ethernet Link")
