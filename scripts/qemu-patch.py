@@ -89,6 +89,70 @@ PATCHES = {
              "        trace_stm32f4xx_pulse_exti(pin);\n"), None),
         ],
     ),
+    "0007-hw-dma-add-stm32f4xx-dma.patch": (
+        "Register the STM32F4xx DMA controller model (DMA1, DMA2).",
+        [
+            ("hw/dma/Kconfig", "config SIFIVE_PDMA\n    bool\n",
+             "\nconfig STM32F4XX_DMA\n    bool\n"),
+            ("hw/dma/meson.build",
+             "system_ss.add(when: 'CONFIG_PL330', if_true: files('pl330.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_DMA', if_true: files('stm32f4xx_dma.c'))\n"),
+            ("hw/dma/trace-events", "# i8257.c\n", None),
+        ],
+    ),
+    "0008-hw-char-stm32f2xx-usart-dma-requests.patch": (
+        "stm32f2xx_usart: DMA requests as GPIO outputs \"dma-tx\" (TXE with CR3.DMAT) and"
+        " \"dma-rx\" (RXNE with CR3.DMAR), so a DMA controller can serve the USART.",
+        [
+            ("include/hw/char/stm32f2xx_usart.h", "#define USART_CR1_RE     (1 << 2)\n",
+             "\n#define USART_CR3_DMAT   (1 << 7)\n"
+             "#define USART_CR3_DMAR   (1 << 6)\n"),
+            ("include/hw/char/stm32f2xx_usart.h", ("REPLACE",
+             "    CharBackend chr;\n"
+             "    qemu_irq irq;\n"
+             "};\n",
+             "    CharBackend chr;\n"
+             "    qemu_irq irq;\n"
+             "    qemu_irq dma_tx;\n"
+             "    qemu_irq dma_rx;\n"
+             "};\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "static void stm32f2xx_update_irq(STM32F2XXUsartState *s)\n"
+             "{\n",
+             "/* DMA requests: TXE with CR3.DMAT, RXNE with CR3.DMAR */\n"
+             "static void stm32f2xx_update_dma(STM32F2XXUsartState *s)\n"
+             "{\n"
+             "    qemu_set_irq(s->dma_tx, (s->usart_cr3 & USART_CR3_DMAT) &&\n"
+             "                            (s->usart_sr & USART_SR_TXE));\n"
+             "    qemu_set_irq(s->dma_rx, (s->usart_cr3 & USART_CR3_DMAR) &&\n"
+             "                            (s->usart_sr & USART_SR_RXNE));\n"
+             "}\n"
+             "\n"
+             "static void stm32f2xx_update_irq(STM32F2XXUsartState *s)\n"
+             "{\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "    } else {\n"
+             "        qemu_set_irq(s->irq, 0);\n"
+             "    }\n"
+             "}\n",
+             "    } else {\n"
+             "        qemu_set_irq(s->irq, 0);\n"
+             "    }\n"
+             "    stm32f2xx_update_dma(s);\n"
+             "}\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "        s->usart_cr3 = value;\n"
+             "        return;\n",
+             "        s->usart_cr3 = value;\n"
+             "        stm32f2xx_update_dma(s);\n"
+             "        return;\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "    sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);\n",
+             "    sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);\n"
+             "    qdev_init_gpio_out_named(DEVICE(obj), &s->dma_tx, \"dma-tx\", 1);\n"
+             "    qdev_init_gpio_out_named(DEVICE(obj), &s->dma_rx, \"dma-rx\", 1);\n"), None),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model.",
         [
