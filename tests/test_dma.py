@@ -384,6 +384,48 @@ def test_dma1_peripheral_port_reaches_apb1_only(dq):
     assert s.flags() == TE and s.read(CR) & EN == 0
 
 
+def raise_requests(q: QTest, path: str, lines_: list[int]) -> None:
+    """Raise several request inputs in one qtest round trip, before the DMA's timer runs."""
+    q.q.sock.sendall("".join(f"set_irq_in {path} dma-req {n} 1\n" for n in lines_).encode())
+    for _ in lines_:
+        assert q.q.readline(q.timeout).startswith("OK")
+
+
+@pytest.mark.parametrize("pl1,pl2,winner", [(0, 3, 1), (3, 0, 2), (1, 1, 2)])
+def test_arbiter_serves_priority_then_stream_number(dq, pl1, pl2, winner):
+    """Two streams write the same words: the one served last leaves its data. A higher
+    PL goes first; at equal PL the lower stream number does."""
+    a, b, dst = SRAM + 0x5000, SRAM + 0x5100, SRAM + 0x5200
+    dq.memwrite(a, b"\x11" * 64)
+    dq.memwrite(b, b"\x22" * 64)
+    streams = {1: Stream(dq, DMA2, 1), 2: Stream(dq, DMA2, 2)}
+    for n, src, prio in ((1, a, pl1), (2, b, pl2)):
+        streams[n].init(P2M | chsel(0) | PINC | MINC | psize(4) | msize(4) | pl(prio), 0)
+        streams[n].start(src, dst, 16)
+    raise_requests(dq, "/machine/soc/dma2", [1 * 8 + 0, 2 * 8 + 0])
+    settle(dq)
+    assert streams[1].flags() & TC and streams[2].flags() & TC
+    assert dq.memread(dst, 64) == (b"\x11" if winner == 1 else b"\x22") * 64
+
+
+def test_circular_stream_on_a_held_request_yields_to_the_cpu(dq):
+    """A circular stream whose request never drops moves 262144 items per run, then
+    continues 100 us (virtual) later."""
+    s = Stream(dq, DMA2, 3)
+    s.init(P2M | chsel(0) | CIRC | MINC | psize(4) | msize(4), 0)
+    s.start(SRAM, SRAM + 0x6000, 64)
+    before = dq.qom_get("/machine/soc/dma2", "items")
+    dq.set_irq_in("/machine/soc/dma2", 3 * 8 + 0, 1, "dma-req")
+    settle(dq)
+    assert dq.qom_get("/machine/soc/dma2", "items") - before == 262144
+    assert s.read(CR) & EN and s.flags() == HT | TC
+    dq.clock_step(100_000)
+    assert dq.qom_get("/machine/soc/dma2", "items") - before == 2 * 262144
+    dq.set_irq_in("/machine/soc/dma2", 3 * 8 + 0, 0, "dma-req")
+    dq.clock_step(100_000)
+    assert dq.qom_get("/machine/soc/dma2", "items") - before == 2 * 262144
+
+
 # --- USARTs: request lines on real peripherals ---------------------------------------
 
 USART = {1: 0x40011000, 2: 0x40004400, 3: 0x40004800, 6: 0x40011400}
