@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Regenerate qemu/patches/*.patch: the lines that register our models in QEMU.
 
-Each patch inserts text after an anchor line of a pristine QEMU file; this script
-applies the insertions to the pristine tree (from the build cache) and writes unified
-diffs, so the patches stay small and apply with `patch -p1`.
+Each patch inserts text after an anchor line of a QEMU file; this script applies the
+insertions to the pristine tree (from the build cache), patch after patch in the order
+of their names, and writes unified diffs against the file as the earlier patches left
+it, so the patches stay small and apply in that order with `patch -p1`.
 Usage: python3 scripts/qemu-patch.py QEMU_SRC_DIR
 """
 import difflib
@@ -126,6 +127,70 @@ PATCHES = {
              "\n#define SYSCFG_PMC_MII_RMII_SEL (1 << 23)\n"),
         ],
     ),
+    "0008-hw-dma-add-stm32f4xx-dma.patch": (
+        "Register the STM32F4xx DMA controller model (DMA1, DMA2).",
+        [
+            ("hw/dma/Kconfig", "config SIFIVE_PDMA\n    bool\n",
+             "\nconfig STM32F4XX_DMA\n    bool\n"),
+            ("hw/dma/meson.build",
+             "system_ss.add(when: 'CONFIG_PL330', if_true: files('pl330.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_DMA', if_true: files('stm32f4xx_dma.c'))\n"),
+            ("hw/dma/trace-events", "# i8257.c\n", None),
+        ],
+    ),
+    "0009-hw-char-stm32f2xx-usart-dma-requests.patch": (
+        "stm32f2xx_usart: DMA requests as GPIO outputs \"dma-tx\" (TXE with CR3.DMAT) and"
+        " \"dma-rx\" (RXNE with CR3.DMAR), so a DMA controller can serve the USART.",
+        [
+            ("include/hw/char/stm32f2xx_usart.h", "#define USART_CR1_RE     (1 << 2)\n",
+             "\n#define USART_CR3_DMAT   (1 << 7)\n"
+             "#define USART_CR3_DMAR   (1 << 6)\n"),
+            ("include/hw/char/stm32f2xx_usart.h", ("REPLACE",
+             "    CharBackend chr;\n"
+             "    qemu_irq irq;\n"
+             "};\n",
+             "    CharBackend chr;\n"
+             "    qemu_irq irq;\n"
+             "    qemu_irq dma_tx;\n"
+             "    qemu_irq dma_rx;\n"
+             "};\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "static void stm32f2xx_update_irq(STM32F2XXUsartState *s)\n"
+             "{\n",
+             "/* DMA requests: TXE with CR3.DMAT, RXNE with CR3.DMAR */\n"
+             "static void stm32f2xx_update_dma(STM32F2XXUsartState *s)\n"
+             "{\n"
+             "    qemu_set_irq(s->dma_tx, (s->usart_cr3 & USART_CR3_DMAT) &&\n"
+             "                            (s->usart_sr & USART_SR_TXE));\n"
+             "    qemu_set_irq(s->dma_rx, (s->usart_cr3 & USART_CR3_DMAR) &&\n"
+             "                            (s->usart_sr & USART_SR_RXNE));\n"
+             "}\n"
+             "\n"
+             "static void stm32f2xx_update_irq(STM32F2XXUsartState *s)\n"
+             "{\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "    } else {\n"
+             "        qemu_set_irq(s->irq, 0);\n"
+             "    }\n"
+             "}\n",
+             "    } else {\n"
+             "        qemu_set_irq(s->irq, 0);\n"
+             "    }\n"
+             "    stm32f2xx_update_dma(s);\n"
+             "}\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "        s->usart_cr3 = value;\n"
+             "        return;\n",
+             "        s->usart_cr3 = value;\n"
+             "        stm32f2xx_update_dma(s);\n"
+             "        return;\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "    sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);\n",
+             "    sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);\n"
+             "    qdev_init_gpio_out_named(DEVICE(obj), &s->dma_tx, \"dma-tx\", 1);\n"
+             "    qdev_init_gpio_out_named(DEVICE(obj), &s->dma_rx, \"dma-rx\", 1);\n"), None),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model.",
         [
@@ -192,14 +257,17 @@ def insertion(path, anchor, text):
 
 def main(argv):
     src = Path(argv[1])
+    tree = {}              # each file as the patches before this one have left it
     for name, (reason, edits) in sorted(PATCHES.items()):
         out = [f"{reason}\n", "\n"]
         originals, edited = {}, {}
         for path, anchor, text in edits:
             if path not in originals:
-                originals[path] = edited[path] = subprocess.run(
-                    ["git", "-C", str(src), "show", f"HEAD:{path}"],
-                    check=True, capture_output=True, text=True).stdout
+                if path not in tree:
+                    tree[path] = subprocess.run(
+                        ["git", "-C", str(src), "show", f"HEAD:{path}"],
+                        check=True, capture_output=True, text=True).stdout
+                originals[path] = edited[path] = tree[path]
             anchor, text, where = insertion(path, anchor, text)
             if edited[path].count(anchor) != 1:
                 sys.exit(f"{name}: anchor not unique in {path}: {anchor!r}")
@@ -209,6 +277,7 @@ def main(argv):
             out.extend(difflib.unified_diff(originals[path].splitlines(True),
                                             edited[path].splitlines(True),
                                             f"a/{path}", f"b/{path}"))
+        tree.update(edited)
         (TOP / "qemu" / "patches" / name).write_text("".join(out))
         print("wrote", name)
 

@@ -165,7 +165,8 @@ class QTest(_Qemu):
     """One QEMU process in qtest mode, with QMP and a guest-error log."""
 
     def __init__(self, qemu: str, machine: str = "stm324xg-eval", args=(),
-                 nic: str | None = None, timeout: float = 30.0):
+                 nic: str | None = None, timeout: float = 30.0,
+                 serials=("null",)):
         self.tmp = tempfile.TemporaryDirectory(prefix="stm32lab-qtest-")
         d = Path(self.tmp.name)
         self.log_path = d / "qemu.log"
@@ -179,8 +180,10 @@ class QTest(_Qemu):
         qtest_srv.listen(1)
         cmd = [qemu, "-M", machine, "-accel", "qtest", "-qtest", f"unix:{qtest_path}",
                "-qmp", f"unix:{qmp_path},server=on,wait=off", "-display", "none",
-               "-serial", "null", "-monitor", "none", "-d", "guest_errors,unimp",
+               "-monitor", "none", "-d", "guest_errors,unimp",
                "-D", str(self.log_path)]
+        for serial in serials:       # the console USART first, then USART1, 2, 6
+            cmd += ["-serial", serial]
         cmd += ["-nic", nic] if nic else ["-nic", "none"]
         cmd += list(args)
         self.cmd = cmd

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_qtest import QTest, mtree
+from lab_qtest import RCC_CLOCKS, QTest, mtree
 from repl_parser import parse
 
 TOP = Path(__file__).resolve().parent.parent
@@ -36,8 +36,6 @@ BOARDS = {
 
 # Declared in the .repl, not (yet) modelled by this QEMU build: name -> why
 NOT_YET_IN_QEMU = {
-    "dma1": "DMA1 (RM0090 10): a placeholder region in QEMU so far",
-    "dma2": "DMA2 (RM0090 10): a placeholder region in QEMU so far",
     "fsmc": "FSMC control registers (RM0090 36): a placeholder region in QEMU so far",
     "fsmcBank1": "NOR/SRAM on FSMC bank 1 regions 1-2 (UM1461): no memory there in QEMU",
     "lcd": "ILI9325 on FSMC bank 1 region 3 (UM1461): not in QEMU so far",
@@ -199,6 +197,16 @@ def test_irqs_follow_rm0090(board):
             assert not set(platform[name].nvic_lines()) & set(lines), name
 
 
+def enable_block_clock(qts, name):
+    """Set the RCC clock-enable bit of the .repl block first, as firmware must: a block
+    whose clock is off does not respond (EXTI's lines are routed by SYSCFG)."""
+    key = {"ethernet": "eth", "exti": "syscfg"}.get(name, name)
+    if key.startswith("timer"):
+        key = "tim" + key[len("timer"):]
+    if key in RCC_CLOCKS:
+        qts.enable_clock(key)
+
+
 def pulses(qts, irq):
     qts.irq_level(irq)                      # collects pending IRQ messages
     return any(n == irq and up for n, up in qts.irq_events)
@@ -288,6 +296,7 @@ def test_irqs_match_qemu(qemu, board):
             continue
         with QTest(qemu, machine=machine) as qts:
             qts.irq_intercept_in("/machine/soc/armv7m")
+            enable_block_clock(qts, name)
             if name == "dma2":
                 dma2_stream_irqs(qts, addr, want)
             elif name == "exti":

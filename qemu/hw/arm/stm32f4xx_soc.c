@@ -6,8 +6,9 @@
  * (STM32F437/439).
  *
  * Blocks the lab models itself: RCC, flash interface, PWR, GPIO, RNG, CRYP,
- * HASH and Ethernet. USART, TIM2..5, SYSCFG and EXTI are QEMU's existing models; every
- * other block is an unimplemented-device region that logs accesses.
+ * HASH, Ethernet and DMA1/DMA2. USART, TIM2..5, SYSCFG and EXTI are QEMU's
+ * existing models; every other block is an unimplemented-device region that
+ * logs accesses.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -85,6 +86,8 @@ static const struct {
     { "gpioi",      STM32F4XX_RCC_AHB1, 8 },
     { "gpioj",      STM32F4XX_RCC_AHB1, 9 },
     { "gpiok",      STM32F4XX_RCC_AHB1, 10 },
+    { "dma1",       STM32F4XX_RCC_AHB1, 21 },
+    { "dma2",       STM32F4XX_RCC_AHB1, 22 },
     { "eth",        STM32F4XX_RCC_AHB1, 25 },   /* ETHMACEN, ETHMACRST */
     { "cryp",       STM32F4XX_RCC_AHB2, 4 },
     { "hash",       STM32F4XX_RCC_AHB2, 5 },
@@ -108,6 +111,44 @@ static const char *const rcc_bus_name[STM32F4XX_RCC_NBUSES] = {
 static const int exti_irq[] = {
     6, 7, 8, 9, 10, 23, 23, 23, 23, 23, 40, 40, 40, 40, 40, 40,
 };
+
+/* DMA1, DMA2 (RM0090 table 1) and their stream interrupts (table 61) */
+static const hwaddr dma_addr[STM32F4XX_NUM_DMAS] = { 0x40026000, 0x40026400 };
+static const int dma_irq[STM32F4XX_NUM_DMAS][STM32F4XX_DMA_STREAMS] = {
+    { 11, 12, 13, 14, 15, 16, 17, 47 },
+    { 56, 57, 58, 59, 60, 68, 69, 70 },
+};
+#define APB1_BASE       0x40000000
+#define APB1_SIZE       0x8000
+
+/*
+ * The DMA requests of the modelled blocks: the named GPIO output of a child
+ * and each (DMA, stream, channel) it reaches, from RM0090 table 42 (DMA1)
+ * and table 43 (DMA2).
+ */
+typedef struct {
+    const char *child;
+    const char *output;
+    int count;
+    struct {
+        uint8_t dma, stream, channel;
+    } to[2];
+} STM32F4xxDmaRoute;
+
+static const STM32F4xxDmaRoute dma_routes[] = {
+    { "usart1", "dma-rx",  2, { { 2, 2, 4 }, { 2, 5, 4 } } },
+    { "usart1", "dma-tx",  1, { { 2, 7, 4 } } },
+    { "usart2", "dma-rx",  1, { { 1, 5, 4 } } },
+    { "usart2", "dma-tx",  1, { { 1, 6, 4 } } },
+    { "usart3", "dma-rx",  1, { { 1, 1, 4 } } },
+    { "usart3", "dma-tx",  2, { { 1, 3, 4 }, { 1, 4, 7 } } },
+    { "usart6", "dma-rx",  2, { { 2, 1, 5 }, { 2, 2, 5 } } },
+    { "usart6", "dma-tx",  2, { { 2, 6, 5 }, { 2, 7, 5 } } },
+    { "cryp",   "dma-out", 1, { { 2, 5, 2 } } },
+    { "cryp",   "dma-in",  1, { { 2, 6, 2 } } },
+    { "hash",   "dma-in",  1, { { 2, 7, 2 } } },
+};
+QEMU_BUILD_BUG_ON(ARRAY_SIZE(dma_routes) != STM32F4XX_NUM_DMA_ROUTES);
 
 static void stm32f4xx_soc_initfn(Object *obj)
 {
@@ -140,6 +181,12 @@ static void stm32f4xx_soc_initfn(Object *obj)
     object_initialize_child(obj, "hash-rng-irq", &s->hash_rng_irq,
                             TYPE_OR_IRQ);
     object_initialize_child(obj, "dbgmcu", &s->dbgmcu, TYPE_STM32F4XX_DBGMCU);
+    object_initialize_child(obj, "dma1", &s->dma[0], TYPE_STM32F4XX_DMA);
+    object_initialize_child(obj, "dma2", &s->dma[1], TYPE_STM32F4XX_DMA);
+    for (i = 0; i < STM32F4XX_NUM_DMA_ROUTES; i++) {
+        object_initialize_child(obj, "dma-req[*]", &s->dma_req[i],
+                                TYPE_SPLIT_IRQ);
+    }
 
     s->refclk = qdev_init_clock_in(DEVICE(s), "refclk", NULL, NULL, 0);
 }
@@ -218,6 +265,80 @@ static bool stm32f4xx_soc_gate_blocks(STM32F4xxSocState *s, Error **errp)
         qdev_connect_gpio_out_named(DEVICE(&s->rcc), STM32F4XX_RCC_CLOCK_OUT,
             line, qdev_get_gpio_in_named(gate, STM32F4XX_RCC_GATE_CLOCK, 0));
     }
+    return true;
+}
+
+/*
+ * DMA1 and DMA2 with what their AHB master ports reach (RM0090 2.1 and
+ * figure 1): the bus matrix, which has neither the CCM RAM (CPU D-bus only)
+ * nor the Cortex-M4's private peripheral bus and bit-band aliases (not in
+ * system memory here); DMA1's peripheral port is wired to the APB1 bridge
+ * alone. Then the request lines of the modelled blocks.
+ */
+static bool stm32f4xx_soc_init_dma(STM32F4xxSocState *s, Error **errp)
+{
+    MemoryRegion *system_memory = get_system_memory();
+    Object *obj = OBJECT(s);
+    hwaddr ccm_end = STM32F4XX_CCM_BASE + STM32F4XX_CCM_SIZE;
+    int i, j;
+
+    memory_region_init(&s->dma_matrix, obj, "dma-bus-matrix", 4 * GiB);
+    memory_region_init_alias(&s->dma_matrix_low, obj, "dma-bus-matrix-low",
+                             system_memory, 0, STM32F4XX_CCM_BASE);
+    memory_region_add_subregion(&s->dma_matrix, 0, &s->dma_matrix_low);
+    memory_region_init_alias(&s->dma_matrix_high, obj, "dma-bus-matrix-high",
+                             system_memory, ccm_end, 4 * GiB - ccm_end);
+    memory_region_add_subregion(&s->dma_matrix, ccm_end, &s->dma_matrix_high);
+    memory_region_init(&s->dma1_periph, obj, "dma1-peripheral-bus", 4 * GiB);
+    memory_region_init_alias(&s->dma1_apb1, obj, "dma1-apb1", system_memory,
+                             APB1_BASE, APB1_SIZE);
+    memory_region_add_subregion(&s->dma1_periph, APB1_BASE, &s->dma1_apb1);
+
+    for (i = 0; i < STM32F4XX_NUM_DMAS; i++) {
+        DeviceState *dev = DEVICE(&s->dma[i]);
+
+        qdev_prop_set_uint8(dev, "controller", i + 1);
+        object_property_set_link(OBJECT(dev), "memory-port",
+                                 OBJECT(&s->dma_matrix), &error_abort);
+        object_property_set_link(OBJECT(dev), "periph-port",
+                                 OBJECT(i ? &s->dma_matrix : &s->dma1_periph),
+                                 &error_abort);
+        if (!sysbus_realize(SYS_BUS_DEVICE(dev), errp)) {
+            return false;
+        }
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, dma_addr[i]);
+        for (j = 0; j < STM32F4XX_DMA_STREAMS; j++) {
+            sysbus_connect_irq(SYS_BUS_DEVICE(dev), j,
+                               qdev_get_gpio_in(DEVICE(&s->armv7m),
+                                                dma_irq[i][j]));
+        }
+    }
+
+    for (i = 0; i < STM32F4XX_NUM_DMA_ROUTES; i++) {
+        const STM32F4xxDmaRoute *r = &dma_routes[i];
+        DeviceState *split = DEVICE(&s->dma_req[i]);
+        DeviceState *src = DEVICE(object_resolve_path_component(obj,
+                                                                r->child));
+
+        qdev_prop_set_uint16(split, "num-lines", r->count);
+        if (!qdev_realize(split, NULL, errp)) {
+            return false;
+        }
+        qdev_connect_gpio_out_named(src, r->output, 0,
+                                    qdev_get_gpio_in(split, 0));
+        for (j = 0; j < r->count; j++) {
+            DeviceState *dma = DEVICE(&s->dma[r->to[j].dma - 1]);
+
+            qdev_connect_gpio_out(split, j, qdev_get_gpio_in_named(dma,
+                "dma-req", STM32F4XX_DMA_REQ(r->to[j].stream,
+                                             r->to[j].channel)));
+        }
+    }
+    /* the HASH starts its final digest after the last word of the transfer */
+    qdev_connect_gpio_out_named(DEVICE(&s->dma[1]), "dma-eot",
+                                STM32F4XX_DMA_REQ(7, 2),
+                                qdev_get_gpio_in_named(DEVICE(&s->hash),
+                                                       "dma-in-eot", 0));
     return true;
 }
 
@@ -416,6 +537,10 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     memory_region_add_subregion(&s->armv7m.container, STM32F4XX_DBGMCU_BASE,
                                 sysbus_mmio_get_region(SYS_BUS_DEVICE(dev), 0));
 
+    if (!stm32f4xx_soc_init_dma(s, errp)) {
+        return;
+    }
+
     if (!stm32f4xx_soc_gate_blocks(s, errp)) {
         return;
     }
@@ -447,8 +572,6 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     create_unimplemented_device("TIM10",       0x40014400, 0x400);
     create_unimplemented_device("TIM11",       0x40014800, 0x400);
     create_unimplemented_device("CRC",         0x40023000, 0x400);
-    create_unimplemented_device("DMA1",        0x40026000, 0x400);
-    create_unimplemented_device("DMA2",        0x40026400, 0x400);
     create_unimplemented_device("USB OTG HS",  0x40040000, 0x40000);
     create_unimplemented_device("USB OTG FS",  0x50000000, 0x40000);
     create_unimplemented_device("DCMI",        0x50050000, 0x400);

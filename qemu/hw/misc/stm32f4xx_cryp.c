@@ -53,7 +53,14 @@
  *
  * Interrupts (RM0090 23.5): INRIS while fewer than 4 words are in the IN FIFO
  * (INMIS also needs CRYPEN=1), OUTRIS while the OUT FIFO is not empty.
- * DMA requests (DMACR) are not modelled (LOG_UNIMP): use polling or IRQs.
+ *
+ * DMA (23.4): the CRYP_IN request ("dma-in" GPIO output, DMA2 stream 6
+ * channel 2) is high while DIEN=1, CRYPEN=1 and the IN FIFO has room for a
+ * word; the CRYP_OUT request ("dma-out", DMA2 stream 5 channel 2) while
+ * DOEN=1, CRYPEN=1 and the OUT FIFO holds a word. Both are low while the
+ * block is disabled. These are the single-transfer requests; the burst
+ * requests (4 words) are not separate lines: the DMA keeps transferring
+ * while a request stays high.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -657,9 +664,14 @@ static uint32_t cryp_misr(STM32F4xxCrypState *s)
 static void cryp_update_irq(STM32F4xxCrypState *s)
 {
     uint32_t misr = cryp_misr(s);
+    bool on = FIELD_EX32(s->cr, CR, CRYPEN);
 
     trace_stm32f4xx_cryp_irq(cryp_risr(s), misr);
     qemu_set_irq(s->irq, misr != 0);
+    qemu_set_irq(s->dma_in, on && FIELD_EX32(s->dmacr, DMACR, DIEN) &&
+                            s->in_count < FIFO_WORDS);
+    qemu_set_irq(s->dma_out, on && FIELD_EX32(s->dmacr, DMACR, DOEN) &&
+                             s->out_count > 0);
 }
 
 static void cryp_disable_self(STM32F4xxCrypState *s)
@@ -921,11 +933,8 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
             qemu_log_mask(LOG_GUEST_ERROR, "%s: DMACR: reserved bits 0x%08x "
                           "written\n", __func__, value & ~DMACR_MASK);
         }
-        if (value & DMACR_MASK) {
-            qemu_log_mask(LOG_UNIMP, "%s: DMA requests are not modelled, "
-                          "use polling or interrupts\n", __func__);
-        }
         s->dmacr = value & DMACR_MASK;
+        cryp_update_irq(s);
         break;
     case A_IMSCR:
         if (value & ~IMSCR_MASK) {
@@ -1024,6 +1033,8 @@ static void stm32f4xx_cryp_realize(DeviceState *dev, Error **errp)
                           TYPE_STM32F4XX_CRYP, 0x400);
     sysbus_init_mmio(SYS_BUS_DEVICE(dev), &s->mmio);
     sysbus_init_irq(SYS_BUS_DEVICE(dev), &s->irq);
+    qdev_init_gpio_out_named(dev, &s->dma_in, "dma-in", 1);
+    qdev_init_gpio_out_named(dev, &s->dma_out, "dma-out", 1);
 }
 
 static int stm32f4xx_cryp_post_load(void *opaque, int version_id)
