@@ -237,6 +237,20 @@ class Board:
     def buttons(self) -> dict:
         return {b.name: self.engine.button(b.prop) for b in self.machine.buttons}
 
+    # the LCD
+    def screenshot(self, path) -> Path:
+        """Save what the board's LCD shows now as a PNG file; returns its path."""
+        if not self.machine.lcd:
+            with_lcd = [m.name for m in lab.MACHINES.values() if m.lcd]
+            raise BoardError(f"{self.machine.name} has no LCD in this lab; screenshots are "
+                             f"for " + (", ".join(with_lcd) or "no machine yet"))
+        path = Path(path).resolve()
+        if not path.parent.is_dir():
+            raise BoardError(f"cannot save a screenshot to '{path}': no directory "
+                             f"'{path.parent}'")
+        self.engine.screenshot(path)
+        return path
+
     # logs
     def logs(self) -> dict:
         """Log paths: "console" (what the console UART sent), "stderr" (the emulator's),
@@ -353,6 +367,9 @@ def _parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("emulator and logs")
     g.add_argument("--qemu", metavar="PATH",
                    help="qemu-system-arm to use (default: $STM32LAB_QEMU or the lab build)")
+    g.add_argument("--screenshot", metavar="FILE", type=Path,
+                   help="save the LCD as a PNG file when the launcher is stopped (Ctrl-C); "
+                        "with --attach, '!screenshot [FILE]' saves it at once")
     g.add_argument("--guest-errors", metavar="FILE", type=Path,
                    help="log guest errors and unimplemented device accesses to FILE")
     g.add_argument("--log-dir", metavar="DIR", type=Path,
@@ -392,16 +409,25 @@ def _attach_text(board: Board) -> str:
 
 
 BUTTON_COMMANDS = ("press", "release", "click")
+DEFAULT_SCREENSHOT = "lcd.png"
 
 
 def _button_command(board: "Board", line: str) -> None:
     """A console command typed with --attach: ``!press user``, ``!release user``,
     ``!click user`` (not sent to the board)."""
     words = line[1:].split()
+    if words[:1] == ["screenshot"] and len(words) <= 2:
+        try:
+            path = board.screenshot(words[1] if len(words) == 2 else DEFAULT_SCREENSHOT)
+        except BoardError as e:
+            print(f"board: {e}", flush=True)
+            return
+        print(f"[LCD saved to {path}]", flush=True)
+        return
     if len(words) != 2 or words[0] not in BUTTON_COMMANDS:
         names = ", ".join(b.name for b in board.machine.buttons)
-        print(f"board: commands: !press NAME, !release NAME, !click NAME (buttons: {names})",
-              flush=True)
+        print(f"board: commands: !press NAME, !release NAME, !click NAME (buttons: {names}), "
+              f"!screenshot [FILE]", flush=True)
         return
     try:
         getattr(board, f"{words[0]}_button")(words[1])
@@ -489,6 +515,9 @@ def main(argv=None) -> int:
         config_blob, config = _config_args(args)
         if args.config_out is not None:
             return _write_config(args, config_blob, config)
+        if args.screenshot is not None and not lab.machine(args.machine).lcd:
+            raise BoardError(f"--screenshot: {lab.machine(args.machine).name} has no LCD in "
+                             f"this lab")
         board = state["board"] = Board(
             args.firmware, engine=args.engine, machine=args.machine, config_blob=config_blob, config=config,
             console_port=args.console_port, pty=args.pty, qmp_path=args.qmp,
@@ -519,8 +548,15 @@ def main(argv=None) -> int:
         return 0
 
     def stop_board() -> None:
-        if "board" in state:
-            state["board"].stop()
+        board = state.get("board")
+        if board is None:
+            return
+        if args.screenshot is not None and board.is_running():
+            try:
+                print(f"board: LCD saved to {board.screenshot(args.screenshot)}", flush=True)
+            except BoardError as e:
+                print(f"board: no screenshot: {e}", file=sys.stderr, flush=True)
+        board.stop()
 
     return cli.run("board", run, errors=(BoardError,), debug=args.debug,
                    interrupted=interrupted, cleanup=stop_board)

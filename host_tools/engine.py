@@ -242,6 +242,10 @@ class Engine(abc.ABC):
         """True while the push-button (its machine property, button-user) is pressed."""
         raise BoardError(f"the {type(self).__name__} engine has no buttons")
 
+    def screenshot(self, path: Path) -> None:
+        """Save the board's display as a PNG file at path."""
+        raise BoardError(f"the {type(self).__name__} engine cannot take screenshots")
+
     @abc.abstractmethod
     def hostfwds(self) -> list:
         """The PC -> board forwards, with the host ports actually used."""

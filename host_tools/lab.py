@@ -136,6 +136,9 @@ class Machine:
     console_port: str = ""    # the console UART and connector, for help texts
     config_addr: int = 0x080E0000   # the firmware's config sector (last 128 KiB sector)
     ethernet: bool = True     # a NIC on QEMU's restricted user-mode network
+    # the LCD on the board's graphic console, "" for none (the STM324xG-EVAL's ILI9325
+    # model is on branch lcd, not yet in this build)
+    lcd: str = ""
 
     @property
     def console(self) -> str:

@@ -657,6 +657,9 @@ class QemuEngine(Engine):
     def button(self, prop: str) -> bool:
         return bool(self._control("qom-get", path="/machine", property=prop))
 
+    def screenshot(self, path: Path) -> None:
+        self._control("screendump", filename=str(path), format="png")
+
     def hostfwds(self) -> list:
         return list(self._hostfwds)
 

@@ -97,3 +97,10 @@ Buttons Reach The Firmware
     r = subprocess.run([sys.executable, "-m", "robot", "--outputdir", str(tmp_path),
                         str(suite)], capture_output=True, text=True, cwd=TOP)
     assert r.returncode == 0, r.stdout[-3000:]
+
+
+def test_screenshot_without_an_lcd_is_one_clear_error(gpio_board, tmp_path):
+    b, _ = gpio_board
+    with pytest.raises(BoardError, match="stm324xg-eval has no LCD in this lab"):
+        b.screenshot(tmp_path / "lcd.png")
+    assert not (tmp_path / "lcd.png").exists()

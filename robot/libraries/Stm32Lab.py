@@ -1393,6 +1393,23 @@ class Stm32Lab:
             self._require_board().pause()
             self._paused_by_wait = True
 
+    # --- the LCD ----------------------------------------------------------------------
+
+    @keyword("Capture LCD")
+    @_reports_failures
+    def capture_lcd(self, name: str = "lcd") -> str:
+        """Saves what the board's LCD shows as ``NAME-N.png`` in Robot's output directory,
+        embeds it in the log and returns its path.
+
+        | ${png}=    Capture LCD    after-boot
+        """
+        board = self._require_board()
+        outdir = Path(BuiltIn().get_variable_value("${OUTPUT DIR}", "."))
+        self._captures = getattr(self, "_captures", 0) + 1
+        path = board.screenshot(outdir / f"{name}-{self._captures}.png")
+        logger.info(f'<img src="{path.name}" alt="LCD" width="240">', html=True)
+        return str(path)
+
     # --- push-buttons -----------------------------------------------------------------
 
     @keyword("Press Button")
