@@ -37,18 +37,18 @@ def gpio_board(qemu, baremetal):
 def test_press_release_click_reach_the_pins_and_exti(gpio_board):
     b, con = gpio_board
     # Idle levels as the BSP reads them: Key/User (PG15, active low) reads 1, Wakeup 0
-    assert "buttons key=1 wakeup=0" in con.read_until("buttons")
+    con.wait_for_line("buttons key=1 wakeup=0")
     assert b.buttons() == {"wakeup": False, "tamper": False, "user": False}
     b.press_button("user")
     assert b.button_pressed("user") and b.button_pressed("PG15")
-    assert "EXTI key level=0 count=1" in con.read_until("EXTI key")
+    con.wait_for_line("EXTI key level=0 count=1")
     b.release_button("user")
     assert not b.button_pressed("user")
     b.click_button("wakeup", hold=0.05)
-    assert "EXTI wakeup level=1 count=1" in con.read_until("EXTI wakeup")
+    con.wait_for_line("EXTI wakeup level=1 count=1")
     assert not b.button_pressed("wakeup")
     b.press_button("user")
-    assert "EXTI key level=0 count=2" in con.read_until("EXTI key")
+    con.wait_for_line("EXTI key level=0 count=2")
 
 
 def test_unknown_button_is_one_clear_error(gpio_board):
@@ -63,7 +63,7 @@ def test_attach_console_command(gpio_board, capsys):
     con.read_until("buttons")
     _button_command(b, "!press user\n")
     assert "[button user: press]" in capsys.readouterr().out
-    assert "EXTI key level=0 count=1" in con.read_until("EXTI key")
+    con.wait_for_line("EXTI key level=0 count=1")
     _button_command(b, "!release user\n")
     assert not b.button_pressed("user")
     _button_command(b, "!push user\n")
@@ -76,11 +76,11 @@ def test_robot_button_keywords(qemu, baremetal, tmp_path):
     suite = tmp_path / "buttons.robot"
     suite.write_text(f"""*** Settings ***
 Library    {TOP / 'robot' / 'libraries' / 'Stm32Lab.py'}
-Test Teardown    Stop Emulation
+Test Teardown    Reset Emulation
 
 *** Test Cases ***
 Buttons Reach The Firmware
-    Create Board    firmware={baremetal / 'hal_gpio.elf'}    emulator={qemu}
+    Create Board    firmware={baremetal / 'hal_gpio.elf'}
     Create Terminal Tester    console    timeout=20
     Start Emulation
     FOR    ${{i}}    IN RANGE    {GPIO_STEPS}
