@@ -132,12 +132,24 @@ def _literal_dict(source: str, name: str):
     return None
 
 
+def _machine_table(repo: Path) -> dict | None:
+    """{short: machine} from host_tools/lab.py's MACHINES (the Robot library's BOARDS is
+    built from it), read without importing it."""
+    lab = repo / "host_tools" / "lab.py"
+    if not lab.exists():
+        return None
+    text = lab.read_text()
+    found = re.findall(r'Machine\(\s*name="([^"]+)",\s*short="([^"]+)"', text)
+    return {short: name for name, short in found} or None
+
+
 def discover_tree(repo: Path = REPO) -> Tree:
     """Boards, variants and certificate kinds from the Robot library's tables (read, not
     imported), firmware boards from firmware/boards/."""
     lib = repo / "robot" / "libraries" / "Stm32Lab.py"
     source = lib.read_text() if lib.exists() else ""
-    boards = _literal_dict(source, "BOARDS") or {"F417": "stm324xg-eval"}
+    boards = _literal_dict(source, "BOARDS") or _machine_table(repo) \
+        or {"F417": "stm324xg-eval"}
     variants_all = _literal_dict(source, "VARIANTS") or {"HW": 1}
     kinds_all = _literal_dict(source, "CERT_KINDS") or {"RSA": "rsa"}
     # One name per value: HW/HARDWARE are the same build, ECDSA/EC the same certificates.

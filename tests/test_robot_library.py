@@ -37,6 +37,8 @@ KEYWORDS = {
     "Wait For Next Line On Uart", "Should Not Be On Uart", "Test If Uart Is Idle",
     "Set Default Uart Timeout", "Set Default Tester", "Write To Uart", "Create LED Tester",
     "Assert LED State", "Assert LED Is Blinking", "Provides", "Requires",
+    # push-buttons (Renode's monitor calls them Press/Release/PressAndRelease) and the LCD
+    "Press Button", "Release Button", "Click Button", "Capture LCD",
 }
 
 
