@@ -147,6 +147,9 @@ class QTest:
     def writel(self, addr: int, value: int) -> None:
         self._cmd(f"writel 0x{addr:x} 0x{value & 0xFFFFFFFF:x}")
 
+    def writew(self, addr: int, value: int) -> None:
+        self._cmd(f"writew 0x{addr:x} 0x{value & 0xFFFF:x}")
+
     def writeb(self, addr: int, value: int) -> None:
         self._cmd(f"writeb 0x{addr:x} 0x{value & 0xFF:x}")
 

@@ -20,6 +20,7 @@
 #include "hw/misc/stm32f4xx_hash.h"
 #include "hw/gpio/stm32f4xx_gpio.h"
 #include "hw/net/stm32f4xx_eth.h"
+#include "hw/misc/stm32f4xx_fsmc.h"
 #include "hw/or-irq.h"
 #include "qom/object.h"
 
@@ -59,6 +60,8 @@ struct STM32F4xxSocState {
     STM32F4xxCrypState cryp;
     STM32F4xxHashState hash;
     STM32F4xxEthState eth;
+    /* FSMC (FMC on the F42x/43x); boards link devices to its regions */
+    STM32F4xxFsmcState fsmc;
     /* HASH and RNG share NVIC line 80 */
     OrIRQState hash_rng_irq;
 
@@ -85,6 +88,8 @@ struct STM32F4xxSocClass {
     uint8_t num_gpios;
     /* CRYP/HASH generation: 1 = F415/417, 2 = F437/439 (GCM, CCM, SHA-2) */
     uint8_t crypto_version;
+    /* The F42x/43x have the FMC: FSMC registers plus an SDRAM controller */
+    bool fmc;
 };
 
 #endif
