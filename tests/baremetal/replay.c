@@ -14,15 +14,6 @@
 #define SLICES        10u
 #define SLICE_MS      10u
 
-static void console_puthex(uint32_t v) {
-    char buf[9];
-    for (int i = 7; i >= 0; i--, v >>= 4) {
-        buf[i] = "0123456789abcdef"[v & 0xFu];
-    }
-    buf[8] = 0;
-    console_puts(buf);
-}
-
 // One word from the RNG (RM0090 24.3.1: wait for DRDY, give up on a seed or clock error).
 static bool rng_word(uint32_t *word) {
     for (uint32_t i = 0; i < 100000u; i++) {
@@ -57,7 +48,7 @@ int main(void) {
         uint32_t word;
         console_puts(" ");
         if (rng_word(&word)) {
-            console_puthex(word);
+            console_puthex(word, 8);
         } else {
             console_puts("error");
         }
