@@ -8,6 +8,7 @@ module("ssl.py", base_path="modules")
 # configuration from the config flash sector; main.c runs app_main.py before the REPL.
 module("boardcfg.py", base_path="apps")
 module("demo.py", base_path="apps")
+module("lcd_log.py", base_path="apps")
 module("demo_client.py", base_path="apps")
 module("demo_server.py", base_path="apps")
 module("app_main.py", base_path="apps")

@@ -13,12 +13,24 @@ CACHE=${STM32LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stm32-tls-lab}
 QEMU_PKG_VERSION=${QEMU_PKG_VERSION:-1:10.0.13+ds-0+deb13u1}
 upstream=${QEMU_PKG_VERSION#*:}; upstream=${upstream%-*}          # 10.0.13+ds
 ver=${upstream%+ds}                                                # 10.0.13
+devices=stm32-lab   # qemu/configs/devices/arm-softmmu/stm32-lab.mak
+# pixman and png: the LCD's screen as a PNG through QMP screendump (format png)
+configure_args=(--target-list=arm-softmmu --without-default-devices
+    --with-devices-arm="$devices"
+    --without-default-features --enable-slirp --enable-tcg --enable-fdt=system
+    --enable-pixman --enable-png
+    --disable-docs --disable-tools --disable-install-blobs --disable-werror)
+# The binary's name covers the content of qemu/ and the configure options; each set of
+# options has its own build directory, so trees with different options do not reconfigure
+# each other's.
+options_hash=$(printf '%s\n' "${configure_args[@]}" | sha256sum | cut -c1-8)
 hash_of() {
-    (cd "$1" && find . -type f ! -name README.md -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+    (cd "$1" && { find . -type f ! -name README.md -print0 | sort -z | xargs -0 sha256sum;
+                  echo "$options_hash"; } | sha256sum | cut -c1-16)
 }
 out="$CACHE/qemu-$ver-$(hash_of "$top/qemu")"
 src="$CACHE/qemu-$ver-src"
-build="$CACHE/qemu-$ver-build"
+build="$CACHE/qemu-$ver-build-$options_hash"
 
 if [ "${1:-}" = "--print" ]; then
     echo "$out/qemu-system-arm"
@@ -97,15 +109,10 @@ done
 rsync -rc "$stage/" "$src/"
 
 # 3. Configure once, then build incrementally.
-devices=stm32-lab   # qemu/configs/devices/arm-softmmu/stm32-lab.mak
 if [ ! -f "$build/build.ninja" ]; then
     python3 -c 'import mesonbuild' 2>/dev/null || python3 -m pip install -q 'meson==1.5.0' pycotap
     rm -rf "$build"; mkdir -p "$build"
-    (cd "$build" && "$src/configure" --python="$(command -v python3)" \
-        --target-list=arm-softmmu --without-default-devices \
-        --with-devices-arm="$devices" \
-        --without-default-features --enable-slirp --enable-tcg --enable-fdt=system \
-        --disable-docs --disable-tools --disable-install-blobs --disable-werror) \
+    (cd "$build" && "$src/configure" --python="$(command -v python3)" "${configure_args[@]}") \
         > "$CACHE/qemu-configure.log" 2>&1 || { tail -30 "$CACHE/qemu-configure.log" >&2; echo "build-qemu: configure failed; log: $CACHE/qemu-configure.log" >&2; exit 1; }
 fi
 echo "build-qemu: building (log: $CACHE/qemu-build.log)"

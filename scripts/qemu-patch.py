@@ -191,6 +191,23 @@ PATCHES = {
              "    qdev_init_gpio_out_named(DEVICE(obj), &s->dma_rx, \"dma-rx\", 1);\n"), None),
         ],
     ),
+    "0012-hw-add-stm32f4xx-fsmc-and-ili9325.patch": (
+        "Register the STM32F4xx FSMC model and the ILI9325 LCD controller.",
+        [
+            ("hw/misc/Kconfig", "config STM32F4XX_EXTI\n    bool\n",
+             "\nconfig STM32F4XX_FSMC\n    bool\n"),
+            ("hw/misc/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_EXTI', if_true: files('stm32f4xx_exti.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_FSMC', if_true: files('stm32f4xx_fsmc.c'))\n"),
+            ("hw/misc/trace-events", "# stm32l4x5_exti.c\n", ["hw__misc__trace-events.fsmc"]),
+            ("hw/display/Kconfig", "config DM163\n    bool\n",
+             "\nconfig ILI9325\n    bool\n"),
+            ("hw/display/meson.build",
+             "system_ss.add(when: 'CONFIG_DM163', if_true: files('dm163.c'))\n",
+             "system_ss.add(when: 'CONFIG_ILI9325', if_true: files('ili9325.c'))\n"),
+            ("hw/display/trace-events", "# apple-gfx.m\n", None),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model.",
         [

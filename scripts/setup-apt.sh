@@ -25,7 +25,7 @@ src=$APT_ETC/sources.list.d/${SRC_SUITE}-src.sources
 
 PKGS=(
     build-essential pkg-config ninja-build flex bison bzip2 xz-utils dpkg-dev rsync patch git openssl curl
-    libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev
+    libglib2.0-dev libpixman-1-dev libpng-dev libslirp-dev libfdt-dev
     gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
 )
 

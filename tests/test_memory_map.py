@@ -33,7 +33,12 @@ BLOCKS = [
     ("stm32f4xx-hash", 0x50060400, 0x400),
     ("stm32f4xx-dma", 0x40026000, 0x400),     # DMA1
     ("stm32f4xx-dma", 0x40026400, 0x400),     # DMA2
-] + [("stm32f4xx-gpio", 0x40020000 + 0x400 * i, 0x400) for i in range(9)]
+    ("stm32f4xx-fsmc", 0xA0000000, 0x1000),
+    ("fsmc.bank2", 0x70000000, 0x10000000),
+    ("fsmc.bank3", 0x80000000, 0x10000000),
+    ("fsmc.bank4", 0x90000000, 0x10000000),
+] + [("stm32f4xx-gpio", 0x40020000 + 0x400 * i, 0x400) for i in range(9)] + \
+    [(f"fsmc.bank1.ne{n + 1}", 0x60000000 + 0x04000000 * n, 0x04000000) for n in range(4)]
 
 
 @pytest.fixture(scope="module")

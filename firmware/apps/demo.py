@@ -19,6 +19,7 @@ import machine
 import network
 
 import boardcfg
+import lcd_log
 
 START_MS = time.ticks_ms()
 
@@ -38,6 +39,16 @@ class Board:
 
     def state(self, name, state):
         self.tasks[name] = state
+
+
+# ST's LCD_LOG_SetHeader titles; the status lines below go to the LCD too (LCD_UsrLog)
+LCD_TITLES = {"client": "SSL Client Application", "server": "SSL Server Application"}
+
+
+def say(text):
+    """A status line: on the console and, as ST's demo shows it, on the LCD."""
+    print(text)
+    lcd_log.log(text.strip())
 
 
 def uptime():
@@ -72,7 +83,7 @@ def _address_up(board, how):
     board.led3.off()
     board.led2.on()
     board.ready.set()
-    print(how % board.address)
+    say(how % board.address)
 
 
 async def link_task(board):
@@ -92,12 +103,12 @@ async def link_task(board):
                 board.address = None
                 board.led2.off()
                 board.led3.on()
-                print("  The network cable is not connected")
+                say("  The network cable is not connected")
             else:
                 board.led3.off()
-                print("  The network cable is now connected")
+                say("  The network cable is now connected")
                 if cfg.dhcp:
-                    print("  State: Looking for DHCP server ...")
+                    say("  State: Looking for DHCP server ...")
                     dhcp_since = time.ticks_ms()
                     board.state("DHCP client", "Running")
         if link and not board.ready.is_set() and status == network.LAN.LINK_UP:
@@ -111,7 +122,7 @@ async def link_task(board):
                 and time.ticks_diff(time.ticks_ms(), dhcp_since) > cfg.dhcp_timeout * 1000):
             # ST's DHCP thread: after its tries, "DHCP Timeout !!" and the static address
             dhcp_since = None
-            print("  DHCP Timeout !!")
+            say("  DHCP Timeout !!")
             board.state("DHCP client", "Suspended")
             lan.ipconfig(dhcp4=False)
             _static(board)
@@ -178,6 +189,7 @@ def run(role=None, cfg=None, **settings):
     if cfg.role not in ("client", "server"):
         raise ValueError("role must be 'client' or 'server'")
     banner(cfg)
+    lcd_log.init(LCD_TITLES[cfg.role])
     board = Board(cfg)
     try:
         asyncio.run(_main(board))

@@ -5,7 +5,9 @@
  *   ST's "SSL client/server on STM32F4" demonstration. UM1461: HSE 25 MHz;
  *   console RS232 on USART3 (CN16); LED1 green PG6, LED2 orange PG8, LED3 red
  *   PI9, LED4 blue PC7, active high; DP83848 PHY (MII, address 1) with its
- *   interrupt output MII_INT (active low) on PB14.
+ *   interrupt output MII_INT (active low) on PB14. The 3.2" TFT (MB785:
+ *   ILI9325, 240x320, shown in landscape as ST's BSP draws it) on FSMC bank 1
+ *   region 3 (NE3), RS on A0: index at 0x6800_0000, data at 0x6800_0002.
  *
  * stm324x9i-eval: STM32429I-EVAL / STM32439I-EVAL (STM32F439NI). UM1667:
  *   HSE 25 MHz; console RS232 on USART1; LED1..LED4 on PG6, PG7, PG10, PG12,
@@ -38,6 +40,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/arm/boot.h"
 #include "hw/arm/stm32f4xx_soc.h"
+#include "hw/display/ili9325.h"
 #include "trace.h"
 
 #define TYPE_STM32F4_EVAL_MACHINE MACHINE_TYPE_NAME("stm32f4-eval")
@@ -71,6 +74,7 @@ typedef struct BoardInfo {
     char phy_int_port;      /* 0: MII_INT not on an MCU pin */
     int phy_int_pin;
     BoardButton buttons[NUM_BUTTONS];
+    int lcd_fsmc_region;    /* 0: no ILI9325 LCD on the FSMC */
 } BoardInfo;
 
 static const BoardInfo stm32f4_eval_boards[] = {
@@ -90,6 +94,7 @@ static const BoardInfo stm32f4_eval_boards[] = {
             { "tamper", "Tamper", 'C', 13, false },
             { "user", "Key (user)", 'G', 15, false },
         },
+        .lcd_fsmc_region = 3,
     }, {
         .name = MACHINE_TYPE_NAME("stm324x9i-eval"),
         .desc = "ST STM324x9I-EVAL (STM32F439NI, Cortex-M4F)",
@@ -221,6 +226,24 @@ static void stm32f4_eval_init(MachineState *machine)
     qdev_prop_set_uint32(DEVICE(&m->soc), "hse-frequency", 25000000);
     qdev_prop_set_uint8(DEVICE(&m->soc), "console-usart",
                         board->console_usart);
+
+    /*
+     * The LCD on its FSMC chip select, the panel turned 90 degrees
+     * anticlockwise: ST's BSP sets R01h.SS=1 and R60h.GS=1 and draws its
+     * 320x240 picture with AD[7:0] = Y, AD[16:8] = 319 - X.
+     */
+    if (board->lcd_fsmc_region) {
+        g_autofree char *link = g_strdup_printf("region%d",
+                                                board->lcd_fsmc_region);
+        DeviceState *lcd = qdev_new(TYPE_ILI9325);
+
+        object_property_add_child(OBJECT(machine), "lcd", OBJECT(lcd));
+        qdev_prop_set_uint32(lcd, "rotation", 270);
+        sysbus_realize_and_unref(SYS_BUS_DEVICE(lcd), &error_fatal);
+        object_property_set_link(OBJECT(&m->soc.fsmc), link,
+            OBJECT(sysbus_mmio_get_region(SYS_BUS_DEVICE(lcd), 0)),
+            &error_fatal);
+    }
     sysbus_realize(SYS_BUS_DEVICE(&m->soc), &error_fatal);
 
     /* An active-low LED is off while its pin is not driven */

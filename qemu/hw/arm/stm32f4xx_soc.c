@@ -6,9 +6,9 @@
  * (STM32F437/439).
  *
  * Blocks the lab models itself: RCC, flash interface, PWR, GPIO, RNG, CRYP,
- * HASH, Ethernet and DMA1/DMA2. USART, TIM2..5, SYSCFG and EXTI are QEMU's
- * existing models; every other block is an unimplemented-device region that
- * logs accesses.
+ * HASH, Ethernet, DMA1/DMA2 and the FSMC. USART, TIM2..5, SYSCFG and EXTI are
+ * QEMU's existing models; every other block is an unimplemented-device region
+ * that logs accesses.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -53,6 +53,7 @@ static const int timer_irq[STM32F4XX_NUM_TIMERS] = { 28, 29, 30, 50 };
 #define RNG_ADDR        0x50060800
 #define CRYP_ADDR       0x50060000
 #define HASH_ADDR       0x50060400
+#define FSMC_ADDR       0xA0000000
 
 #define RCC_IRQ         5
 #define ETH_IRQ         61
@@ -102,6 +103,7 @@ static const struct {
     { "usart1",     STM32F4XX_RCC_APB2, 4 },
     { "usart6",     STM32F4XX_RCC_APB2, 5 },
     { "syscfg",     STM32F4XX_RCC_APB2, 14 },
+    { "fsmc",       STM32F4XX_RCC_AHB3, 0 },    /* FSMCEN, FSMCRST */
 };
 
 static const char *const rcc_bus_name[STM32F4XX_RCC_NBUSES] = {
@@ -178,6 +180,7 @@ static void stm32f4xx_soc_initfn(Object *obj)
     object_initialize_child(obj, "cryp", &s->cryp, TYPE_STM32F4XX_CRYP);
     object_initialize_child(obj, "hash", &s->hash, TYPE_STM32F4XX_HASH);
     object_initialize_child(obj, "eth", &s->eth, TYPE_STM32F4XX_ETH);
+    object_initialize_child(obj, "fsmc", &s->fsmc, TYPE_STM32F4XX_FSMC);
     object_initialize_child(obj, "hash-rng-irq", &s->hash_rng_irq,
                             TYPE_OR_IRQ);
     object_initialize_child(obj, "dbgmcu", &s->dbgmcu, TYPE_STM32F4XX_DBGMCU);
@@ -540,6 +543,26 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     if (!stm32f4xx_soc_init_dma(s, errp)) {
         return;
     }
+    /*
+     * FSMC: registers, bank 1 regions NE1..NE4 (the board links its devices
+     * before realizing the SoC), banks 2..4
+     */
+    dev = DEVICE(&s->fsmc);
+    qdev_prop_set_bit(dev, "fmc", sc->fmc);
+    if (!sysbus_realize(SYS_BUS_DEVICE(dev), errp)) {
+        return;
+    }
+    sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, FSMC_ADDR);
+    for (i = 0; i < STM32F4XX_FSMC_NUM_REGIONS; i++) {
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 1 + i, STM32F4XX_FSMC_BANK1_BASE +
+                        i * STM32F4XX_FSMC_REGION_SIZE);
+    }
+    for (i = 0; i < STM32F4XX_FSMC_NUM_NAND; i++) {
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev),
+                        1 + STM32F4XX_FSMC_NUM_REGIONS + i,
+                        STM32F4XX_FSMC_NAND_BASE +
+                        i * STM32F4XX_FSMC_NAND_SIZE);
+    }
 
     if (!stm32f4xx_soc_gate_blocks(s, errp)) {
         return;
@@ -575,7 +598,6 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     create_unimplemented_device("USB OTG HS",  0x40040000, 0x40000);
     create_unimplemented_device("USB OTG FS",  0x50000000, 0x40000);
     create_unimplemented_device("DCMI",        0x50050000, 0x400);
-    create_unimplemented_device("FSMC",        0xA0000000, 0x1000);
 }
 
 static const Property stm32f4xx_soc_properties[] = {
@@ -623,6 +645,7 @@ static void stm32f439_soc_class_init(ObjectClass *klass, void *data)
     sc->crypto_version = 2;
     sc->dev_id = 0x419;
     sc->rev_id = 0x2001;        /* revision 3 */
+    sc->fmc = true;
 }
 
 static const TypeInfo stm32f4xx_soc_types[] = {

@@ -23,6 +23,7 @@
 #include "hw/net/stm32f4xx_eth.h"
 #include "hw/dma/stm32f4xx_dma.h"
 #include "hw/core/split-irq.h"
+#include "hw/misc/stm32f4xx_fsmc.h"
 #include "hw/or-irq.h"
 #include "qom/object.h"
 
@@ -65,6 +66,8 @@ struct STM32F4xxSocState {
     STM32F4xxCrypState cryp;
     STM32F4xxHashState hash;
     STM32F4xxEthState eth;
+    /* FSMC (FMC on the F42x/43x); boards link devices to its regions */
+    STM32F4xxFsmcState fsmc;
     /* HASH and RNG share NVIC line 80 */
     OrIRQState hash_rng_irq;
     /* On the CPU's private bus: the debugger's view, IDCODE */
@@ -105,6 +108,8 @@ struct STM32F4xxSocClass {
     /* DBGMCU_IDCODE (RM0090 38.6.1) */
     uint16_t dev_id;
     uint16_t rev_id;
+    /* The F42x/43x have the FMC: FSMC registers plus an SDRAM controller */
+    bool fmc;
 };
 
 #endif
