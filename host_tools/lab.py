@@ -136,8 +136,7 @@ class Machine:
     console_port: str = ""    # the console UART and connector, for help texts
     config_addr: int = 0x080E0000   # the firmware's config sector (last 128 KiB sector)
     ethernet: bool = True     # a NIC on QEMU's restricted user-mode network
-    # the LCD on the board's graphic console, "" for none (the STM324xG-EVAL's ILI9325
-    # model is on branch lcd, not yet in this build)
+    # the LCD on the board's graphic console (what --screenshot saves), "" for none
     lcd: str = ""
 
     @property
@@ -188,7 +187,8 @@ MACHINES = {m.name: m for m in (
               Led("led3", "red", "PI9"), Led("led4", "blue", "PC7")),
         buttons=(Button("wakeup", "PA0", active_low=False),
                  Button("tamper", "PC13", active_low=True),
-                 Button("user", "PG15", active_low=True))),
+                 Button("user", "PG15", active_low=True)),
+        lcd="3.2-inch TFT, ILI9325, 320x240 RGB565 on FSMC NE3"),
     Machine(
         name="stm324x9i-eval", short="F439", board="STM324x9I-EVAL", chip="STM32F439NI",
         uarts=("usart1", "usart2", "usart3", "usart6"), console_port="USART1",

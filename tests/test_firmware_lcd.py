@@ -48,8 +48,7 @@ def boot(firmware_elf, qemu):
 
 
 def screen_of(board, path):
-    assert board.engine.qmp("screendump", filename=str(path), format="png") == {}
-    return read_png(path.read_bytes())
+    return read_png(board.screenshot(path).read_bytes())
 
 
 def wait_for_text(board, tmp_path, x, y, text, fg, bg, scale=1, timeout=30.0):

@@ -186,7 +186,10 @@ def test_fsmc_reset(qts):
     qts.writel(BTR(3), BSP_BTR3)
     qts.writel(PCR(2), 0x4)
     qts.qmp("system_reset")
-    qts.wait_until(lambda: qts.readl(BCR(3)) == 0x30D2)
+    # the reset clears the RCC too: the FSMC's clock is off again until firmware sets it
+    qts.wait_until(lambda: not qts.readl(RCC_AHB3ENR) & FSMCEN)
+    fsmc_clock_on(qts)
+    assert qts.readl(BCR(3)) == 0x30D2
     assert qts.readl(BTR(3)) == 0x0FFFFFFF and qts.readl(PCR(2)) == 0x18
 
 

@@ -2,9 +2,13 @@
 (GPIO AF12 on the FSMC pins, BCR3/BTR3 through HAL_SRAM_Init's steps, the ID, ili9325_Init,
 BSP_LCD_Clear) and draws a known picture; the screen, saved as a PNG through QMP
 screendump while the program idles, is compared with that picture pixel by pixel. Before
-enabling NE3 the program reads it once: the FSMC answers with a bus fault."""
+enabling NE3 the program reads it once: the FSMC answers with a bus fault. The screen is
+saved the three ways a user saves it: Board.screenshot, `board.py --screenshot FILE` at
+exit, and Robot's `Capture LCD`."""
 import re
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +18,8 @@ import serial
 from host_tools.board import Board
 from lab_lcd import SCREEN_H, SCREEN_W, read_png, rgb565, text_mismatches
 
-BAREMETAL = Path(__file__).resolve().parent / "baremetal"
+TOP = Path(__file__).resolve().parent.parent
+BAREMETAL = TOP / "tests" / "baremetal"
 WHITE, BLUE, RED, GREEN, DARKBLUE = 0xFFFF, 0x001F, 0xF800, 0x07E0, 0x0010
 BARS = [0xF800, 0x07E0, 0x001F, 0xFFE0, 0x07FF, 0xF81F, 0x0000, 0xFFFF]
 
@@ -41,7 +46,7 @@ def run(qemu, lcd_elf, tmp_path_factory):
             while b"lcd: done" not in out:
                 assert time.monotonic() < deadline, f"no 'lcd: done'; console: {out!r}"
                 out += port.read(256)
-        assert board.engine.qmp("screendump", filename=str(png), format="png") == {}
+        assert board.screenshot(png) == png
     return out.decode(errors="replace"), read_png(png.read_bytes())
 
 
@@ -66,8 +71,7 @@ def test_pixel_reads_back_through_the_dummy_read(run):
     assert "lcd: pixel (20,100) reads 0x001F" in out
 
 
-def test_screen_shows_the_picture(run):
-    _, screen = run
+def assert_the_picture(screen):
     assert (screen.width, screen.height) == (SCREEN_W, SCREEN_H)
     # the title bar, and its text in the lab's font
     assert screen.colours(0, 0, 320, 8) == {rgb565(BLUE)}
@@ -84,3 +88,67 @@ def test_screen_shows_the_picture(run):
     assert screen.colours(316, 236, 4, 4) == {rgb565(GREEN)}
     assert screen.colours(316, 30, 4, 4) == {rgb565(0xF81F)}
     assert screen.colours(4, 140, 312, 100) == {rgb565(WHITE)}
+
+
+def test_screen_shows_the_picture(run):
+    _, screen = run
+    assert_the_picture(screen)
+
+
+def test_launcher_saves_the_screen_at_exit(qemu, lcd_elf, tmp_path):
+    """board.py --screenshot FILE: the PNG written when the launcher is stopped (Ctrl-C)."""
+    png, logs = tmp_path / "exit.png", tmp_path / "logs"
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools.board", "--firmware", str(lcd_elf),
+                             "--qemu", str(qemu), "--screenshot", str(png),
+                             "--log-dir", str(logs)],
+                            cwd=TOP, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        console = logs / "console.log"
+        while not (console.exists() and b"lcd: done" in console.read_bytes()):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no 'lcd: done' on the console"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert f"board: LCD saved to {png}" in out
+    assert_the_picture(read_png(png.read_bytes()))
+
+
+def test_screenshot_refused_on_a_board_without_an_lcd(qemu, lcd_elf, tmp_path):
+    """The STM324x9I-EVAL's LCD is not modelled: one line, before anything starts."""
+    r = subprocess.run([sys.executable, "-m", "host_tools.board", "--firmware", str(lcd_elf),
+                        "--qemu", str(qemu), "--machine", "stm324x9i-eval",
+                        "--screenshot", str(tmp_path / "x.png")],
+                       cwd=TOP, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert r.stderr.strip().splitlines() == [
+        "board: --screenshot: stm324x9i-eval has no LCD in this lab"]
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_robot_capture_lcd_embeds_the_screen(qemu, lcd_elf, tmp_path):
+    suite = tmp_path / "lcd.robot"
+    suite.write_text(f"""*** Settings ***
+Library    {TOP / 'robot' / 'libraries' / 'Stm32Lab.py'}
+Test Teardown    Reset Emulation
+
+*** Test Cases ***
+LCD Shows The Picture
+    Create Board    firmware={lcd_elf}
+    Create Terminal Tester    console    timeout=60
+    Start Emulation
+    Wait For Line On Uart    lcd: done
+    ${{png}}=    Capture LCD    picture
+    Should Be Equal    ${{png}}    {tmp_path / 'picture-1.png'}
+""")
+    r = subprocess.run([sys.executable, "-m", "robot", "--outputdir", str(tmp_path),
+                        str(suite)], capture_output=True, text=True, cwd=TOP)
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert_the_picture(read_png((tmp_path / "picture-1.png").read_bytes()))
+    assert 'html="true">&lt;img src="picture-1.png" alt="LCD"' in \
+        (tmp_path / "output.xml").read_text()
