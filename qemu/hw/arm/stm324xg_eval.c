@@ -64,8 +64,8 @@ typedef struct BoardButton {
     bool active_high;
 } BoardButton;
 
+/* one per machine type, its class_data (stm32f4_eval_machine_types[]) */
 typedef struct BoardInfo {
-    const char *name;
     const char *desc;
     const char *soc_type;
     uint8_t console_usart;
@@ -78,8 +78,7 @@ typedef struct BoardInfo {
 } BoardInfo;
 
 static const BoardInfo stm32f4_eval_boards[] = {
-    {
-        .name = MACHINE_TYPE_NAME("stm324xg-eval"),
+    {   /* stm324xg-eval */
         .desc = "ST STM324xG-EVAL (STM32F417IG, Cortex-M4F)",
         .soc_type = TYPE_STM32F417_SOC,
         .console_usart = 3,
@@ -95,8 +94,7 @@ static const BoardInfo stm32f4_eval_boards[] = {
             { "user", "Key (user)", 'G', 15, false },
         },
         .lcd_fsmc_region = 3,
-    }, {
-        .name = MACHINE_TYPE_NAME("stm324x9i-eval"),
+    }, {   /* stm324x9i-eval */
         .desc = "ST STM324x9I-EVAL (STM32F439NI, Cortex-M4F)",
         .soc_type = TYPE_STM32F439_SOC,
         .console_usart = 1,
@@ -335,29 +333,26 @@ static void stm32f4_eval_class_init(ObjectClass *oc, void *data)
     mc->no_cdrom = 1;
 }
 
-static const TypeInfo stm32f4_eval_machine_info = {
-    .name          = TYPE_STM32F4_EVAL_MACHINE,
-    .parent        = TYPE_MACHINE,
-    .abstract      = true,
-    .instance_size = sizeof(Stm32f4EvalMachineState),
-    .class_size    = sizeof(Stm32f4EvalMachineClass),
+static const TypeInfo stm32f4_eval_machine_types[] = {
+    {
+        .name          = TYPE_STM32F4_EVAL_MACHINE,
+        .parent        = TYPE_MACHINE,
+        .abstract      = true,
+        .instance_size = sizeof(Stm32f4EvalMachineState),
+        .class_size    = sizeof(Stm32f4EvalMachineClass),
+    }, {
+        .name          = MACHINE_TYPE_NAME("stm324xg-eval"),
+        .parent        = TYPE_STM32F4_EVAL_MACHINE,
+        .instance_init = stm32f4_eval_instance_init,
+        .class_init    = stm32f4_eval_class_init,
+        .class_data    = (void *)&stm32f4_eval_boards[0],
+    }, {
+        .name          = MACHINE_TYPE_NAME("stm324x9i-eval"),
+        .parent        = TYPE_STM32F4_EVAL_MACHINE,
+        .instance_init = stm32f4_eval_instance_init,
+        .class_init    = stm32f4_eval_class_init,
+        .class_data    = (void *)&stm32f4_eval_boards[1],
+    },
 };
 
-static void stm32f4_eval_register_types(void)
-{
-    int i;
-
-    type_register_static(&stm32f4_eval_machine_info);
-    for (i = 0; i < ARRAY_SIZE(stm32f4_eval_boards); i++) {
-        TypeInfo ti = {
-            .name          = stm32f4_eval_boards[i].name,
-            .parent        = TYPE_STM32F4_EVAL_MACHINE,
-            .instance_init = stm32f4_eval_instance_init,
-            .class_init    = stm32f4_eval_class_init,
-            .class_data    = (void *)&stm32f4_eval_boards[i],
-        };
-        type_register_static(&ti);
-    }
-}
-
-type_init(stm32f4_eval_register_types)
+DEFINE_TYPES(stm32f4_eval_machine_types)

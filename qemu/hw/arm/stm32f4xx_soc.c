@@ -228,8 +228,8 @@ static bool stm32f4xx_soc_gate_blocks(STM32F4xxSocState *s, Error **errp)
     int i;
 
     for (i = 0; i < ARRAY_SIZE(rcc_gated_blocks); i++) {
-        Object *block = object_resolve_path_component(OBJECT(s),
-                                                      rcc_gated_blocks[i].child);
+        const char *child = rcc_gated_blocks[i].child;
+        Object *block = object_resolve_path_component(OBJECT(s), child);
         int line = STM32F4XX_RCC_LINE(rcc_gated_blocks[i].bus,
                                       rcc_gated_blocks[i].bit);
         g_autofree char *name = NULL;
@@ -242,15 +242,14 @@ static bool stm32f4xx_soc_gate_blocks(STM32F4xxSocState *s, Error **errp)
         }
         mr = sysbus_mmio_get_region(SYS_BUS_DEVICE(block), 0);
         if (mr->container != system_memory) {
-            error_setg(errp, "%s: not mapped, cannot be gated",
-                       rcc_gated_blocks[i].child);
+            error_setg(errp, "%s: not mapped, cannot be gated", child);
             return false;
         }
         addr = mr->addr;
         memory_region_del_subregion(system_memory, mr);
 
         gate = qdev_new(TYPE_STM32F4XX_RCC_GATE);
-        name = g_strdup_printf("rcc-gate-%s", rcc_gated_blocks[i].child);
+        name = g_strdup_printf("rcc-gate-%s", child);
         object_property_add_child(OBJECT(s), name, OBJECT(gate));
         object_property_set_link(OBJECT(gate), "block", block, &error_abort);
         qdev_prop_set_string(gate, "bus",

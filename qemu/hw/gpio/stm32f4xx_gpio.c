@@ -420,10 +420,22 @@ static void stm32f4xx_gpio_realize(DeviceState *dev, Error **errp)
     }
 }
 
+static int stm32f4xx_gpio_post_load(void *opaque, int version_id)
+{
+    STM32F4xxGpioState *s = opaque;
+
+    /* lock_step indexes expect_lckk[] (the LCKR key sequence, steps 0..2) */
+    if (s->lock_step > 2) {
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const VMStateDescription vmstate_stm32f4xx_gpio = {
     .name = TYPE_STM32F4XX_GPIO,
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = stm32f4xx_gpio_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(moder, STM32F4xxGpioState),
         VMSTATE_UINT32(otyper, STM32F4xxGpioState),

@@ -118,6 +118,7 @@ static void stm32f4xx_rcc_gate_realize(DeviceState *dev, Error **errp)
 {
     STM32F4xxRccGateState *s = STM32F4XX_RCC_GATE(dev);
     g_autofree char *name = NULL;
+    const char *block_name;
     MemoryRegion *mr;
     uint64_t size;
 
@@ -131,13 +132,12 @@ static void stm32f4xx_rcc_gate_realize(DeviceState *dev, Error **errp)
         return;
     }
     size = memory_region_size(mr);
-    name = g_strdup_printf("%s.rcc-gate",
-                           object_get_canonical_path_component(OBJECT(s->block)));
+    block_name = object_get_canonical_path_component(OBJECT(s->block));
+    name = g_strdup_printf("%s.rcc-gate", block_name);
     memory_region_init(&s->container, OBJECT(dev), name, size);
     memory_region_add_subregion(&s->container, 0, mr);
     g_free(name);
-    name = g_strdup_printf("%s.off",
-                           object_get_canonical_path_component(OBJECT(s->block)));
+    name = g_strdup_printf("%s.off", block_name);
     memory_region_init_io(&s->off, OBJECT(dev), &gate_off_ops, s, name,
                           size);
     memory_region_add_subregion_overlap(&s->container, 0, &s->off, 1);

@@ -161,8 +161,10 @@ static void stm32f4xx_rng_write(void *opaque, hwaddr addr, uint64_t val64,
                           "written\n", __func__, value & ~CR_WMASK);
         }
         if (!FIELD_EX32(value, CR, RNGEN)) {
-            /* Disabling drops pending data; a seed error clears once the
-             * fault is gone and SEIS has been cleared (RM0090 24.3.2). */
+            /*
+             * Disabling drops pending data; a seed error clears once the
+             * fault is gone and SEIS has been cleared (RM0090 24.3.2).
+             */
             s->sr = FIELD_DP32(s->sr, SR, DRDY, 0);
             if (!s->seed_error && !FIELD_EX32(s->sr, SR, SEIS)) {
                 s->sr = FIELD_DP32(s->sr, SR, SECS, 0);

@@ -47,8 +47,8 @@ struct STM32F4xxHashState {
     uint32_t result[STM32F4XX_HASH_DIGEST_WORDS];
     bool final_busy;            /* BUSY belongs to the final digest */
     bool digest_ready;          /* HR holds the digest of this message */
-    uint64_t blocks;            /* blocks compressed (QOM "blocks", read-only) */
-    bool dma_active;            /* DMA interface on until the last word or INIT */
+    uint64_t blocks;            /* blocks compressed (QOM "blocks") */
+    bool dma_active;            /* DMA on until the last word or INIT */
 
     /* 1: STM32F415/417 block; 2: STM32F437/439 block */
     uint8_t version;

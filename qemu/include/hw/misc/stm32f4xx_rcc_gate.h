@@ -25,9 +25,9 @@ struct STM32F4xxRccGateState {
     MemoryRegion off;
 
     DeviceState *block;
-    char *bus;              /* "AHB1" .. "APB2": RCC_<bus>ENR and RCC_<bus>RSTR */
-    uint8_t bit;            /* the bit in both, for the logs */
-    char *label;            /* the block's name in the logs (default: QOM name) */
+    char *bus;          /* "AHB1" .. "APB2": RCC_<bus>ENR and RCC_<bus>RSTR */
+    uint8_t bit;        /* the bit in both, for the logs */
+    char *label;        /* the block's name in the logs (default: QOM name) */
 
     bool clock_on;
     bool in_reset;

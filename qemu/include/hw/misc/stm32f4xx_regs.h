@@ -100,7 +100,8 @@ static inline bool stm32f4xx_reg_width_ok(const char *block, hwaddr addr,
                   "%s: %u-byte %s at offset 0x%" HWADDR_PRIx ": the register "
                   "takes %s accesses only; %s\n", block, size,
                   is_write ? "write" : "read", addr,
-                  min_size == STM32F4XX_REG_WORD ? "word" : "half-word and word",
+                  min_size == STM32F4XX_REG_WORD ? "word"
+                                                 : "half-word and word",
                   is_write ? "ignored" : "reads 0");
     return false;
 }
