@@ -398,7 +398,9 @@ class QemuEngine(Engine):
             label = self.config.machine_spec.uart_label(uart)
             self._hubs[uart] = _UartHub(label, self._hub_path(uart), port, self._logs[label])
 
-    def _nic(self) -> str:
+    def nic_option(self) -> str:
+        """The -nic option: QEMU's user-mode network with restrict=on on the lab's
+        addresses, and the forwards (host ports are chosen at start)."""
         cfg = self.config
         net = ipaddress.ip_network(NETWORK)
         opts = [f"user,id={NETDEV_ID}", "restrict=on", "ipv6=off", f"net={net}",
@@ -433,7 +435,7 @@ class QemuEngine(Engine):
             else:
                 cmd += ["-serial", "null"]
         if cfg.machine_spec.ethernet:
-            cmd += ["-nic", self._nic()]
+            cmd += ["-nic", self.nic_option()]
         if cfg.pcap is not None:
             cmd += ["-object", f"filter-dump,id=dump0,netdev={NETDEV_ID},"
                                f"file={_qemu_opt(cfg.pcap.resolve())}"]

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from host_tools import certs
+from lab_firmware import build_firmware
 from lab_qtest import QTest, qemu_binary
 
 BAREMETAL = Path(__file__).resolve().parent / "baremetal"
@@ -34,3 +36,17 @@ def baremetal() -> Path:
 def hello_elf(baremetal) -> Path:
     """tests/baremetal/build/hello.elf: 168 MHz bring-up, console banner, echo, LED4 blink."""
     return baremetal / "hello.elf"
+
+
+@pytest.fixture(scope="session")
+def firmware_elf() -> Path:
+    """The MicroPython firmware of the default board (STM324xG-EVAL, hardware crypto)."""
+    return build_firmware("stm324xg-eval")
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory) -> Path:
+    """The lab's test PKI (host_tools/certs.py), made once in a temp dir."""
+    out = tmp_path_factory.mktemp("pki")
+    certs.make_pki(out, report=lambda line: None)
+    return out

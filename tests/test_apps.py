@@ -9,53 +9,26 @@ QEMU's user-mode network runs with restrict=on. The test PKI is made by host_too
 """
 
 import re
-import socket
 import subprocess
 import time
 
 import pytest
 
 from host_tools import certs
-from host_tools.board import Board
 from host_tools.ssl_client import FetchError, fetch
 from host_tools.ssl_server import SslServer
-from test_firmware_repl import PROMPT, Console, build_firmware
+from lab_firmware import PROMPT, free_port
+from lab_firmware import boot as lab_boot
 
 BOOT_TIMEOUT = 30
 STEP_TIMEOUT = 60
-
-
-@pytest.fixture(scope="session")
-def firmware_elf():
-    return build_firmware("stm324xg-eval")
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pki")
-    certs.make_pki(out, report=lambda line: None)
-    return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AppBoard:
     """A board running the apps: the console from the first byte, text helpers."""
 
     def __init__(self, elf, qemu, **options):
-        self.board = Board(elf, emulator=str(qemu), **options)
-        self.board.start(paused=True)
-        try:
-            self.con = Console(self.board.uart("console"))
-            assert self.board.wait_uart_connected(timeout=10), "console client did not attach"
-            self.board.resume()
-        except BaseException:
-            self.board.stop()
-            raise
+        self.board, self.con = lab_boot(elf, qemu, **options)
 
     def expect(self, text, timeout=STEP_TIMEOUT) -> str:
         pattern = text if isinstance(text, re.Pattern) else text.encode()

@@ -24,7 +24,7 @@ TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP))
 
 from host_tools.board import (  # noqa: E402
-    Board, BoardError, GuestForward, HostForward, check_firmware, find_qemu,
+    Board, BoardError, GuestForward, HostForward, check_firmware,
 )
 
 BOARD_PY = TOP / "host_tools" / "board.py"

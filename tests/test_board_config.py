@@ -8,19 +8,16 @@ user-mode network, loopback forwards only).
 
 import importlib.util
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from host_tools import board as board_mod
-from host_tools import certs
-from host_tools.board import (CONFIG_ADDR, CONFIG_KEYS, CONFIG_SIZE, Board, BoardError,
+from host_tools.board import (CONFIG_ADDR, CONFIG_KEYS, CONFIG_SIZE, BoardError,
                               elf_with_config, make_config_blob)
 from host_tools.ssl_client import fetch
-from test_firmware_repl import PROMPT, Console, build_firmware
+from lab_firmware import Console, boot
 
 TOP = Path(__file__).resolve().parent.parent
 BOARD_PY = TOP / "host_tools" / "board.py"
@@ -35,18 +32,6 @@ def load_boardcfg():
 
 
 boardcfg = load_boardcfg()
-
-
-@pytest.fixture(scope="session")
-def firmware_elf():
-    return build_firmware("stm324xg-eval")
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pki")
-    certs.make_pki(out, report=lambda line: None)
-    return out
 
 
 # --- the parser (boardcfg.py, on the host) ----------------------------------------------
@@ -173,15 +158,6 @@ def test_cli_config_errors_are_one_line(args, error, tmp_path):
 
 
 # --- on the board ---------------------------------------------------------------------
-
-def boot(elf, qemu, **options):
-    b = Board(elf, emulator=str(qemu), **options)
-    b.start(paused=True)
-    con = Console(b.uart("console"))
-    assert b.wait_uart_connected(timeout=10), "console client did not attach"
-    b.resume()
-    return b, con
-
 
 @pytest.fixture
 def boards():

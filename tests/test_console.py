@@ -30,6 +30,7 @@ from host_tools.board import Board  # noqa: E402
 from host_tools.console import (  # noqa: E402
     Console, ConsoleClosed, ConsoleError, ConsoleTimeout, check_url,
 )
+from lab_firmware import free_port  # noqa: E402
 
 CONSOLE_PY = TOP / "host_tools" / "console.py"
 BANNER = b"hello from fake board\r\n"
@@ -207,12 +208,6 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
     assert lines[0].startswith("console: ")
     assert "Traceback" not in result.stderr
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- command line ----------------------------------------------------------------------

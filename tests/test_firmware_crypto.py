@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
 
 from lab_qtest import QTest, QTestError
-from test_firmware_repl import BANNER, PROMPT, boot, build_firmware
+from lab_firmware import BANNER, PROMPT, boot, build_firmware
 
 F417, F439 = "stm324xg-eval", "stm324x9i-eval"
 CRYP_BASE = 0x50060000

@@ -12,17 +12,12 @@ import time
 
 import pytest
 
-from host_tools.board import Board
+from lab_firmware import PROMPT
+from lab_firmware import boot as lab_boot
 from lab_lcd import read_png, rgb565, text_mismatches
-from test_firmware_repl import PROMPT, Console, build_firmware
 
 WHITE, BLUE, DARKBLUE, RED = 0xFFFF, 0x001F, 0x0010, 0xF800
 HEADER_H, TITLE_Y, LINE_H = 48, 16, 12       # lcd_log's layout (ST's LCD log)
-
-
-@pytest.fixture(scope="module")
-def firmware_elf():
-    return build_firmware("stm324xg-eval")
 
 
 @pytest.fixture
@@ -30,21 +25,14 @@ def boot(firmware_elf, qemu):
     started = []
 
     def start(**options):
-        board = Board(firmware_elf, emulator=str(qemu), **options)
-        board.start(paused=True)
-        started.append(board)
-        con = Console(board.uart("console"))
-        started.append(con)
-        assert board.wait_uart_connected(timeout=10)
-        board.resume()
+        board, con = lab_boot(firmware_elf, qemu, **options)
+        started.append((board, con))
         return board, con
 
     yield start
-    for thing in reversed(started):
-        if isinstance(thing, Console):
-            thing.port.close()
-        else:
-            thing.stop()
+    for board, con in reversed(started):
+        con.close()
+        board.stop()
 
 
 def screen_of(board, path):

@@ -14,18 +14,13 @@ import time
 import pytest
 
 from host_tools.board import Board
-from test_firmware_repl import BANNER, PROMPT, Console, build_firmware
+from lab_firmware import BANNER, PROMPT, Console, build_firmware, free_port
 
 ECHO_PORT = 7000          # the PC's echo service as the board sees it (192.168.0.1:7000)
 SILENT_PORT = 7001        # accepts and never answers
 CLOSED_PORT = 7002        # forwarded to a 127.0.0.1 port where nothing listens
 UNFORWARDED_PORT = 7009   # no forward at all: QEMU (restrict=on) answers with a reset
 BOARD_PORT = 8080         # the board's own server
-
-
-@pytest.fixture(scope="session")
-def firmware_elf():
-    return build_firmware("stm324xg-eval")
 
 
 class EchoServer:
@@ -78,12 +73,6 @@ class EchoServer:
         self.sock.close()
         for t in self._threads:
             t.join(timeout=2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -212,8 +201,6 @@ def test_dhcp_blocking_ifconfig_and_traffic_on_the_lease(net_board, echo):
 def test_server_on_board_accepts_several_connections(net_board):
     con = net_board.console
     lan_up(con)
-    con.write(b"\x05")
-    con.expect(b"=== ")
     program = f"""
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -229,7 +216,7 @@ for i in range(3):
 srv.close()
 print('SERVED', 3)
 """
-    con.write(program.strip("\n").replace("\n", "\r").encode() + b"\r\x04")
+    con.paste_start(program)
     host_port = net_board.forwarded_port(BOARD_PORT)
     for i in range(3):
         reply = b""

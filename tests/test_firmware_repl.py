@@ -7,111 +7,11 @@ user with a terminal or a pyboard-style tool would.
 
 import re
 import struct
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
-import serial
 
-from host_tools.board import Board
-
-TOP = Path(__file__).resolve().parent.parent
-FIRMWARE = TOP / "firmware"
-BANNER = re.compile(rb"MicroPython v1\.25\.\d+[^\r\n]*; (STM32\w+-EVAL) with (STM32F4\w+)\r\n")
-PROMPT = b">>> "
-
-
-def build_firmware(board: str) -> Path:
-    elf = FIRMWARE / f"build-{board}" / "firmware.elf"
-    result = subprocess.run(["make", "-C", str(FIRMWARE), "-j2", f"BOARD={board}"],
-                            capture_output=True, text=True)
-    if result.returncode != 0 or not elf.exists():
-        pytest.fail(f"cannot build the firmware for {board} ('make -C firmware "
-                    f"BOARD={board}'):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return elf
-
-
-@pytest.fixture(scope="session")
-def firmware_elf() -> Path:
-    return build_firmware("stm324xg-eval")
-
-
-class Console:
-    """The board's console with expect-style reads; failures show what was received."""
-
-    def __init__(self, url: str):
-        self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
-        self.seen = b""      # everything received, for failure messages
-        self.buf = b""       # received but not yet consumed by expect()
-
-    def write(self, data: bytes) -> None:
-        self.port.write(data)
-
-    def _fill(self) -> None:
-        data = self.port.read(4096)
-        self.seen += data
-        self.buf += data
-
-    def expect(self, pattern, timeout: float = 10.0) -> bytes:
-        """Wait for pattern (bytes, or a compiled regex); return everything up to its end."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if isinstance(pattern, bytes):
-                i = self.buf.find(pattern)
-                end = i + len(pattern) if i >= 0 else -1
-            else:
-                m = pattern.search(self.buf)
-                end = m.end() if m else -1
-            if end >= 0:
-                out, self.buf = self.buf[:end], self.buf[end:]
-                return out
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {pattern!r} on the console within {timeout} s; "
-                                     f"last output: {self.seen[-600:]!r}")
-            self._fill()
-
-    def quiet_for(self, seconds: float) -> bytes:
-        """Read for the given time; return what arrived."""
-        deadline = time.monotonic() + seconds
-        start = len(self.buf)
-        while time.monotonic() < deadline:
-            self._fill()
-        return self.buf[start:]
-
-    def run(self, line: str, timeout: float = 10.0) -> str:
-        """Type a line at the friendly REPL; return its output (without echo and prompt)."""
-        self.write(line.encode() + b"\r")
-        out = self.expect(PROMPT, timeout)
-        echo, _, rest = out.partition(b"\r\n")
-        assert echo.endswith(line.encode()), f"echo of {line!r} missing: {out!r}"
-        return rest[:-len(PROMPT)].decode(errors="replace").replace("\r\n", "\n")
-
-    def paste(self, code: str, timeout: float = 10.0) -> str:
-        """Run a multi-line program through the friendly REPL's paste mode (Ctrl-E);
-        return its output."""
-        self.write(b"\x05")
-        self.expect(b"=== ")
-        self.write(code.strip("\n").replace("\n", "\r").encode() + b"\r\x04")
-        out = self.expect(PROMPT, timeout)[:-len(PROMPT)]
-        return out.rsplit(b"=== ", 1)[-1].partition(b"\r\n")[2].decode(errors="replace") \
-            .replace("\r\n", "\n")
-
-    def close(self) -> None:
-        self.port.close()
-
-
-def boot(elf: Path, qemu: Path, machine: str = "stm324xg-eval"):
-    board = Board(elf, emulator=str(qemu), machine=machine)
-    board.start(paused=True)
-    try:
-        console = Console(board.uart("console"))
-        assert board.wait_uart_connected(timeout=10), "console client did not attach"
-        board.resume()
-    except BaseException:
-        board.stop()
-        raise
-    return board, console
+from lab_firmware import BANNER, PROMPT, Console, boot, build_firmware, wait_for
 
 
 @pytest.fixture
@@ -123,15 +23,6 @@ def board(firmware_elf, qemu):
     yield board
     console.close()
     board.stop()
-
-
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_banner_names_board_and_evaluates_expression(board):

@@ -26,8 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 
-from host_tools.board import Board
-from test_firmware_repl import BANNER, PROMPT, Console
+from lab_firmware import BANNER, PROMPT, boot, free_port
 
 TOP = Path(__file__).resolve().parent.parent
 FIRMWARE = TOP / "firmware"
@@ -74,13 +73,9 @@ class TlsBoard:
 
     def __init__(self, qemu, board: str, hw: int, guestfwd=(), hostfwd=()):
         self.name, self.hw = board, hw
-        self.board = Board(build(board, hw), emulator=str(qemu), machine=board,
-                           guestfwd=list(guestfwd), hostfwd=list(hostfwd))
-        self.board.start(paused=True)
+        self.board, self.con = boot(build(board, hw), qemu, machine=board,
+                                    guestfwd=list(guestfwd), hostfwd=list(hostfwd))
         try:
-            self.con = Console(self.board.uart("console"))
-            assert self.board.wait_uart_connected(timeout=10), "console client did not attach"
-            self.board.resume()
             banner = self.con.expect(BANNER, timeout=30)
             assert MACHINES[board].encode() in banner, banner
             self.con.expect(PROMPT)
@@ -100,9 +95,7 @@ class TlsBoard:
 
     def start(self, code: str) -> None:
         """Paste code without waiting for it to finish."""
-        self.con.write(b"\x05")
-        self.con.expect(b"=== ")
-        self.con.write(code.strip("\n").replace("\n", "\r").encode() + b"\r\x04")
+        self.con.paste_start(code)
 
     def wait_prompt(self, timeout: float = HANDSHAKE_TIMEOUT) -> str:
         out = self.con.expect(PROMPT, timeout)[:-len(PROMPT)]
@@ -324,12 +317,6 @@ def pki(tmp_path_factory):
 
 
 # --- TLS peers on the PC (127.0.0.1 only) -------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class PyTlsServer:
     """Python ssl server on 127.0.0.1 for n connections, one after the other: records each

@@ -7,12 +7,10 @@ import struct
 
 import pytest
 
+from lab_eth import BCAST, OUR_MAC, OWN, Eth, arp_request, desc_words, inet_checksum, \
+    launcher_nic
 from lab_qtest import QTest
-from test_eth import BCAST, OUR_MAC, Eth, arp_request, inet_checksum, desc_words, OWN
 
-# What host_tools/board.py passes to -nic (see QemuEngine._nic), minus forwards
-LAUNCHER_NIC = ("user,id=net0,restrict=on,ipv6=off,net=192.168.0.0/24,host=192.168.0.2,"
-                "dhcpstart=192.168.0.10,mac=00:00:00:00:00:02")
 BOARD_IP = bytes([192, 168, 0, 10])
 SLIRP_DNS = bytes([192, 168, 0, 3])
 
@@ -46,7 +44,7 @@ def dhcp_options(payload: bytes) -> dict:
 
 @pytest.fixture
 def lan(qemu):
-    with QTest(qemu, nic=LAUNCHER_NIC) as q:
+    with QTest(qemu, nic=launcher_nic()) as q:
         q.enable_clock("eth")
         yield q
         assert q.alive(), q.stderr()

@@ -11,7 +11,6 @@ the monitor; not that Renode itself then runs the firmware.
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest

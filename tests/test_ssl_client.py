@@ -10,18 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import certs
 from host_tools.ssl_client import FetchError, fetch, main
 from host_tools.ssl_server import SslServer
+from lab_firmware import free_port
 
 TOP = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pki")
-    assert certs.main(["--out", str(out), "-q"]) == 0
-    return out
 
 
 @pytest.fixture
@@ -44,12 +37,6 @@ def server(pki):
     yield start
     for s in servers:
         s.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

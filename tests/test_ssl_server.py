@@ -14,16 +14,10 @@ import pytest
 
 from host_tools import certs
 from host_tools.ssl_server import SslServer, main
+from lab_firmware import free_port
 
 TOP = Path(__file__).resolve().parent.parent
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pki")
-    assert certs.main(["--out", str(out), "-q"]) == 0
-    return out
 
 
 @pytest.fixture
@@ -41,12 +35,6 @@ def serve(pki):
     yield start
     for server in servers:
         server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def py_get(pki, port, *, server_name="ssl-server.lab", cert=None, tls_max=None,
