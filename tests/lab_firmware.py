@@ -19,14 +19,23 @@ BANNER = re.compile(rb"MicroPython v1\.25\.\d+[^\r\n]*; (STM32\w+-EVAL) with (ST
 PROMPT = b">>> "
 
 
-def build_firmware(board: str) -> Path:
-    elf = FIRMWARE / f"build-{board}" / "firmware.elf"
-    result = subprocess.run(["make", "-C", str(FIRMWARE), "-j2", f"BOARD={board}"],
-                            capture_output=True, text=True)
-    if result.returncode != 0 or not elf.exists():
-        pytest.fail(f"cannot build the firmware for {board} ('make -C firmware "
-                    f"BOARD={board}'):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return elf
+_builds: dict = {}
+
+
+def build_firmware(board: str = "stm324xg-eval", hw: int = 1) -> Path:
+    """make -C firmware BOARD=board HW_CRYPTO=hw, once per session; the ELF (fails the
+    test, with make's output, on errors)."""
+    key = (board, hw)
+    if key not in _builds:
+        args = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"HW_CRYPTO={hw}"]
+        result = subprocess.run(args + ["-j2"], capture_output=True, text=True)
+        elf = subprocess.run(args + ["-s", "--no-print-directory", "print-elf"],
+                             capture_output=True, text=True).stdout.strip()
+        if result.returncode != 0 or not elf or not Path(elf).exists():
+            pytest.fail(f"cannot build the firmware ({' '.join(args[1:])}):\n"
+                        f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        _builds[key] = Path(elf)
+    return _builds[key]
 
 
 class Console:

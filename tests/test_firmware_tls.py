@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 
-from lab_firmware import BANNER, PROMPT, boot, free_port
+from lab_firmware import BANNER, PROMPT, boot, build_firmware, free_port
 
 TOP = Path(__file__).resolve().parent.parent
 FIRMWARE = TOP / "firmware"
@@ -41,27 +41,9 @@ HANDSHAKE_TIMEOUT = 120
 
 # --- firmware builds ---------------------------------------------------------------------
 
-_builds: dict = {}
-
-
-def build(board: str, hw: int) -> Path:
-    """make -C firmware BOARD=board HW_CRYPTO=hw; the ELF (fails the test on errors)."""
-    key = (board, hw)
-    if key not in _builds:
-        args = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"HW_CRYPTO={hw}"]
-        result = subprocess.run(args + ["-j4"], capture_output=True, text=True)
-        elf = subprocess.run(args + ["-s", "--no-print-directory", "print-elf"], capture_output=True,
-                             text=True).stdout.strip()
-        if result.returncode != 0 or not elf or not Path(elf).exists():
-            pytest.fail(f"cannot build the firmware ({' '.join(args[1:])}):\n"
-                        f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-        _builds[key] = Path(elf)
-    return _builds[key]
-
-
 def test_swcrypto_build_has_its_own_directory():
-    hw = build(DEFAULT_BOARD, 1)
-    sw = build(DEFAULT_BOARD, 0)
+    hw = build_firmware(DEFAULT_BOARD, 1)
+    sw = build_firmware(DEFAULT_BOARD, 0)
     assert hw.parent.name == f"build-{DEFAULT_BOARD}"
     assert sw.parent.name == f"build-{DEFAULT_BOARD}-swcrypto"
 
@@ -73,7 +55,7 @@ class TlsBoard:
 
     def __init__(self, qemu, board: str, hw: int, guestfwd=(), hostfwd=()):
         self.name, self.hw = board, hw
-        self.board, self.con = boot(build(board, hw), qemu, machine=board,
+        self.board, self.con = boot(build_firmware(board, hw), qemu, machine=board,
                                     guestfwd=list(guestfwd), hostfwd=list(hostfwd))
         try:
             banner = self.con.expect(BANNER, timeout=30)

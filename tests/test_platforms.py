@@ -18,11 +18,11 @@ Tolerated, explicitly (the test prints these lists):
 """
 import re
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from lab_firmware import build_firmware
 from lab_qtest import RCC_CLOCKS, QTest, mtree
 from repl_parser import parse
 
@@ -460,16 +460,6 @@ def load_segments(elf: Path):
         if p_type == 1:
             out.append((paddr, vaddr, filesz, memsz))
     return out
-
-
-def build_firmware(machine):
-    elf = TOP / "firmware" / f"build-{machine}" / "firmware.elf"
-    result = subprocess.run(["make", "-C", str(TOP / "firmware"), "-j2", f"BOARD={machine}"],
-                            capture_output=True, text=True)
-    if result.returncode != 0 or not elf.exists():
-        pytest.fail(f"cannot build the firmware for {machine} ('make firmware "
-                    f"BOARD={machine}'):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return elf
 
 
 @pytest.mark.parametrize("machine", list(BOARDS))
