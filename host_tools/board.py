@@ -237,6 +237,19 @@ class Board:
     def buttons(self) -> dict:
         return {b.name: self.engine.button(b.prop) for b in self.machine.buttons}
 
+    # the machine state
+    def save_state(self, path) -> Path:
+        """Pause the board and save the whole machine (CPU, memories, every device model)
+        to path; Board(..., restore=path) starts another board from there, paused until
+        resume(). Network connections do not survive (their host sockets belong to this
+        QEMU process). Returns the absolute path."""
+        path = Path(path).resolve()
+        if not path.parent.is_dir():
+            raise BoardError(f"cannot save the machine state to '{path}': no directory "
+                             f"'{path.parent}'")
+        self.engine.save_state(path)
+        return path
+
     # the LCD
     def screenshot(self, path) -> Path:
         """Save what the board's LCD shows now as a PNG file; returns its path."""

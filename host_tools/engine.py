@@ -119,6 +119,7 @@ class BoardConfig:
     extra_args: tuple = ()           # test hook: more emulator arguments (no networking)
     config_blob: bytes | None = None  # the config sector's text (b"": an erased sector)
     config: dict | None = None       # config keys (PEM values as text or a Path); added last
+    restore: Path | None = None      # a machine state saved by save_state, to start from
 
     def __post_init__(self):
         self.firmware = Path(self.firmware)
@@ -132,7 +133,7 @@ class BoardConfig:
         self.hostfwd = [HostForward.parse(f) for f in self.hostfwd]
         self.guestfwd = [GuestForward.parse(f) for f in self.guestfwd]
         self.console_port = _port(self.console_port, "console port", allow_zero=True)
-        for opt in ("qmp_path", "pcap", "guest_errors", "log_dir"):
+        for opt in ("qmp_path", "pcap", "guest_errors", "log_dir", "restore"):
             if getattr(self, opt) is not None:
                 setattr(self, opt, Path(getattr(self, opt)))
         console = self.machine_spec.console
@@ -245,6 +246,11 @@ class Engine(abc.ABC):
     def screenshot(self, path: Path) -> None:
         """Save the board's display as a PNG file at path."""
         raise BoardError(f"the {type(self).__name__} engine cannot take screenshots")
+
+    def save_state(self, path: Path) -> None:
+        """Pause the board and save the whole machine (CPU, memories, every device) to
+        path, for BoardConfig.restore."""
+        raise BoardError(f"the {type(self).__name__} engine cannot save the machine state")
 
     @abc.abstractmethod
     def hostfwds(self) -> list:

@@ -70,6 +70,7 @@ def _free_port(taken: set) -> int:
 # Stopping: how long each step may take (see QemuEngine.stop).
 QMP_QUIT_TIMEOUT = 2.0
 TERM_WAIT = 5.0
+SAVE_STATE_TIMEOUT = 60.0     # s for QEMU to write the machine state (a few MiB)
 KILL_WAIT = 5.0
 
 
@@ -316,6 +317,9 @@ class QemuEngine(Engine):
             if low.lstrip("-") in ("net", "nic", "netdev") or "fwd" in low or "restrict" in low:
                 raise BoardError(f"extra argument '{arg}' touches networking; the launcher "
                                  f"alone sets up the restricted network")
+        if cfg.restore is not None and not cfg.restore.is_file():
+            raise BoardError(f"no saved machine state '{cfg.restore}'; make one with "
+                             f"Board.save_state")
         taken: set[int] = set()
         if not cfg.pty and cfg.console_port:
             if _port_busy(cfg.console_port):
@@ -445,6 +449,8 @@ class QemuEngine(Engine):
                     "-seed", str(int(cfg.seed) & 0x7FFFFFFF or 1)]
         if cfg.guest_errors is not None:
             cmd += ["-d", "guest_errors,unimp", "-D", str(cfg.guest_errors.resolve())]
+        if cfg.restore is not None:
+            cmd += ["-incoming", f"file:{_qemu_opt(cfg.restore.resolve())}"]
         cmd += [str(a) for a in cfg.extra_args]
         return cmd
 
@@ -661,6 +667,23 @@ class QemuEngine(Engine):
 
     def screenshot(self, path: Path) -> None:
         self._control("screendump", filename=str(path), format="png")
+
+    def save_state(self, path: Path) -> None:
+        # QEMU's migration to a file: the VM stays paused once it completes
+        self._control("stop")
+        self._control("migrate", uri=f"file:{path}")
+        deadline = time.monotonic() + SAVE_STATE_TIMEOUT
+        while True:
+            info = self._control("query-migrate")
+            if info.get("status") == "completed":
+                return
+            if info.get("status") in ("failed", "cancelled"):
+                raise BoardError(f"saving the machine state to '{path}' failed: "
+                                 f"{info.get('error-desc', info.get('status'))}")
+            if time.monotonic() > deadline:
+                raise BoardError(f"saving the machine state to '{path}' did not finish "
+                                 f"within {SAVE_STATE_TIMEOUT:g} s ({info.get('status')})")
+            time.sleep(0.05)
 
     def hostfwds(self) -> list:
         return list(self._hostfwds)
