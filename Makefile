@@ -9,6 +9,8 @@
 #                      HW_CRYPTO=0 for the software-crypto variant)
 #   make -s print-firmware  print the path of the default firmware ELF
 #   make setup         apt packages, the trixie deb-src entry, Python packages
+#   make bench         crypto throughput, HW vs SW builds on both boards, side by side:
+#                      bench/results/crypto.json and crypto.png (bench/README.md)
 #   make nightly       every board and variant, the long checks, one report, within a time
 #                      budget (NIGHTLY_ARGS='--budget 60 --previous results/nightly'; see README)
 
@@ -20,7 +22,7 @@ BOARD ?= stm324xg-eval
 HW_CRYPTO ?= 1
 
 .PHONY: all setup setup-apt setup-python qemu print-qemu baremetal firmware print-firmware \
-	test robot nightly demo clean
+	test robot nightly demo bench clean
 
 all: qemu baremetal firmware
 
@@ -77,6 +79,14 @@ robot: qemu baremetal firmware
 # step with its own time estimate, so the budget covers the builds too.
 nightly:
 	$(PYTHON) scripts/nightly.py $(NIGHTLY_ARGS)
+
+# Benchmarks (bench/README.md): both boards, hardware and software crypto builds
+BENCH_ARGS ?=
+bench: qemu
+	for b in stm324xg-eval stm324x9i-eval; do for hw in 1 0; do \
+		$(MAKE) -C firmware BOARD=$$b HW_CRYPTO=$$hw || exit 1; done; done
+	$(PYTHON) bench/crypto.py --json bench/results/crypto.json --png bench/results/crypto.png \
+		$(BENCH_ARGS)
 
 demo: qemu firmware
 	$(PYTHON) host_tools/demo.py

@@ -112,6 +112,11 @@ extern const struct _mp_obj_type_t network_lan_type;
 #endif
 // --- end hardware crypto ---
 
+// descbc: DES/TDES-CBC through mbedTLS (moddescbc.c), the CRYP or software as built
+#ifndef MICROPY_PY_DESCBC
+#define MICROPY_PY_DESCBC                   (1)
+#endif
+
 // Type definitions for the 32-bit ARM target
 #define MP_SSIZE_MAX (0x7fffffff)
 #define UINT_FMT "%u"

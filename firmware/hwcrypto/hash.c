@@ -12,6 +12,10 @@
 //
 // Data goes to DIN with DATATYPE = 8-bit, so words loaded little-endian from the message
 // bytes reach the core in message order; STR.NBLW gives the valid bits of the last word.
+// Whole words go in with one load and one store each, straight from the caller's buffer,
+// and no flag is polled while feeding (the AHB holds a write into a full FIFO); the driver
+// waits only where the silicon needs it: DINIS with BUSY=0 before a context save or an
+// HMAC phase change, DCIS before reading the digest.
 // The core compresses a block only when the next word arrives (or on DCAL), so a context
 // gives the peripheral only whole blocks and keeps up to 64 bytes itself: the last block
 // always goes in with DCAL. Context swap per RM0090 25.3.6: save when DINIS=1 and BUSY=0
@@ -129,22 +133,116 @@ static bool hash_wait(uint32_t mask, uint32_t value) {
     return systick_wait_bits(&HASH_REGS->SR, mask, value, HASH_TIMEOUT_MS);
 }
 
-// Write len bytes to DIN, waiting for room (DINIS) before each group of 16 words.
+// A whole DIN word from any address: the Cortex-M4 loads unaligned words in one LDR.
+static inline uint32_t load_word(const uint8_t *p) {
+    uint32_t w;
+    memcpy(&w, p, sizeof(w));
+    return w;
+}
+
+// Write len bytes to DIN, whole words as they are, a short last word zero padded. No flag
+// is polled: a DIN write that finds the IN FIFO full while the core works on the previous
+// block is held on the AHB until the core takes it (RM0090 25.3.3), as ST's HAL relies on.
 static hash_status_t hash_feed(const uint8_t *data, size_t len) {
-    hash_regs_t *hash = HASH_REGS;
-    while (len > 0) {
-        if (!hash_wait(HASH_SR_DINIS, HASH_SR_DINIS)) {
-            return HASH_ERR_TIMEOUT;
+    volatile uint32_t *din = &HASH_REGS->DIN;
+    if (((uintptr_t)data & 3) == 0) {
+        // aligned: 8 words at a time, loaded by one LDM
+        const uint32_t *w = (const uint32_t *)data;
+        const uint32_t *end32 = w + len / 32 * 8;
+        while (w < end32) {
+            __asm volatile (
+                "ldmia %[w]!, {r2, r3, r4, r5, r6, r8, r9, r10}\n"
+                "str r2, [%[din]]\n"
+                "str r3, [%[din]]\n"
+                "str r4, [%[din]]\n"
+                "str r5, [%[din]]\n"
+                "str r6, [%[din]]\n"
+                "str r8, [%[din]]\n"
+                "str r9, [%[din]]\n"
+                "str r10, [%[din]]\n"
+                : [w] "+r" (w)
+                : [din] "r" (din)
+                : "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "memory");
         }
-        size_t chunk = len < HASH_BLOCK_SIZE ? len : HASH_BLOCK_SIZE;
-        for (size_t i = 0; i < chunk; i += 4) {
-            hash->DIN = load_data_word(data + i, chunk - i);
-        }
-        data += chunk;
-        len -= chunk;
+        data = (const uint8_t *)w;
+        len &= 31;
+    }
+    const uint8_t *end16 = data + (len & ~(size_t)15);
+    while (data < end16) {
+        uint32_t a = load_word(data), b = load_word(data + 4);
+        uint32_t c = load_word(data + 8), d = load_word(data + 12);
+        *din = a;
+        *din = b;
+        *din = c;
+        *din = d;
+        data += 16;
+    }
+    len &= 15;
+    for (; len >= 4; len -= 4, data += 4) {
+        *din = load_word(data);
+    }
+    if (len > 0) {
+        *din = load_data_word(data, len);
     }
     return HASH_OK;
 }
+
+#if MICROPY_HW_HASH_SHA224_256
+// ---- DMA (STM32F437/439) ------------------------------------------------------------------
+//
+// The F437/439 HASH has CR.MDMAT (RM0090 25.4.1): the end of a DMA transfer does not start
+// the final digest, so the whole blocks of an update can go by DMA2 stream 7 channel 2
+// (HASH_IN, table 43) while the message goes on. Worth it from HASH_DMA_MIN_BYTES, for word
+// aligned data in SRAM (no DMA reaches the CCM). The F415/417 HASH lacks MDMAT: there a
+// DMA transfer always ends the message, so its updates stay with the CPU.
+#define DMA2_BASE               (0x40026400UL)
+#define DMA2_HISR               (*(volatile uint32_t *)(DMA2_BASE + 0x04))
+#define DMA2_HIFCR              (*(volatile uint32_t *)(DMA2_BASE + 0x0C))
+#define DMA2_S7                 ((volatile uint32_t *)(DMA2_BASE + 0x10 + 0x18 * 7))
+#define DMA_S7_FLAGS            (0x3DUL << 22)
+#define DMA_S7_TCIF             (1UL << 27)
+#define DMA_S7_TEIF             (1UL << 25)
+#define DMA_SCR_EN              (1UL << 0)
+#define DMA_SCR_M2P_WORDS       ((1UL << 6) | (1UL << 10) | (2UL << 11) | (2UL << 13) \
+    | (2UL << 16) | (2UL << 25))            // M2P, MINC, 32-bit, PL high, channel 2
+#define RCC_AHB1ENR_DMA2EN      (1UL << 22)
+#define HASH_CR_DMAE            (1UL << 3)
+#define HASH_CR_MDMAT           (1UL << 13)
+#define HASH_DMA_MIN_BYTES      (256)
+
+static bool hash_dma_reachable(const uint8_t *p, size_t len) {
+    uintptr_t a = (uintptr_t)p;
+    return len >= HASH_DMA_MIN_BYTES && (a & 3) == 0 && a >= 0x20000000UL
+           && a + len <= 0x20040000UL;
+}
+
+// Whole blocks by DMA with MDMAT: the core keeps the message open.
+static hash_status_t hash_feed_dma(const uint8_t *data, size_t len) {
+    hash_regs_t *hash = HASH_REGS;
+    if (!(RCC->AHB1ENR & RCC_AHB1ENR_DMA2EN)) {
+        RCC->AHB1ENR |= RCC_AHB1ENR_DMA2EN;
+        (void)RCC->AHB1ENR;
+    }
+    DMA2_S7[0] = 0;
+    DMA2_HIFCR = DMA_S7_FLAGS;
+    DMA2_S7[1] = len / 4;
+    DMA2_S7[2] = (uint32_t)(uintptr_t)&hash->DIN;
+    DMA2_S7[3] = (uint32_t)(uintptr_t)data;
+    DMA2_S7[5] = 0;         // direct mode
+    DMA2_S7[0] = DMA_SCR_M2P_WORDS;
+    uint32_t cr = hash->CR & ~HASH_CR_INIT;
+    hash->CR = cr | HASH_CR_DMAE | HASH_CR_MDMAT;
+    DMA2_S7[0] = DMA_SCR_M2P_WORDS | DMA_SCR_EN;
+    bool ended = (DMA2_HISR & (DMA_S7_TCIF | DMA_S7_TEIF))
+        || systick_wait_bits(&DMA2_HISR, DMA_S7_TCIF, DMA_S7_TCIF, HASH_TIMEOUT_MS);
+    uint32_t flags = DMA2_HISR;
+    hash->CR = cr & ~(HASH_CR_DMAE | HASH_CR_MDMAT);
+    DMA2_S7[0] = 0;
+    DMA2_HIFCR = DMA_S7_FLAGS;
+    return ended && (flags & DMA_S7_TCIF) && !(flags & DMA_S7_TEIF) ? HASH_OK
+                                                                       : HASH_ERR_TIMEOUT;
+}
+#endif
 
 // End a message (or an HMAC phase) whose last len bytes were just fed.
 static void hash_dcal(size_t len) {
@@ -236,34 +334,37 @@ hash_status_t hash_update(hash_ctx_t *ctx, const uint8_t *data, size_t len) {
     if (ctx->state != CTX_READY) {
         return HASH_ERR_PARAM;
     }
-    bool loaded = false;
-    while (len > 0) {
-        if (ctx->buf_len == HASH_BLOCK_SIZE) {
-            // more data follows: the buffered block can go to the peripheral
-            if (!loaded) {
-                hash_load(ctx);
-                loaded = true;
-            }
-            if (hash_feed(ctx->buf, HASH_BLOCK_SIZE) != HASH_OK) {
-                return hash_fail(ctx, HASH_ERR_TIMEOUT);
-            }
-            ctx->buf_len = 0;
-        }
-        size_t n = HASH_BLOCK_SIZE - ctx->buf_len;
-        if (n > len) {
-            n = len;
-        }
-        memcpy(ctx->buf + ctx->buf_len, data, n);
-        ctx->buf_len += n;
-        data += n;
-        len -= n;
+    if (ctx->buf_len + len <= HASH_BLOCK_SIZE) {
+        // no more than a block so far: it may be the last one, which goes in with DCAL
+        memcpy(ctx->buf + ctx->buf_len, data, len);
+        ctx->buf_len += len;
+        return HASH_OK;
     }
-    if (loaded) {
-        if (!hash_wait(HASH_SR_DINIS | HASH_SR_BUSY, HASH_SR_DINIS)) {
+    // more data follows the buffered block: it goes to the peripheral, then the whole
+    // blocks of data straight from the caller's buffer, keeping the last 1..64 bytes
+    hash_load(ctx);
+    size_t n = HASH_BLOCK_SIZE - ctx->buf_len;
+    memcpy(ctx->buf + ctx->buf_len, data, n);
+    data += n;
+    len -= n;
+    hash_feed(ctx->buf, HASH_BLOCK_SIZE);
+    size_t direct = (len - 1) & ~(size_t)(HASH_BLOCK_SIZE - 1);
+    #if MICROPY_HW_HASH_SHA224_256
+    if (hash_dma_reachable(data, direct)) {
+        if (hash_feed_dma(data, direct) != HASH_OK) {
             return hash_fail(ctx, HASH_ERR_TIMEOUT);
         }
-        hash_save(ctx);
+    } else
+    #endif
+    hash_feed(data, direct);
+    data += direct;
+    len -= direct;
+    memcpy(ctx->buf, data, len);
+    ctx->buf_len = len;
+    if (!hash_wait(HASH_SR_DINIS | HASH_SR_BUSY, HASH_SR_DINIS)) {
+        return hash_fail(ctx, HASH_ERR_TIMEOUT);
     }
+    hash_save(ctx);
     return HASH_OK;
 }
 

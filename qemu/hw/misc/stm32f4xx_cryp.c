@@ -51,6 +51,10 @@
  * expects); CSGCM0..3R: H; CSGCM4..7R: J0. The IV registers are not changed
  * by GCM/CCM processing.
  *
+ * Host speed: expanded AES and DES key schedules are cached per instance
+ * (compared by key value, never migrated) and the DES permutations run from
+ * byte tables, so a block costs the cipher alone.
+ *
  * Interrupts (RM0090 23.5): INRIS while fewer than 4 words are in the IN FIFO
  * (INMIS also needs CRYPEN=1), OUTRIS while the OUT FIFO is not empty.
  *
@@ -324,6 +328,42 @@ static uint64_t des_permute(uint64_t in, unsigned in_bits,
     return out;
 }
 
+/*
+ * The same permutations by table lookup, one table of 256 entries per input byte (a
+ * permutation ORs the contributions of its input bits): built once, used per block.
+ */
+typedef struct {
+    uint64_t t[8][256];
+    unsigned in_bits;
+} DesPerm;
+
+static DesPerm *des_perm_ip, *des_perm_fp, *des_perm_e, *des_perm_p;
+
+static DesPerm *des_perm_build(unsigned in_bits, const uint8_t *table,
+                               unsigned n)
+{
+    DesPerm *p = g_new0(DesPerm, 1);
+
+    p->in_bits = in_bits;
+    for (unsigned b = 0; b < in_bits / 8; b++) {
+        for (unsigned v = 0; v < 256; v++) {
+            p->t[b][v] = des_permute((uint64_t)v << (in_bits - 8 - 8 * b),
+                                     in_bits, table, n);
+        }
+    }
+    return p;
+}
+
+static uint64_t des_perm(const DesPerm *p, uint64_t in)
+{
+    uint64_t out = 0;
+
+    for (unsigned b = 0; b < p->in_bits / 8; b++) {
+        out |= p->t[b][(in >> (p->in_bits - 8 - 8 * b)) & 0xff];
+    }
+    return out;
+}
+
 static void des_key_schedule(uint64_t key, uint64_t subkeys[16])
 {
     uint64_t cd = des_permute(key, 64, des_pc1, 56);
@@ -340,7 +380,7 @@ static void des_key_schedule(uint64_t key, uint64_t subkeys[16])
 
 static uint32_t des_f(uint32_t r, uint64_t subkey)
 {
-    uint64_t x = des_permute(r, 32, des_e, 48) ^ subkey;
+    uint64_t x = des_perm(des_perm_e, r) ^ subkey;
     uint32_t out = 0;
 
     for (unsigned box = 0; box < 8; box++) {
@@ -350,17 +390,56 @@ static uint32_t des_f(uint32_t r, uint64_t subkey)
 
         out = (out << 4) | des_sbox[box][row * 16 + col];
     }
-    return des_permute(out, 32, des_p, 32);
+    return des_perm(des_perm_p, out);
 }
 
-static uint64_t des_crypt(uint64_t block, uint64_t key, bool decrypt)
+/*
+ * Host-side caches of expanded keys: an AES or DES key schedule is computed again only
+ * when the key it came from changes (compared by value, so nothing needs invalidating
+ * and nothing of it is migrated).
+ */
+typedef struct STM32F4xxCrypKeyCache {
+    bool enc_valid, dec_valid;
+    unsigned enc_nk, dec_nk;
+    uint32_t enc_src[8], dec_src[8];
+    AES_KEY enc, dec;
+    bool des_valid[3];
+    uint64_t des_key[3];
+    uint64_t des_sk[3][16];
+} STM32F4xxCrypKeyCache;
+
+static const uint64_t *des_subkeys(STM32F4xxCrypState *s, uint64_t key)
 {
-    uint64_t subkeys[16];
+    STM32F4xxCrypKeyCache *c = s->key_cache;
+    unsigned i;
+
+    for (i = 0; i < 3; i++) {
+        if (c->des_valid[i] && c->des_key[i] == key) {
+            return c->des_sk[i];
+        }
+    }
+    /* a TDES key has three parts: replace slots in turn */
+    for (i = 0; i < 3 && c->des_valid[i]; i++) {
+    }
+    if (i == 3) {
+        memmove(&c->des_key[0], &c->des_key[1], 2 * sizeof(c->des_key[0]));
+        memmove(&c->des_sk[0], &c->des_sk[1], 2 * sizeof(c->des_sk[0]));
+        i = 2;
+    }
+    des_key_schedule(key, c->des_sk[i]);
+    c->des_key[i] = key;
+    c->des_valid[i] = true;
+    return c->des_sk[i];
+}
+
+static uint64_t des_crypt(STM32F4xxCrypState *s, uint64_t block, uint64_t key,
+                          bool decrypt)
+{
+    const uint64_t *subkeys = des_subkeys(s, key);
     uint64_t lr;
     uint32_t l, r;
 
-    des_key_schedule(key, subkeys);
-    lr = des_permute(block, 64, des_ip, 64);
+    lr = des_perm(des_perm_ip, block);
     l = lr >> 32;
     r = lr;
     for (unsigned i = 0; i < 16; i++) {
@@ -369,7 +448,7 @@ static uint64_t des_crypt(uint64_t block, uint64_t key, bool decrypt)
         r = l ^ des_f(r, subkeys[decrypt ? 15 - i : i]);
         l = t;
     }
-    return des_permute(((uint64_t)r << 32) | l, 64, des_fp, 64);
+    return des_perm(des_perm_fp, ((uint64_t)r << 32) | l);
 }
 
 /* ---- AES helpers on top of QEMU's AES (crypto/aes.c) -------------------- */
@@ -398,12 +477,20 @@ static unsigned cryp_aes_key_bytes(STM32F4xxCrypState *s, uint8_t *kb)
 static void cryp_aes_encrypt(STM32F4xxCrypState *s, const uint8_t *in,
                              uint8_t *out)
 {
-    uint8_t kb[32];
-    unsigned nk = cryp_aes_key_bytes(s, kb);
-    AES_KEY k;
+    STM32F4xxCrypKeyCache *c = s->key_cache;
+    unsigned nk = cryp_aes_key_words(s);
 
-    AES_set_encrypt_key(kb, nk * 32, &k);
-    AES_encrypt(in, out, &k);
+    if (!c->enc_valid || c->enc_nk != nk ||
+        memcmp(c->enc_src, &s->key[8 - nk], nk * 4)) {
+        uint8_t kb[32];
+
+        cryp_aes_key_bytes(s, kb);
+        AES_set_encrypt_key(kb, nk * 32, &c->enc);
+        memcpy(c->enc_src, &s->key[8 - nk], nk * 4);
+        c->enc_nk = nk;
+        c->enc_valid = true;
+    }
+    AES_encrypt(in, out, &c->enc);
 }
 
 static uint32_t aes_sub_word(uint32_t w)
@@ -449,19 +536,26 @@ static void cryp_aes_prepare_key(STM32F4xxCrypState *s)
 static void cryp_aes_decrypt(STM32F4xxCrypState *s, const uint8_t *in,
                              uint8_t *out)
 {
+    STM32F4xxCrypKeyCache *c = s->key_cache;
     unsigned nk = cryp_aes_key_words(s);
     unsigned nw = 4 * (nk + 7);
-    uint32_t w[60];
-    uint8_t kb[32];
-    AES_KEY k;
 
-    memcpy(&w[nw - nk], &s->dec_key[8 - nk], nk * 4);
-    for (unsigned i = nw - 1; i >= nk; i--) {
-        w[i - nk] = w[i] ^ aes_schedule_term(w[i - 1], i, nk);
+    if (!c->dec_valid || c->dec_nk != nk ||
+        memcmp(c->dec_src, &s->dec_key[8 - nk], nk * 4)) {
+        uint32_t w[60];
+        uint8_t kb[32];
+
+        memcpy(&w[nw - nk], &s->dec_key[8 - nk], nk * 4);
+        for (unsigned i = nw - 1; i >= nk; i--) {
+            w[i - nk] = w[i] ^ aes_schedule_term(w[i - 1], i, nk);
+        }
+        cryp_words_to_bytes(kb, w, nk);
+        AES_set_decrypt_key(kb, nk * 32, &c->dec);
+        memcpy(c->dec_src, &s->dec_key[8 - nk], nk * 4);
+        c->dec_nk = nk;
+        c->dec_valid = true;
     }
-    cryp_words_to_bytes(kb, w, nk);
-    AES_set_decrypt_key(kb, nk * 32, &k);
-    AES_decrypt(in, out, &k);
+    AES_decrypt(in, out, &c->dec);
 }
 
 /* GF(2^128) multiply of SP 800-38D 6.3: x = x * h */
@@ -506,20 +600,20 @@ static void cryp_des_block(STM32F4xxCrypState *s, unsigned algo,
             x ^= iv;
         }
         if (tdes) {
-            y = des_crypt(des_crypt(des_crypt(x, k1, false), k2, true),
+            y = des_crypt(s, des_crypt(s, des_crypt(s, x, k1, false), k2, true),
                           k3, false);
         } else {
-            y = des_crypt(x, k1, false);
+            y = des_crypt(s, x, k1, false);
         }
         if (cbc) {
             iv = y;
         }
     } else {
         if (tdes) {
-            y = des_crypt(des_crypt(des_crypt(x, k3, true), k2, false),
+            y = des_crypt(s, des_crypt(s, des_crypt(s, x, k3, true), k2, false),
                           k1, true);
         } else {
-            y = des_crypt(x, k1, true);
+            y = des_crypt(s, x, k1, true);
         }
         if (cbc) {
             y ^= iv;
@@ -1015,9 +1109,15 @@ static void stm32f4xx_cryp_init(Object *obj)
 {
     STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
 
+    s->key_cache = g_new0(STM32F4xxCrypKeyCache, 1);
     /* for tests: blocks that went through the datapath since power-on */
     object_property_add_uint64_ptr(obj, "blocks", &s->blocks,
                                    OBJ_PROP_FLAG_READ);
+}
+
+static void stm32f4xx_cryp_finalize(Object *obj)
+{
+    g_free(STM32F4XX_CRYP(obj)->key_cache);
 }
 
 static void stm32f4xx_cryp_realize(DeviceState *dev, Error **errp)
@@ -1078,6 +1178,12 @@ static void stm32f4xx_cryp_class_init(ObjectClass *klass, void *data)
     DeviceClass *dc = DEVICE_CLASS(klass);
     ResettableClass *rc = RESETTABLE_CLASS(klass);
 
+    if (!des_perm_ip) {
+        des_perm_ip = des_perm_build(64, des_ip, 64);
+        des_perm_fp = des_perm_build(64, des_fp, 64);
+        des_perm_e = des_perm_build(32, des_e, 48);
+        des_perm_p = des_perm_build(32, des_p, 32);
+    }
     dc->realize = stm32f4xx_cryp_realize;
     dc->vmsd = &vmstate_stm32f4xx_cryp;
     rc->phases.hold = stm32f4xx_cryp_reset_hold;
@@ -1090,6 +1196,7 @@ static const TypeInfo stm32f4xx_cryp_info = {
     .parent = TYPE_SYS_BUS_DEVICE,
     .instance_size = sizeof(STM32F4xxCrypState),
     .instance_init = stm32f4xx_cryp_init,
+    .instance_finalize = stm32f4xx_cryp_finalize,
     .class_init = stm32f4xx_cryp_class_init,
 };
 

@@ -1,0 +1,37 @@
+"""bench/ in a tiny quick mode, so the benchmark scripts cannot rot: every board and
+build boots, every operation runs, its result is right (the digests and cipher blocks are
+checked against the host's hashlib/cryptography), and the JSON and PNG come out. No
+assertion is on speed: the figures depend on the host."""
+import json
+
+from bench import crypto
+from lab_firmware import build_firmware
+
+
+def test_crypto_bench_quick(qemu, tmp_path):
+    for board in crypto.BOARDS.values():
+        for hw in (1, 0):
+            build_firmware(board, hw)
+    out_json, out_png = tmp_path / "crypto.json", tmp_path / "crypto.png"
+    rc = crypto.main(["--quick", "--qemu", str(qemu), "--json", str(out_json),
+                      "--png", str(out_png)])
+    result = json.loads(out_json.read_text())
+    rows = {(r["board"], r["build"], r["algo"]): r for r in result["rows"]}
+    assert set(rows) == {(b, v, a) for b in crypto.BOARDS for v in crypto.BUILDS
+                         for a in crypto.ALGOS}
+    for key, r in rows.items():
+        assert r["ok"], (key, r["result"], r["expected"])
+        assert r["instr_per_kib"] > 0 and r["kib_per_s"] > 0, (key, r)
+    assert rc == 0
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = crypto.table(result)
+    for algo in crypto.ALGOS:
+        assert algo in table
+    assert "WRONG" not in table
+
+
+def test_bench_table_flags_a_wrong_result():
+    row = {"board": "F417", "algo": "sha1", "bytes": 1024, "kib_per_s": 1.0,
+           "instr_per_kib": 10, "result": "00", "expected": "01"}
+    rows = [dict(row, build="HW", ok=True), dict(row, build="SW", ok=False)]
+    assert "WRONG" in crypto.table({"rows": rows})
