@@ -329,8 +329,9 @@ static uint64_t des_permute(uint64_t in, unsigned in_bits,
 }
 
 /*
- * The same permutations by table lookup, one table of 256 entries per input byte (a
- * permutation ORs the contributions of its input bits): built once, used per block.
+ * The same permutations by table lookup, one table of 256 entries per input
+ * byte (a permutation ORs the contributions of its input bits): built once,
+ * used per block.
  */
 typedef struct {
     uint64_t t[8][256];
@@ -394,9 +395,9 @@ static uint32_t des_f(uint32_t r, uint64_t subkey)
 }
 
 /*
- * Host-side caches of expanded keys: an AES or DES key schedule is computed again only
- * when the key it came from changes (compared by value, so nothing needs invalidating
- * and nothing of it is migrated).
+ * Host-side caches of expanded keys: an AES or DES key schedule is computed
+ * again only when the key it came from changes (compared by value, so nothing
+ * needs invalidating and nothing of it is migrated).
  */
 typedef struct STM32F4xxCrypKeyCache {
     bool enc_valid, dec_valid;
@@ -418,8 +419,10 @@ static const uint64_t *des_subkeys(STM32F4xxCrypState *s, uint64_t key)
             return c->des_sk[i];
         }
     }
-    /* a TDES key has three parts: replace slots in turn */
-    for (i = 0; i < 3 && c->des_valid[i]; i++) {
+    /* a TDES key has three parts: fill the free slots, then replace in turn */
+    i = 0;
+    while (i < 3 && c->des_valid[i]) {
+        i++;
     }
     if (i == 3) {
         memmove(&c->des_key[0], &c->des_key[1], 2 * sizeof(c->des_key[0]));

@@ -964,10 +964,24 @@ static void stm32f4xx_hash_realize(DeviceState *dev, Error **errp)
     }
 }
 
+/* Migrated values that index arrays or select code paths must be in range */
+static int stm32f4xx_hash_post_load(void *opaque, int version_id)
+{
+    STM32F4xxHashState *s = opaque;
+
+    if (s->nwords > STM32F4XX_HASH_BLOCK_WORDS ||
+        s->phase > STM32F4XX_HASH_PHASE_DONE ||
+        s->algo > HASH_ALGO_SHA256) {
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const VMStateDescription vmstate_stm32f4xx_hash = {
     .name = TYPE_STM32F4XX_HASH,
-    .version_id = 2,
+    .version_id = 1,
     .minimum_version_id = 1,
+    .post_load = stm32f4xx_hash_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(cr, STM32F4xxHashState),
         VMSTATE_UINT32(str, STM32F4xxHashState),
@@ -992,7 +1006,7 @@ static const VMStateDescription vmstate_stm32f4xx_hash = {
         VMSTATE_BOOL(final_busy, STM32F4xxHashState),
         VMSTATE_BOOL(digest_ready, STM32F4xxHashState),
         VMSTATE_TIMER_PTR(busy_timer, STM32F4xxHashState),
-        VMSTATE_BOOL_V(dma_active, STM32F4xxHashState, 2),
+        VMSTATE_BOOL(dma_active, STM32F4xxHashState),
         VMSTATE_END_OF_LIST()
     },
 };

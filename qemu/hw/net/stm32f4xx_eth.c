@@ -2001,8 +2001,8 @@ static int stm32f4xx_eth_post_load(void *opaque, int version_id)
 
 static const VMStateDescription vmstate_stm32f4xx_eth = {
     .name = TYPE_STM32F4XX_ETH,
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 1,
+    .minimum_version_id = 1,
     .post_load = stm32f4xx_eth_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(maccr, STM32F4xxEthState),

@@ -36,7 +36,8 @@ struct STM32F4xxCrypState {
     uint32_t out_fifo[STM32F4XX_CRYP_FIFO_WORDS];
     uint32_t out_count;
     uint64_t blocks;            /* blocks processed (QOM "blocks", read-only) */
-    struct STM32F4xxCrypKeyCache *key_cache;  /* expanded keys (host-side only) */
+    /* expanded keys (host-side only) */
+    struct STM32F4xxCrypKeyCache *key_cache;
 
     /* 1: STM32F415/417 block; 2: STM32F437/439 block */
     uint8_t version;
