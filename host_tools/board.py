@@ -97,7 +97,8 @@ ELF_MACHINE_ARM = 40
 CONFIG_ADDR = 0x080E0000
 CONFIG_SIZE = 128 * 1024
 CONFIG_KEYS = ("role", "dhcp", "ip", "netmask", "gateway", "mac", "server_ip", "server_port",
-               "server_name", "path", "period", "port", "client_auth", "blink_ms",
+               "server_name", "path", "period", "port", "client_auth", "deadline", "sessions",
+               "max_reply", "resume", "tls_min", "tls_max", "ciphers", "blink_ms",
                "dhcp_timeout", "time", "ca", "cert", "key")
 CONFIG_PEM_KEYS = ("ca", "cert", "key")
 

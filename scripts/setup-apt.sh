@@ -22,6 +22,7 @@ PKGS=(
     build-essential pkg-config ninja-build flex bison bzip2 xz-utils dpkg-dev rsync patch git openssl curl
     libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev
     gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
+    testssl.sh
 )
 missing=()
 for p in "${PKGS[@]}"; do

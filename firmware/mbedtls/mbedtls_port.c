@@ -1,5 +1,6 @@
 // mbedTLS platform glue for the lab's boards: entropy from the RNG, a settable wall clock for
-// certificate dates, and the port's extras on the `tls` module (set_time, time, selftest).
+// certificate dates, counted allocations, and the port's extras on the `tls` module
+// (set_time, time, selftest, mem_info).
 #include <string.h>
 
 #include "py/runtime.h"
@@ -22,6 +23,44 @@
 #include "mbedtls/rsa.h"
 #include "mbedtls/ecp.h"
 #include "rng.h"
+
+/******************************************************************************/
+// Memory: mbedTLS allocates from MicroPython's GC heap as tracked allocations (kept alive
+// until freed, whatever the GC sees), with an 8-byte header holding the size so that
+// tls.mem_info() can tell what TLS holds now and held at most: what one more session costs.
+
+void *m_tracked_calloc(size_t nmemb, size_t size);
+void m_tracked_free(void *ptr);
+
+static size_t tls_mem_now, tls_mem_peak, tls_mem_blocks;
+
+void *stm32lab_tls_calloc(size_t nmemb, size_t size) {
+    if (size != 0 && nmemb > (SIZE_MAX - 8) / size) {
+        return NULL;
+    }
+    size_t n = nmemb * size;
+    uint8_t *p = m_tracked_calloc(1, n + 8);
+    if (p == NULL) {
+        return NULL;
+    }
+    *(size_t *)p = n;
+    tls_mem_now += n;
+    tls_mem_blocks++;
+    if (tls_mem_now > tls_mem_peak) {
+        tls_mem_peak = tls_mem_now;
+    }
+    return p + 8;
+}
+
+void stm32lab_tls_free(void *ptr) {
+    if (ptr == NULL) {
+        return;
+    }
+    uint8_t *p = (uint8_t *)ptr - 8;
+    tls_mem_now -= *(size_t *)p;
+    tls_mem_blocks--;
+    m_tracked_free(p);
+}
 
 /******************************************************************************/
 // Entropy: the RNG peripheral. A failing RNG (seed/clock error, no data) fails the entropy
@@ -184,7 +223,23 @@ static mp_obj_t tls_port_selftest(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(tls_port_selftest_obj, 0, 1, tls_port_selftest);
 
+// tls.mem_info(reset_peak=False) -> (bytes, peak bytes, blocks) that mbedTLS holds in the
+// heap now; reset_peak=True starts a new peak from now.
+static mp_obj_t tls_port_mem_info(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t t[3] = {
+        mp_obj_new_int_from_uint(tls_mem_now),
+        mp_obj_new_int_from_uint(tls_mem_peak),
+        mp_obj_new_int_from_uint(tls_mem_blocks),
+    };
+    if (n_args > 0 && mp_obj_is_true(args[0])) {
+        tls_mem_peak = tls_mem_now;
+    }
+    return mp_obj_new_tuple(3, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(tls_port_mem_info_obj, 0, 1, tls_port_mem_info);
+
 static const mp_rom_map_elem_t tls_port_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_mem_info), MP_ROM_PTR(&tls_port_mem_info_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_time), MP_ROM_PTR(&tls_port_set_time_obj) },
     { MP_ROM_QSTR(MP_QSTR_time), MP_ROM_PTR(&tls_port_time_obj) },
     { MP_ROM_QSTR(MP_QSTR_time_is_set), MP_ROM_PTR(&tls_port_time_is_set_obj) },
