@@ -1,6 +1,6 @@
 // mbedTLS platform glue for the lab's boards: entropy from the RNG, a settable wall clock for
 // certificate dates, counted allocations, and the port's extras on the `tls` module
-// (set_time, time, selftest, mem_info).
+// (set_time, time, selftest, mem_info, strerror).
 #include <string.h>
 
 #include "py/runtime.h"
@@ -22,6 +22,7 @@
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/rsa.h"
 #include "mbedtls/ecp.h"
+#include "mbedtls/error.h"
 #include "rng.h"
 
 /******************************************************************************/
@@ -238,7 +239,17 @@ static mp_obj_t tls_port_mem_info(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(tls_port_mem_info_obj, 0, 1, tls_port_mem_info);
 
+// tls.strerror(code): mbedTLS's name for an error code (read/write errors reach Python as
+// OSError(code) without text).
+static mp_obj_t tls_port_strerror(mp_obj_t code_in) {
+    char buf[80];
+    mbedtls_strerror(mp_obj_get_int(code_in), buf, sizeof(buf));
+    return mp_obj_new_str_from_cstr(buf);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_strerror_obj, tls_port_strerror);
+
 static const mp_rom_map_elem_t tls_port_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_strerror), MP_ROM_PTR(&tls_port_strerror_obj) },
     { MP_ROM_QSTR(MP_QSTR_mem_info), MP_ROM_PTR(&tls_port_mem_info_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_time), MP_ROM_PTR(&tls_port_set_time_obj) },
     { MP_ROM_QSTR(MP_QSTR_time), MP_ROM_PTR(&tls_port_time_obj) },

@@ -84,6 +84,9 @@ SESSION_CACHE_SIZE = 8
 SESSION_TIMEOUT = 3600
 
 
+_CONN_EOF = -0x7280     # MBEDTLS_ERR_SSL_CONN_EOF: TCP closed without close_notify
+
+
 class Purpose:
     SERVER_AUTH = "SERVER_AUTH"  # a client context that checks servers
     CLIENT_AUTH = "CLIENT_AUTH"  # a server context
@@ -291,18 +294,20 @@ class SSLContext:
                                       server_hostname=server_hostname, session=session)
         except (ValueError, OSError) as e:
             raise _tls_error(e)
-        return SSLSocket(self, s, sock, server_side, server_hostname)
+        return SSLSocket(self, s, sock, server_side, server_hostname, suppress_ragged_eofs)
 
 
 def _tls_error(e):
     """tls's exception -> ssl's: a refused certificate (tls: ValueError with the x509
-    reasons) -> SSLCertVerificationError; an mbedTLS code -> SSLError; other errors as
-    they are (OSError with an errno, MemoryError ...)."""
+    reasons) -> SSLCertVerificationError; an mbedTLS code -> SSLError with mbedTLS's name
+    for it; other errors as they are (OSError with an errno, MemoryError ...)."""
     if isinstance(e, ValueError) and not isinstance(e, SSLError):
         reasons = "; ".join(r.strip() for r in str(e).split("\n") if r.strip())
         return SSLCertVerificationError(-0x2700, "certificate verify failed: " + reasons)
     if (isinstance(e, OSError) and not isinstance(e, SSLError) and e.args
             and isinstance(e.args[0], int) and e.args[0] < 0):
+        if len(e.args) == 1:        # read/write errors come without mbedTLS's text
+            return SSLError(e.args[0], tls.strerror(e.args[0]))
         return SSLError(*e.args)
     return e
 
@@ -312,8 +317,12 @@ class SSLSocket:
     (recv, recv_into, send, sendall), what was negotiated (cipher, version, session_reused)
     and the session to resume (session)."""
 
-    def __init__(self, context, tls_sock, sock, server_side, server_hostname):
+    def __init__(self, context, tls_sock, sock, server_side, server_hostname,
+                 suppress_ragged_eofs=True):
         self.context = context
+        # as CPython: True reads a TCP close without close_notify as the end of the stream
+        # (b""), False raises SSLError (MBEDTLS_ERR_SSL_CONN_EOF, -0x7280): a cut reply
+        self.suppress_ragged_eofs = suppress_ragged_eofs
         self._s = tls_sock
         self._sock = sock
         self._session = None
@@ -352,30 +361,65 @@ class SSLSocket:
         """End TLS (close_notify) and return the underlying socket, still open."""
         return self._s.unwrap()
 
+    # stream and socket methods; errors come out as ssl's (SSLError with mbedTLS's name)
+
+    def _ragged(self, e):
+        return self.suppress_ragged_eofs and isinstance(e, OSError) and e.args \
+            and e.args[0] == _CONN_EOF
+
     def read(self, n=-1):
-        return self._s.read(n) if n >= 0 else self._s.read()
+        try:
+            return self._s.read(n) if n >= 0 else self._s.read()
+        except (ValueError, OSError) as e:
+            if self._ragged(e):
+                return b""
+            raise _tls_error(e)
 
     def readinto(self, buf, n=None):
-        return self._s.readinto(buf) if n is None else self._s.readinto(buf, n)
+        try:
+            return self._s.readinto(buf) if n is None else self._s.readinto(buf, n)
+        except (ValueError, OSError) as e:
+            if self._ragged(e):
+                return 0
+            raise _tls_error(e)
 
     def readline(self):
-        return self._s.readline()
+        try:
+            return self._s.readline()
+        except (ValueError, OSError) as e:
+            raise _tls_error(e)
 
     def write(self, data):
-        return self._s.write(data)
+        try:
+            return self._s.write(data)
+        except (ValueError, OSError) as e:
+            raise _tls_error(e)
 
     def recv(self, n):
         """At most n bytes as soon as some arrive; b'' at the end of the stream."""
-        return self._s.recv(n)
+        try:
+            return self._s.recv(n)
+        except (ValueError, OSError) as e:
+            if self._ragged(e):
+                return b""
+            raise _tls_error(e)
 
     def recv_into(self, buf, n=0):
-        return self._s.recv_into(buf, n) if n else self._s.recv_into(buf)
+        try:
+            return self._s.recv_into(buf, n) if n else self._s.recv_into(buf)
+        except (ValueError, OSError) as e:
+            if self._ragged(e):
+                return 0
+            raise _tls_error(e)
 
     def send(self, data):
-        return self._s.send(data)
+        try:
+            return self._s.send(data)
+        except (ValueError, OSError) as e:
+            raise _tls_error(e)
 
     def sendall(self, data):
-        self._s.write(data)
+        self.write(data)
 
     def cipher(self):
         """(OpenSSL suite name, protocol version, secret bits), as CPython gives it."""
