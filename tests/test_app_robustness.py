@@ -15,16 +15,16 @@ import os
 import re
 import socket
 import ssl
-import struct
 import subprocess
 import threading
 import time
 
 import pytest
 
+from host_tools import hostile_peers as hp
 from host_tools.ssl_client import FetchError, fetch
-from test_apps import (BOOT_TIMEOUT, AppBoard, firmware_elf, led_toggles,  # noqa: F401
-                       page_value, pki, wait_led)
+from test_apps import firmware_elf, pki  # noqa: F401 (fixtures)
+from test_apps import BOOT_TIMEOUT, AppBoard, page_value, wait_led
 from test_firmware_repl import PROMPT, build_firmware
 
 STEP = 90           # s: a step that includes TLS handshakes on the emulated CPU
@@ -81,94 +81,10 @@ def assert_never_stopped(b):
     assert "supervisor:" not in out, out[-3000:]
 
 
-# --- TLS bytes made by hand ---------------------------------------------------------------------
+# --- hostile peers (host_tools/hostile_peers.py) --------------------------------------------------
 
-def insecure_ctx(**kw):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    for k, v in kw.items():
-        setattr(ctx, k, v)
-    return ctx
-
-
-def client_hello() -> bytes:
-    """A real ClientHello (Python's ssl through memory BIOs), as bytes on the wire."""
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = insecure_ctx().wrap_bio(inc, out, server_hostname=NAME)
-    with pytest.raises(ssl.SSLWantReadError):
-        obj.do_handshake()
-    return out.read()
-
-
-def legacy_hello(version: int) -> bytes:
-    """A ClientHello of an old protocol: SSLv3 (0x0300) or TLS 1.0 (0x0301), with
-    TLS_RSA_WITH_AES_256_CBC_SHA and TLS_RSA_WITH_3DES_EDE_CBC_SHA, no extensions."""
-    body = struct.pack(">H", version) + os.urandom(32) + b"\x00" \
-        + struct.pack(">H", 4) + b"\x00\x35\x00\x0a" + b"\x01\x00"
-    hs = b"\x01" + struct.pack(">I", len(body))[1:] + body
-    return b"\x16" + struct.pack(">HH", version, len(hs)) + hs
-
-
-def raw_exchange(port, data, *, shut=False, read_timeout=STEP) -> bytes:
-    """Send bytes on a plain TCP connection; what comes back until the board closes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=read_timeout) as s:
-        s.sendall(data)
-        if shut:
-            s.shutdown(socket.SHUT_WR)
-        got = b""
-        try:
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
-        except (ConnectionResetError, socket.timeout):
-            pass
-        return got
-
-
-def tls_exchange(port, pki, data) -> bytes:
-    """A verified TLS connection that sends data and returns all the board answers."""
-    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
-    with socket.create_connection(("127.0.0.1", port), timeout=STEP) as raw:
-        with ctx.wrap_socket(raw, server_hostname=NAME) as t:
-            t.sendall(data)
-            got = b""
-            while True:
-                chunk = t.recv(4096)
-                if not chunk:
-                    return got
-                got += chunk
-
-
-def handshake_then_raw(port, garbage) -> bytes:
-    """Complete a TLS handshake through memory BIOs, then send raw bytes that are no TLS
-    record at all; returns what the board sends back afterwards (an alert)."""
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = insecure_ctx().wrap_bio(inc, out, server_hostname=NAME)
-    with socket.create_connection(("127.0.0.1", port), timeout=STEP) as s:
-        while True:
-            try:
-                obj.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                s.sendall(out.read())
-                data = s.recv(16384)
-                assert data, "the board closed during the handshake"
-                inc.write(data)
-        s.sendall(out.read())          # the client's Finished
-        s.sendall(garbage)
-        got = b""
-        try:
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
-        except (ConnectionResetError, socket.timeout):
-            pass
-        return got
+def case(name, pki):
+    return lambda port: hp.CASES[name].run(port, pki / "ca.pem")
 
 
 # --- hostile input to the HTTPS server -----------------------------------------------------------
@@ -194,8 +110,7 @@ def run_case(b, pki, action, expect):
 
 
 def test_invalid_utf8_in_request_line_gets_400(hostile, pki):
-    reply, out = run_case(hostile, pki,
-                          lambda port: tls_exchange(port, pki, b"GET /\xff\xfe\xc3( HTTP/1.0\r\n\r\n"),
+    reply, out = run_case(hostile, pki, case("invalid-utf8-line", pki),
                           r"  ! #\d+ from [\d.:]+: answered 400 Bad Request")
     assert reply.startswith(b"HTTP/1.0 400 Bad Request\r\n"), reply[:200]
     # the console shows the bytes escaped, not decoded
@@ -203,50 +118,46 @@ def test_invalid_utf8_in_request_line_gets_400(hostile, pki):
 
 
 def test_invalid_utf8_in_headers_is_served(hostile, pki):
-    reply, _ = run_case(hostile, pki,
-                        lambda port: tls_exchange(port, pki, b"GET / HTTP/1.0\r\nX-Bad: \xc3\x28\xff\x00\r\n\r\n"),
+    reply, _ = run_case(hostile, pki, case("invalid-utf8-header", pki),
                         r"  > Write to client: Successfully write \d+ bytes")
     assert reply.startswith(b"HTTP/1.0 200 OK\r\n"), reply[:200]
 
 
 def test_binary_garbage_inside_tls_gets_400(hostile, pki):
-    garbage = bytes([0x00, 0x8F, 0xFF, 0x1B]) + os.urandom(3000)
-    reply, _ = run_case(hostile, pki, lambda port: tls_exchange(port, pki, garbage),
+    reply, _ = run_case(hostile, pki, case("garbage-in-tls", pki),
                         r"  ! #\d+ from [\d.:]+: answered 400 Bad Request")
     assert reply.startswith(b"HTTP/1.0 400 Bad Request\r\n"), reply[:200]
 
 
 def test_binary_garbage_after_the_handshake_is_one_line(hostile, pki):
-    garbage = b"\x17\x03\x03\x00\x40" + os.urandom(64) + os.urandom(500)
-    reply, out = run_case(hostile, pki, lambda port: handshake_then_raw(port, garbage),
+    reply, out = run_case(hostile, pki, case("garbage-after-handshake", pki),
                           r"  ! #\d+ from [\d.:]+: reading the request: SSLError -0x[0-9a-f]+: "
                           r"MBEDTLS_ERR_SSL_\w+\r?\n")
 
 
 def test_64k_request_line_gets_414(hostile, pki):
-    line = b"GET /" + b"A" * 65536 + b" HTTP/1.0\r\n\r\n"
-    reply, _ = run_case(hostile, pki, lambda port: tls_exchange(port, pki, line),
+    reply, _ = run_case(hostile, pki, case("64k-line", pki),
                         r"  ! #\d+ from [\d.:]+: answered 414 URI Too Long")
     assert reply.startswith(b"HTTP/1.0 414 URI Too Long\r\n"), reply[:200]
 
 
 def test_truncated_client_hello(hostile, pki):
-    hello = client_hello()
-    assert hello[0] == 0x16 and len(hello) > 100
-    run_case(hostile, pki, lambda port: raw_exchange(port, hello[:len(hello) // 2], shut=True),
+    hello = hp.client_hello()
+    assert hello[0] == 0x16 and len(hello) > 200
+    run_case(hostile, pki, case("truncated-hello", pki),
              r"  \. Performing the SSL/TLS handshake\.\.\. failed\r?\n  ! #\d+ from [\d.:]+: "
              r"mbedtls_ssl_handshake returned -0x[0-9a-f]+: \S")
 
 
 def test_record_header_announcing_16k_then_silence(hostile, pki):
     # the board closes it at the connection's deadline (8 s here) and says so
-    run_case(hostile, pki, lambda port: raw_exchange(port, b"\x16\x03\x01\x40\x00"),
+    run_case(hostile, pki, case("header-then-silence", pki),
              r"  ! #\d+ from [\d.:]+: closed after the 8 s deadline \(handshake\)")
 
 
-@pytest.mark.parametrize("version", [0x0300, 0x0301], ids=["SSLv3", "TLSv1.0"])
-def test_old_protocol_hello_gets_a_protocol_version_alert(hostile, pki, version):
-    reply, _ = run_case(hostile, pki, lambda port: raw_exchange(port, legacy_hello(version)),
+@pytest.mark.parametrize("name", ["sslv3", "tls1.0"])
+def test_old_protocol_hello_gets_a_protocol_version_alert(hostile, pki, name):
+    reply, _ = run_case(hostile, pki, case(name, pki),
                         r"  ! #\d+ from [\d.:]+: mbedtls_ssl_handshake returned -0x6e80: \S")
     # a TLS alert record, fatal, protocol_version (70)
     assert reply[:1] == b"\x15" and reply[5:7] == b"\x02\x46", reply
@@ -322,33 +233,13 @@ def test_fifty_clients_at_once_are_all_served(server, pki):
     assert_never_stopped(b)
 
 
-def slow_client(port, hello, stop, interval=15.0):
-    """A ClientHello, one byte every `interval` s, until the board closes or stop is set."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-            for byte in hello:
-                s.sendall(bytes([byte]))
-                if stop.wait(interval):
-                    return
-                try:
-                    s.settimeout(0.01)
-                    if s.recv(100) == b"":
-                        return
-                except socket.timeout:
-                    pass
-                except OSError:
-                    return
-    except OSError:
-        pass
-
-
 def test_silent_and_slow_clients_do_not_hold_up_a_normal_one(server, pki):
     b = server(deadline=20)
     board = b.board
     led = LedWatch(board)
-    silent = [socket.create_connection(("127.0.0.1", b.port), timeout=5) for _ in range(5)]
+    silent = hp.silent("127.0.0.1", b.port, 5)
     stop = threading.Event()
-    slow = threading.Thread(target=slow_client, args=(b.port, client_hello(), stop), daemon=True)
+    slow = threading.Thread(target=hp.slow_client, args=("127.0.0.1", b.port, stop), daemon=True)
     try:
         for n in range(1, 6):
             b.expect(f"  . Waiting for a remote connection ... ok (#{n} from", STEP)

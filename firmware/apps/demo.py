@@ -219,6 +219,8 @@ def run(role=None, cfg=None, **settings):
         cfg[k] = v
     if cfg.role not in ("client", "server"):
         raise ValueError("role must be 'client' or 'server'")
+    # the TLS record buffers first, while the heap is whole (demo_server.prepare)
+    __import__("demo_client" if cfg.role == "client" else "demo_server").prepare(cfg)
     banner(cfg)
     board = Board(cfg)
     try:

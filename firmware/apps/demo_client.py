@@ -299,6 +299,14 @@ class Client:
             print("\n  [ %d more bytes not shown ]" % more)
 
 
+def prepare(cfg):
+    """At start-up (demo.run): set aside one session's record buffers while the heap is
+    whole (tls.reserve), so that a heap fragmented by long replies still has them."""
+    import tls
+    gc.collect()
+    return tls.reserve(1)
+
+
 async def task(board):
     cfg = board.cfg
     client = Client(board)

@@ -24,12 +24,15 @@
 #   sends a FIN and not a reset).
 
 import asyncio
+import errno
 import gc
 import socket
 import time
 
 import ssl
 import tlsio
+from tls import mem_info as _tls_mem
+from tls import reserve as _tls_reserve
 
 import tlsconf
 
@@ -42,12 +45,20 @@ MAX_REQUEST = 4096          # request line and headers
 # output record buffers, the handshake's key exchange, the socket objects), measured with
 # tls.mem_info() over RSA-2048/ECDSA certificates, TLS 1.2 and 1.3 (tests/test_server_robust.py).
 SESSION_BYTES = 34 * 1024
-# Heap kept free besides the sessions: the page, the console, the other tasks, and about
-# 1 KiB for each connection waiting without a session.
-HEAP_RESERVE = 12 * 1024
+# Heap the server needs besides its sessions, counted when the sessions are set aside at
+# start-up (prepare()): the SSL context with its certificate and key (~7 KiB), the tasks,
+# ~1 KiB for each connection waiting without a session, and room for the page and the
+# console.
+HEAP_RESERVE = 20 * 1024
 
 _STATUS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
            414: "URI Too Long", 431: "Request Header Fields Too Large"}
+
+
+def _out_of_memory(e):
+    # MemoryError from Python, OSError(ENOMEM) from mbedTLS (MBEDTLS_ERR_SSL_ALLOC_FAILED)
+    return isinstance(e, MemoryError) or (isinstance(e, OSError) and bool(e.args)
+                                          and e.args[0] == errno.ENOMEM)
 
 
 def _printable(line):
@@ -132,16 +143,15 @@ class Server:
         return True
 
     def capacity(self):
-        """How many TLS sessions run at once: the config's `sessions`, else what the heap
-        holds now."""
+        """How many TLS sessions run at once: as many as prepare() set aside."""
         cfg = self.board.cfg
-        free = demo.mem_free()
-        fit = (free - HEAP_RESERVE - self.max_pending * 1024) // SESSION_BYTES
-        n = cfg.sessions or max(1, fit)
-        print("  . Concurrency: %d TLS session%s at once (free heap %d bytes, ~%d bytes a "
-              "session%s), %d more connections waiting, listen backlog %d"
-              % (n, "" if n == 1 else "s", free, SESSION_BYTES,
-                 "; sessions=%d from the configuration" % n if cfg.sessions else "",
+        n = max(_prepared[0], 1)
+        print("  . Concurrency: %d TLS session%s at once (%s; their record buffers set "
+              "aside at start-up from %d bytes of free heap, ~%d bytes a session), %d more "
+              "connections waiting, listen backlog %d"
+              % (n, "" if n == 1 else "s",
+                 "sessions=%d in the configuration" % cfg.sessions if cfg.sessions
+                 else "what the heap holds", _prepared[1], SESSION_BYTES,
                  self.max_pending, BACKLOG))
         return n
 
@@ -150,6 +160,7 @@ class Server:
     def page(self, tls):
         board = self.board
         free = demo.mem_free()
+        tls_now, tls_peak, _ = _tls_mem()
         rows = "".join("<tr><td>%s</td><td>%s</td></tr>\n" % (name, state)
                        for name, state in sorted(board.tasks.items()))
         rows += "<tr><td>lwIP (Ethernet interrupt)</td><td>Interrupt</td></tr>\n"
@@ -165,11 +176,13 @@ class Server:
 <p>Connections: %d served, %d failed, %d refused; %d TLS sessions in use of %d</p>
 <p>Uptime: %s</p>
 <p>Free memory: %d bytes</p>
+<p>TLS memory: %d bytes in use, %d at the peak</p>
 <p>Board %s, MAC %s</p>
 </body></html>
 """ % (tls.cipher_suite(), tls.version(), "resumed" if tls.session_reused else "new",
             self.hits, rows, self.served, self.failed, self.refused, self.sessions.busy(),
-            self.sessions.total, demo.uptime(), free, board.address, board.cfg.mac)
+            self.sessions.total, demo.uptime(), free, tls_now, tls_peak, board.address,
+            board.cfg.mac)
 
     def respond(self, tls, request):
         """(status, body, whether to send the body) for the request's bytes."""
@@ -212,15 +225,16 @@ class Server:
                 raise           # the server itself is stopping
             print("  ! %s: closed after the %d s deadline (%s)"
                   % (c.tag(), self.deadline_ms // 1000, c.stage))
-        except MemoryError:
-            # no heap for this session now: refuse politely
-            self.refused += 1
-            if c.tls is None or c.stage == "handshake":
-                tlsio.send_alert(c.sock, tlsio.ALERT_INTERNAL_ERROR)
-            print("  ! %s: refused, not enough memory for a TLS session (free heap %d bytes)"
-                  % (c.tag(), demo.mem_free()))
         except Exception as e:
-            print("  ! %s: %s: %s" % (c.tag(), c.stage, tlsio.describe(e)))
+            if _out_of_memory(e):
+                # no heap for this session now: refuse politely
+                self.refused += 1
+                if c.stage == "handshake":
+                    tlsio.send_alert(c.sock, tlsio.ALERT_INTERNAL_ERROR)
+                print("  ! %s: refused, not enough memory for a TLS session now (%s; free "
+                      "heap %d bytes)" % (c.tag(), tlsio.describe(e), demo.mem_free()))
+            else:
+                print("  ! %s: %s: %s" % (c.tag(), c.stage, tlsio.describe(e)))
         finally:
             c.deadline = None       # the close has its own bound (tlsio.close's linger)
             if ok:
@@ -264,6 +278,8 @@ class Server:
             c.tls = None
             return False
         except OSError as e:
+            if _out_of_memory(e):
+                raise           # the connection's boundary refuses it politely
             if isinstance(e, ssl.SSLError):
                 reason = "mbedtls_ssl_handshake returned -0x%04x: %s" % (
                     -e.args[0], e.args[1] if len(e.args) > 1 else "")
@@ -370,6 +386,20 @@ class Server:
 
 
 _server = None
+_prepared = [0, 0]          # sessions set aside, free heap then
+
+
+def prepare(cfg):
+    """At start-up, before anything else takes the heap (demo.run): decide how many TLS
+    sessions run at once, the config's `sessions` or as many as the free heap holds, and
+    set their record buffers aside (tls.reserve) while the heap is whole, so that
+    fragmentation cannot take them later. Returns that number."""
+    gc.collect()
+    free = gc.mem_free()
+    want = cfg.sessions or max(1, (free - HEAP_RESERVE) // SESSION_BYTES)
+    _prepared[0] = _tls_reserve(want)
+    _prepared[1] = free
+    return _prepared[0]
 
 
 async def task(board):
