@@ -41,8 +41,9 @@ def page_value(body: bytes, label: str) -> str:
 
 
 class Soak:
-    def __init__(self, port: int, ca: Path):
-        self.port, self.ca = port, ca
+    def __init__(self, port: int, ca: Path, log: Path | None = None):
+        self.port, self.ca, self.log = port, ca, log
+        self.marks = []             # (connection, console log size when it failed)
         self.sessions = {}
         self.contexts = {}
         for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
@@ -72,9 +73,6 @@ class Soak:
 
     def bad_client(self, n: int) -> None:
         name = BAD[n % len(BAD)]
-        if name == "closed-at-once":
-            socket.create_connection(("127.0.0.1", self.port), timeout=10).close()
-            return
         try:
             hostile_peers.CASES[name].run(self.port, self.ca)
         except (OSError, ssl.SSLError):
@@ -92,6 +90,8 @@ class Soak:
         except (OSError, ssl.SSLError, RuntimeError) as e:
             self.failures += 1
             self.errors.append(f"#{n}: {e}")
+            if self.log is not None:
+                self.marks.append((n, self.log.stat().st_size))
             return None
 
 
@@ -107,7 +107,8 @@ def console_problems(text: str) -> list:
 
 
 def run(handshakes: int = 1000, every: int = 50, machine: str = "stm324xg-eval",
-        firmware: Path | None = None, out=print, max_drift: int = 2048) -> dict:
+        firmware: Path | None = None, out=print, max_drift: int = 2048,
+        keep_log: Path | None = None) -> dict:
     """Run the soak; returns the figures and whether it passed."""
     pki = certs.default_out()
     certs.make_pki(pki, report=lambda line: None)     # (nothing to do when it is there)
@@ -125,7 +126,7 @@ def run(handshakes: int = 1000, every: int = 50, machine: str = "stm324xg-eval",
                 raise RuntimeError("the board's HTTPS server did not start:\n"
                                    + log.read_text(errors="replace")[-2000:])
             time.sleep(0.2)
-        soak = Soak(board.forwarded_port(443), pki / "ca.pem")
+        soak = Soak(board.forwarded_port(443), pki / "ca.pem", log)
         started = time.monotonic()
         out(f"heap_soak: {machine}, {handshakes} connections, free heap every {every}")
         out(f"{'connections':>11} {'good':>5} {'hostile':>7} {'failed':>6} {'free heap':>10} "
@@ -144,7 +145,14 @@ def run(handshakes: int = 1000, every: int = 50, machine: str = "stm324xg-eval",
                     f"{tls[0] if tls else '?':>8} {tls[1] if len(tls) > 1 else '?':>9}")
         elapsed = time.monotonic() - started
         time.sleep(1)
-        text = log.read_text(errors="replace")
+        raw = log.read_bytes()
+        text = raw.decode(errors="replace")
+        if keep_log:
+            Path(keep_log).write_bytes(raw)
+    for n, size in soak.marks:     # what the board said before a good client failed
+        out(f"heap_soak: the board's console before connection #{n} failed:")
+        for line in raw[:size].decode(errors="replace").splitlines()[-25:]:
+            out("  | " + line)
     problems = console_problems(text)
     frees = [f for _, f in curve]
     # a leak shows as a trend: the median of the last three measurements below that of the
@@ -170,9 +178,10 @@ def main(argv=None) -> int:
                     choices=["stm324xg-eval", "stm324x9i-eval"])
     ap.add_argument("--firmware", type=Path, default=None)
     ap.add_argument("--max-drift", type=int, default=2048)
+    ap.add_argument("--log", type=Path, default=None, help="keep the board's console log here")
     args = ap.parse_args(argv)
     result = run(args.handshakes, args.every, args.machine, args.firmware,
-                 max_drift=args.max_drift)
+                 max_drift=args.max_drift, keep_log=args.log)
     return 1 if result["problems"] else 0
 
 

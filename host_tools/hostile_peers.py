@@ -13,7 +13,8 @@ reason and goes on serving:
 
 Cases: invalid UTF-8 in the request line and in a header, binary garbage inside TLS and
 after the handshake (raw bytes that are no TLS record), a 64 KiB request line, a truncated
-ClientHello, a record header announcing 16 KiB then silence, SSLv3 and TLS 1.0 hellos.
+ClientHello, a record header announcing 16 KiB then silence, a connection closed at once,
+SSLv3 and TLS 1.0 hellos.
 `silent()` opens connections that never send a byte; `slow_client()` sends a ClientHello one
 byte every 15 s. Only 127.0.0.0/8 and ::1 are accepted as targets.
 """
@@ -197,6 +198,8 @@ CASES = {c.name: c for c in [
          lambda h, p, ca: raw_exchange(h, p, client_hello()[:150], shut=True)),
     Case("header-then-silence", "a record header announcing 16 KiB, then nothing",
          lambda h, p, ca: raw_exchange(h, p, b"\x16\x03\x01\x40\x00")),
+    Case("closed-at-once", "a connection closed at once, without a byte",
+         lambda h, p, ca: raw_exchange(h, p, b"", shut=True)),
     Case("sslv3", "an SSLv3 ClientHello", lambda h, p, ca: raw_exchange(h, p, legacy_hello(0x0300))),
     Case("tls1.0", "a TLS 1.0 ClientHello", lambda h, p, ca: raw_exchange(h, p, legacy_hello(0x0301))),
 ]}

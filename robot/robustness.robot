@@ -29,6 +29,7 @@ Test Tags           server    network    robustness
 ...    64k-line=answered 414 URI Too Long
 ...    truncated-hello=mbedtls_ssl_handshake returned -0x[0-9a-f]+: MBEDTLS_ERR_SSL_
 ...    header-then-silence=closed after the 8 s deadline \\(handshake\\)
+...    closed-at-once=mbedtls_ssl_handshake returned -0x7280: MBEDTLS_ERR_SSL_CONN_EOF
 ...    sslv3=mbedtls_ssl_handshake returned -0x6e80: MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION
 ...    tls1.0=mbedtls_ssl_handshake returned -0x6e80: MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION
 

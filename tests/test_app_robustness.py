@@ -149,6 +149,13 @@ def test_truncated_client_hello(hostile, pki):
              r"mbedtls_ssl_handshake returned -0x[0-9a-f]+: \S")
 
 
+def test_connection_closed_at_once_is_done_at_once(hostile, pki):
+    # its FIN may arrive before the board accepts it; it is not left to the deadline
+    run_case(hostile, pki, case("closed-at-once", pki),
+             r"  \. Performing the SSL/TLS handshake\.\.\. failed\r?\n  ! #\d+ from [\d.:]+: "
+             r"mbedtls_ssl_handshake returned -0x7280: MBEDTLS_ERR_SSL_CONN_EOF")
+
+
 def test_record_header_announcing_16k_then_silence(hostile, pki):
     # the board closes it at the connection's deadline (8 s here) and says so
     run_case(hostile, pki, case("header-then-silence", pki),
@@ -500,6 +507,36 @@ def test_client_resumes_its_session(client_board, pki, tls_max):
     b.expect("  . Connection #3 done", STEP)
     assert srv.reused[:3] == [False, True, True], srv.reused
     assert srv.versions[0] == f"TLSv{tls_max}"
+
+
+# --- ST's original suite by configuration, memory refusals -----------------------------------
+
+def test_st_original_suite_by_configuration_on_both_roles(server, client_board, pki):
+    """DHE-RSA-AES256-SHA (ST's demo) is not offered by default, but the config sector's
+    tls_max/ciphers bring it back on either role."""
+    b = server(tls_max="1.2", ciphers="DHE-RSA-AES256-SHA")
+    r = get(b, pki)     # a client offering its defaults gets the configured suite
+    assert r.status == 200 and r.cipher == "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", r
+    b.expect("    [ Ciphersuite is TLS-DHE-RSA-WITH-AES-256-CBC-SHA ]", STEP)
+    srv = ReplyServer(pki, [reply_whole(page(b"st"))], tls_max="1.2")
+    srv.ctx.set_ciphers("DHE-RSA-AES256-SHA")
+    c = client_board(srv, tls_max="1.2", ciphers="DHE-RSA-AES256-SHA")
+    out = c.expect("  . Connection #1 done", STEP)
+    assert "    [ Ciphersuite is TLS-DHE-RSA-WITH-AES-256-CBC-SHA ]" in out, out
+
+
+def test_server_refuses_politely_when_mbedtls_runs_out_of_memory(server, pki):
+    """More sessions configured than the heap holds: a session that cannot get memory ends
+    in a TLS alert (internal_error) and one console line, not a reset; the board goes on."""
+    b = server(sessions=4)
+    out = console(b)
+    assert "Concurrency: 4 TLS sessions at once (sessions=4 in the configuration" in out, out
+    reasons = [alert_for(b.port, pki) for _ in range(3)]
+    assert "TLSV1_ALERT_INTERNAL_ERROR" in reasons, reasons
+    assert "connection reset" not in reasons, reasons
+    b.expect(re.compile(rb"  ! #\d+ from [\d.:]+: refused, not enough memory for a TLS session "
+                        rb"now \((MemoryError|OSError ENOMEM)[^\n]*free heap \d+ bytes\)"), STEP)
+    assert_never_stopped(b)
 
 
 # --- the supervisor ------------------------------------------------------------------------------

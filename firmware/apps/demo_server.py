@@ -313,7 +313,7 @@ class Server:
         end = request.find(b"\r\n")
         line = request[:end] if end >= 0 else request
         print("  < Read from client: %d bytes read\n\n %s\n"
-              % (len(request), tlsio.safe_text(line, 120)))
+              % (len(request), tlsio.safe_text(line, 80)))
         c.stage = "writing the response"
         status, body, with_body = self.respond(tls, request)
         head = ("HTTP/1.0 %d %s\r\nServer: STM32F4 SSL server\r\nContent-Type: text/html\r\n"

@@ -14,6 +14,7 @@
 # end when the socket is closed or the task is cancelled (the HTTPS server's deadlines).
 
 import errno
+import time
 
 import asyncio
 from asyncio import core
@@ -190,8 +191,8 @@ async def close(tls, sock, linger_ms=1000):
         return
     try:
         raw.setblocking(False)
-        waited = 0
-        while waited < linger_ms:
+        end = time.ticks_add(time.ticks_ms(), linger_ms)
+        while time.ticks_diff(end, time.ticks_ms()) > 0:
             try:
                 data = raw.recv(512)
             except OSError as e:
@@ -201,9 +202,9 @@ async def close(tls, sock, linger_ms=1000):
                     break
             if data == b"":
                 break
-            if data is None:
-                await asyncio.sleep_ms(20)
-                waited += 20
+            # (a peer that keeps sending is read until linger_ms are up, never longer,
+            # and the other tasks run in between)
+            await asyncio.sleep_ms(20 if data is None else 0)
     except Exception:
         pass
     finally:
