@@ -9,25 +9,42 @@
 #                      HW_CRYPTO=0 for the software-crypto variant)
 #   make -s print-firmware  print the path of the default firmware ELF
 #   make setup         apt packages, the trixie deb-src entry, Python packages
+#   make nightly       every board and variant, the long checks, one report, within a time
+#                      budget (NIGHTLY_ARGS='--budget 60 --previous results/nightly'; see README)
 
 PYTHON ?= python3
 PYTEST_ARGS ?=
 ROBOT_ARGS ?=
+NIGHTLY_ARGS ?=
 BOARD ?= stm324xg-eval
 HW_CRYPTO ?= 1
 
 .PHONY: all setup setup-apt setup-python qemu print-qemu baremetal firmware print-firmware \
-	test robot demo clean
+	test robot nightly demo clean
 
 all: qemu baremetal firmware
 
 setup: setup-apt setup-python
 
-setup-apt:
-	bash scripts/setup-apt.sh
+# Set-up steps run again only when their inputs change: each leaves a stamp in .stamps/
+# named after a hash of those inputs (rm -rf .stamps to force them). apt: the script and
+# the machine's package database and sources; Python: pyproject.toml, the interpreter
+# and this checkout (the editable install points here).
+STAMPS := .stamps
+APT_KEY := $(shell { cat scripts/setup-apt.sh; stat -c '%n %Y' /var/lib/dpkg/status \
+	/etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null; } | sha256sum | cut -c1-16)
+PY_KEY := $(shell { cat pyproject.toml; command -v $(PYTHON); pwd; } | sha256sum | cut -c1-16)
 
-setup-python:
+setup-apt: $(STAMPS)/apt-$(APT_KEY)
+setup-python: $(STAMPS)/python-$(PY_KEY)
+
+$(STAMPS)/apt-%:
+	bash scripts/setup-apt.sh
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/apt-* && touch $@
+
+$(STAMPS)/python-%:
 	$(PYTHON) -m pip install -q --disable-pip-version-check 'meson==1.5.0' pycotap -e '.[test]'
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/python-* && touch $@
 
 qemu: setup
 	bash scripts/build-qemu.sh
@@ -55,6 +72,11 @@ robot: qemu baremetal firmware
 	$(PYTHON) -m robot --outputdir results --xunit xunit.xml $(ROBOT_ARGS) robot/
 	$(PYTHON) -m robot --outputdir results/f439 --xunit xunit.xml -v BOARD:F439 \
 		$(ROBOT_ARGS) robot/hwcrypto.robot
+
+# The nightly run (scripts/nightly.py): it builds what its steps need itself, each build a
+# step with its own time estimate, so the budget covers the builds too.
+nightly:
+	$(PYTHON) scripts/nightly.py $(NIGHTLY_ARGS)
 
 demo: qemu firmware
 	$(PYTHON) host_tools/demo.py

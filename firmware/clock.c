@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Clock tree bring-up as STM32F4 firmware does it (RM0090 6 and 7): HSE on, regulator
 // scale 1, PLL configured and locked, flash wait states raised, bus prescalers set, then
 // the system clock switched to the PLL. Every wait has a timeout; on failure the system

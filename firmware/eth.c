@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Ethernet for the STM32F4 evaluation boards: the MAC and its DMA (RM0090 33), the DP83848
 // PHY over MII and MDIO (address 1), and the lwIP netif on top.
 //

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Ethernet MAC + DMA (RM0090 33) with the DP83848 PHY over MII, and the lwIP netif on it.
 #ifndef MICROPY_INCLUDED_STM32LAB_ETH_H
 #define MICROPY_INCLUDED_STM32LAB_ETH_H

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Interrupt masking helpers for atomic sections (PRIMASK), usable from any header.
 #ifndef MICROPY_INCLUDED_STM32LAB_IRQ_H
 #define MICROPY_INCLUDED_STM32LAB_IRQ_H

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // The port part of the machine module (included by extmod/modmachine.c through
 // MICROPY_PY_MACHINE_INCLUDEFILE): reset, reset_cause, unique_id, freq, idle, sleeps.
 #include "py/mperrno.h"

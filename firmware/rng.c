@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // RNG driver: RNGEN, then per word poll DRDY with a timeout and check the error flags
 // (RM0090 24.3). As RM0090 24.3.1 asks, the first word after enabling is kept only for
 // comparison and every word is compared with the previous one.

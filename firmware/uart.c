@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Console USART (board-defined: USART3 on the STM324xG-EVAL, USART1 on the STM324x9I-EVAL).
 //
 // Receive: RXNE interrupt into a ring buffer. When the buffer is full the interrupt is

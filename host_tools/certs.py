@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):
-    # Run as "python host_tools/certs.py": make "import host_tools" work like "-m".
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import _bootstrap  # noqa: F401  (python host_tools/certs.py)
 
-from host_tools.board import BOARD_IP, HOST_IP  # noqa: E402  (the emulated LAN's addresses)
+from host_tools import cli, paths  # noqa: E402
+from host_tools.lab import BOARD_IP, HOST_IP  # noqa: E402  (the emulated LAN's addresses)
 
 __all__ = [
     "BOARD_NAME", "ITEMS", "ORGANIZATION", "PC_NAME", "CertsError", "Item",
@@ -47,8 +47,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("certs")
-
-TOP = Path(__file__).resolve().parent.parent
 
 ORGANIZATION = "STM32 TLS Lab (test only)"   # marks a certificate as the lab's own
 PC_NAME = "ssl-server.lab"       # the PC (ssl_server.py) as the board names it
@@ -132,9 +130,9 @@ _CURVE_ALIASES = {"secp256r1": "P-256", "prime256v1": "P-256", "secp384r1": "P-3
 
 
 def default_out() -> Path:
-    """Where the PKI lives: $STM32LAB_CERTS, else certs/out/ in the repository."""
-    env = os.environ.get("STM32LAB_CERTS")
-    return Path(env) if env else TOP / "certs" / "out"
+    """Where the PKI lives: $STM32LAB_CERTS, else certs/out/ in a checkout, else the
+    per-user cache (~/.cache/stm32-tls-lab/certs) when the tools are installed."""
+    return paths.certs_dir()
 
 
 def path(stem: str, out: Path | None = None) -> Path:
@@ -491,8 +489,8 @@ def make_pki(out: Path | None = None, *, force: bool = False, report=None,
 # --- command line --------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="certs",
+    p = cli.parser(
+        "certs",
         description="Create the lab's test PKI (a CA; PC server, board and client "
                     "certificates in RSA and ECDSA; expired, wrong-host and untrusted-CA "
                     "certificates for negative tests). A second run changes nothing.",
@@ -500,7 +498,7 @@ def _parser() -> argparse.ArgumentParser:
                + ". See certs/README.md. Test keys only: never use them elsewhere.")
     g = p.add_argument_group("where")
     g.add_argument("--out", metavar="DIR", type=Path, default=None,
-                   help="output directory (default: $STM32LAB_CERTS or certs/out)")
+                   help=f"output directory (default: $STM32LAB_CERTS, else {_show(default_out())})")
     g.add_argument("--force", action="store_true",
                    help="replace the lab's files in DIR even if they are inconsistent or "
                         "not the lab's (other files in DIR are kept)")
@@ -516,41 +514,29 @@ def _parser() -> argparse.ArgumentParser:
                    help="key type of the two CAs (default %(default)s)")
     g.add_argument("--days", metavar="N", default=DEFAULT_DAYS,
                    help="validity of the good certificates in days (default %(default)s)")
-    g = p.add_argument_group("output")
-    v = g.add_mutually_exclusive_group()
-    v.add_argument("-v", "--verbose", action="count", default=0, help="more messages")
-    v.add_argument("-q", "--quiet", action="store_true", help="errors only")
-    g.add_argument("--debug", action="store_true", help="show tracebacks (re-raise errors)")
+    cli.add_output_options(p)
     return p
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    level = logging.ERROR if args.quiet else logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="certs: %(message)s", force=True)
+    cli.setup_logging("certs", args)
     out = args.out or default_out()
 
     def say(line: str) -> None:
         if not args.quiet:
             print(f"certs: {line}", flush=True)
 
-    options = dict(rsa_bits=args.rsa_bits, curve=args.curve, ca_key=args.ca_key,
-                   days=args.days)
-    try:
-        if args.check:
-            problems = check_pki(out, **options)
-            if problems:
-                for extra in problems[1:]:
-                    log.info("also: %s", extra)
-                more = f" (and {len(problems) - 1} more, -v lists them)" \
-                    if len(problems) > 1 else ""
-                fix = "" if all(p.endswith(" is missing") for p in problems) else " --force"
-                where = "" if args.out is None else f" --out {out}"
-                raise CertsError(f"{problems[0]}{more}; run 'python host_tools/certs.py"
-                                 f"{where}{fix}'")
-            say(f"{_show(out)} holds the complete test PKI; ok")
-            return 0
-        written = make_pki(out, force=args.force, report=say, **options)
+    def run() -> int:
+        options = dict(rsa_bits=args.rsa_bits, curve=args.curve, ca_key=args.ca_key,
+                       days=args.days)
+        try:
+            if args.check:
+                return _check(out, args, options, say)
+            written = make_pki(out, force=args.force, report=say, **options)
+        except OSError as e:
+            raise CertsError(f"cannot write {e.filename or out} ({e.strerror}); check the "
+                             f"directory's permissions or pass another --out") from None
         total = sum(len(item.files) for item in ITEMS)
         if written:
             say(f"{_show(out)}: {len(written)} of {total} files written")
@@ -558,21 +544,27 @@ def main(argv=None) -> int:
             say(f"{_show(out)} already holds the complete test PKI ({total} files); "
                 f"nothing changed")
         return 0
-    except CertsError as e:
-        if args.debug:
-            raise
-        print(f"certs: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        if args.debug:
-            raise
-        print(f"certs: cannot write {e.filename or out} ({e.strerror}); check the "
-              f"directory's permissions or pass another --out", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+
+    def interrupted() -> int:
         print("certs: interrupted; the set may be half-made: rerun with --force",
               file=sys.stderr)
         return 1
+
+    return cli.run("certs", run, errors=(CertsError,), debug=args.debug,
+                   interrupted=interrupted)
+
+
+def _check(out: Path, args, options: dict, say) -> int:
+    problems = check_pki(out, **options)
+    if problems:
+        for extra in problems[1:]:
+            log.info("also: %s", extra)
+        more = f" (and {len(problems) - 1} more, -v lists them)" if len(problems) > 1 else ""
+        fix = "" if all(p.endswith(" is missing") for p in problems) else " --force"
+        where = "" if args.out is None else f" --out {out}"
+        raise CertsError(f"{problems[0]}{more}; run '{cli.command('certs')}{where}{fix}'")
+    say(f"{_show(out)} holds the complete test PKI; ok")
+    return 0
 
 
 if __name__ == "__main__":

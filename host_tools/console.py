@@ -31,12 +31,10 @@ import argparse
 import codecs
 import collections
 import contextlib
-import ipaddress
 import logging
 import os
 import re
 import select
-import signal
 import sys
 import threading
 import time
@@ -46,6 +44,11 @@ from urllib.parse import urlsplit
 import pexpect
 import serial
 from pexpect.spawnbase import SpawnBase
+
+if __package__ in (None, ""):
+    import _bootstrap  # noqa: F401  (python host_tools/console.py)
+
+from host_tools import cli, lab  # noqa: E402
 
 __all__ = [
     "Console", "ConsoleClosed", "ConsoleError", "ConsoleTimeout", "DEFAULT_BAUDRATE",
@@ -98,15 +101,6 @@ class ConsoleClosed(ConsoleError):
 
 # --- opening the port ----------------------------------------------------------------
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False                     # a host name: never resolved, so never allowed
-
-
 def _scheme(url: str) -> str | None:
     return url.split("://", 1)[0].lower() if "://" in url else None
 
@@ -130,10 +124,11 @@ def check_url(url: str) -> None:
         if not host or port is None:
             raise ConsoleError(f"'{url}' needs a host and a port, e.g. "
                                f"{scheme}://127.0.0.1:PORT")
-        if not _is_loopback(host):
-            raise ConsoleError(f"'{url}': host '{host}' is not loopback; the console only "
-                               f"connects to 127.0.0.0/8, ::1 or localhost (network rule), "
-                               f"e.g. socket://127.0.0.1:PORT as board.py prints it")
+        try:
+            lab.check_loopback(host, f"'{url}': host",
+                               hint=" (socket://127.0.0.1:PORT as board.py prints it)")
+        except ValueError as e:
+            raise ConsoleError(str(e)) from None
     elif scheme not in LOCAL_SCHEMES:
         raise ConsoleError(f"'{url}': unknown URL scheme '{scheme}://'; use "
                            f"socket://127.0.0.1:PORT, rfc2217://127.0.0.1:PORT or a "
@@ -579,10 +574,6 @@ def _keys_to_board(fd: int):
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
-class _Stop(Exception):
-    """SIGTERM/SIGHUP: leave like Ctrl-], restoring the terminal."""
-
-
 def interact(console: Console, out, echo: bool = False, stdin_fd: int | None = None,
              show=None) -> int:
     """Keys from stdin to the board until Ctrl-] (0) or until the board goes away (1).
@@ -647,8 +638,8 @@ def _unescape(text: str) -> bytes:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="console",
+    p = cli.parser(
+        "console",
         description="Attach to the emulated board's UART (a pyserial URL such as "
                     "socket://127.0.0.1:PORT, or a pty path), interactively like a terminal "
                     "(Ctrl-] quits) or scripted with --send/--expect steps.",
@@ -702,13 +693,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="record everything received in FILE (byte for byte; with "
                         "--timestamps, as text with a time per line); overwritten")
 
-    g = p.add_argument_group("output")
-    v = g.add_mutually_exclusive_group()
-    v.add_argument("-v", "--verbose", action="count", default=0,
-                   help="more messages (each step, connection details)")
-    v.add_argument("-q", "--quiet", action="store_true",
-                   help="errors only: no transcript, no banner")
-    g.add_argument("--debug", action="store_true", help="show tracebacks (re-raise errors)")
+    cli.add_output_options(p, quiet_help="errors only: no transcript, no banner",
+                           verbose_help="more messages (each step, connection details)")
     return p
 
 
@@ -730,8 +716,7 @@ def _run_steps(console: Console, steps: list, timeout: float) -> None:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    level = logging.ERROR if args.quiet else logging.WARNING - 10 * args.verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="console: %(message)s")
+    cli.setup_logging("console", args)
     scripted = bool(args.steps)
 
     for kind, value in args.steps:
@@ -763,18 +748,13 @@ def main(argv=None) -> int:
     def show_typed(data: bytes) -> bytes:
         return data if args.raw else _NEWLINE.sub("\n", data.decode(errors="replace")).encode()
 
-    console = None
-    old_handlers = {}
+    state = {}
 
-    def on_signal(signum, frame):
-        raise _Stop()
-
-    try:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            old_handlers[sig] = signal.signal(sig, on_signal)
-        console = Console(args.url, args.baudrate, timeout=args.timeout, eol=args.eol,
-                          log=args.log, timestamps=args.timestamps, wait=args.wait,
-                          on_receive=None if args.quiet and scripted else show)
+    def run() -> int:
+        console = state["console"] = Console(
+            args.url, args.baudrate, timeout=args.timeout, eol=args.eol, log=args.log,
+            timestamps=args.timestamps, wait=args.wait,
+            on_receive=None if args.quiet and scripted else show)
         if scripted:
             _run_steps(console, args.steps, args.timeout)
             return 0
@@ -785,21 +765,19 @@ def main(argv=None) -> int:
         if not args.quiet:
             print("\r\n--- exit ---", file=sys.stderr, flush=True)
         return rc
-    except (_Stop, KeyboardInterrupt):
+
+    def interrupted() -> int:
         if scripted:
             print("console: interrupted before the script finished", file=sys.stderr)
             return 1
         return 0
-    except ConsoleError as e:
-        if args.debug:
-            raise
-        print(f"console: {e}", file=sys.stderr)
-        return 1
-    finally:
-        if console is not None:
-            console.close()
-        for sig, handler in old_handlers.items():
-            signal.signal(sig, handler)
+
+    def close() -> None:
+        if "console" in state:
+            state["console"].close()
+
+    return cli.run("console", run, errors=(ConsoleError,), debug=args.debug,
+                   interrupted=interrupted, cleanup=close)
 
 
 if __name__ == "__main__":

@@ -12,44 +12,44 @@ prints a summary; Ctrl-C stops it earlier.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
 from pathlib import Path
 
 if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import _bootstrap  # noqa: F401  (python host_tools/demo.py)
 
-from host_tools import certs  # noqa: E402
-from host_tools.board import Board, BoardError, TOP  # noqa: E402
-from host_tools.ssl_server import SslServer  # noqa: E402
+from host_tools import certs, cli, lab  # noqa: E402
+from host_tools.board import Board, BoardError, default_firmware  # noqa: E402
+from host_tools.lab import HOST_IP  # noqa: E402
+from host_tools.ssl_server import SslServer, SslServerError  # noqa: E402
 
 log = logging.getLogger("demo")
 
-MACHINES = {"F417": "stm324xg-eval", "F439": "stm324x9i-eval"}
+BOARDS = {m.short: m.name for m in lab.MACHINES.values()}   # --board F417 -> stm324xg-eval
 
 
 class DemoError(RuntimeError):
     pass
 
 
-def default_firmware(machine: str) -> Path:
-    return TOP / "firmware" / f"build-{machine}" / "firmware.elf"
-
-
 def run(connections: int = 2, cert_kind: str = "rsa", board: str = "F417",
         firmware: Path | None = None, timeout: float = 180.0, out=print) -> list:
     """Run the demo; return the PC server's connection records. Raises DemoError."""
-    machine = MACHINES[board]
+    machine = lab.machine(board).name
     firmware = firmware or default_firmware(machine)
+    if firmware is None:
+        raise DemoError("the demo boots the lab's MicroPython firmware, which is built in a "
+                        "checkout ('make firmware'); pass --firmware ELF (or set "
+                        "STM32LAB_FIRMWARE)")
     written = certs.make_pki()
     out(f"demo: test PKI in {certs.default_out()} "
         f"({len(written)} files written)" if written else
         f"demo: test PKI in {certs.default_out()} (already there)")
     with SslServer(cert=certs.path(f"server-{cert_kind}"), port=0, echo=False) as server:
         out(f"demo: PC SSL server on 127.0.0.1:{server.port}; the board reaches it as "
-            f"192.168.0.1:443")
+            f"{HOST_IP}:443")
         config = {"role": "client", "ca": certs.path("ca"), "period": 3}
         with Board(firmware, machine=machine, config=config,
                    guestfwd=[f"443:{server.port}"]).start(paused=True) as b:
@@ -95,13 +95,14 @@ def _summary(records, out) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="demo", description=__doc__.split("\n\n")[0])
+    p = cli.parser("demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--connections", type=int, default=2, metavar="N",
                    help="stop after N successful connections (default %(default)s)")
     p.add_argument("--cert-kind", choices=["rsa", "ec"], default="rsa",
                    help="the PC server's certificate (default %(default)s)")
-    p.add_argument("--board", choices=sorted(MACHINES), default="F417",
-                   help="F417: stm324xg-eval (default), F439: stm324x9i-eval")
+    p.add_argument("--board", choices=sorted(BOARDS), default=lab.machine().short,
+                   help=", ".join(f"{short}: {name}" for short, name in sorted(BOARDS.items()))
+                   + " (default %(default)s)")
     p.add_argument("--firmware", type=Path, metavar="ELF",
                    help="firmware to run (default: the MicroPython build for the board)")
     p.add_argument("--timeout", type=float, default=180.0, metavar="S",
@@ -112,19 +113,22 @@ def main(argv=None) -> int:
     if args.connections < 1:
         print("demo: --connections must be at least 1", file=sys.stderr)
         return 1
-    try:
-        records = run(args.connections, args.cert_kind, args.board, args.firmware,
-                      args.timeout)
-    except KeyboardInterrupt:
+
+    def run_demo() -> int:
+        try:
+            records = run(args.connections, args.cert_kind, args.board, args.firmware,
+                          args.timeout)
+        except OSError as e:
+            raise DemoError(str(e)) from None
+        _summary(records, print)
+        return 0
+
+    def interrupted() -> int:
         print("demo: stopped")
         return 0
-    except (DemoError, BoardError, certs.CertsError, OSError) as e:
-        if args.debug:
-            raise
-        print(f"demo: {e}", file=sys.stderr)
-        return 1
-    _summary(records, print)
-    return 0
+
+    return cli.run("demo", run_demo, debug=args.debug, interrupted=interrupted,
+                   errors=(DemoError, BoardError, certs.CertsError, SslServerError))
 
 
 if __name__ == "__main__":

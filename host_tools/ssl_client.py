@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import ipaddress
+import io
 import logging
 import socket
 import ssl
@@ -36,11 +36,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 if __package__ in (None, ""):
-    # Run as "python host_tools/ssl_client.py": make "import host_tools" work like "-m".
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import _bootstrap  # noqa: F401  (python host_tools/ssl_client.py)
 
-from host_tools import certs  # noqa: E402
-from host_tools.board import BOARD_IP  # noqa: E402
+from host_tools import certs, cli, lab  # noqa: E402
+from host_tools.lab import BOARD_IP  # noqa: E402
 from host_tools.ssl_server import (  # noqa: E402
     TLS_VERSIONS, SslServerError, _split_ciphers, load_identity, suite_names)
 
@@ -101,25 +100,18 @@ def parse_target(target) -> tuple[str, int, str]:
     except ValueError:
         raise FetchError(f"'{target}' has a bad port number", "usage") from None
     host = parts.hostname or ""
-    if host == "localhost":
-        host = "127.0.0.1"
+    hint = ""
+    if host == BOARD_IP:
+        hint = (f"; {BOARD_IP} is the board inside QEMU: start it with "
+                f"'board.py --hostfwd 8443:443' and fetch https://127.0.0.1:8443/")
     try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        raise FetchError(f"host '{host}' is not an IP address; only loopback addresses "
-                         f"(127.0.0.1, ::1) are allowed, no name lookups (network rule)",
-                         "usage") from None
-    if not ip.is_loopback:
-        hint = ""
-        if host == BOARD_IP:
-            hint = (f"; {BOARD_IP} is the board inside QEMU: start it with "
-                    f"'board.py --hostfwd 8443:443' and fetch https://127.0.0.1:8443/")
-        raise FetchError(f"{host} is not a loopback address; only 127.0.0.0/8 and ::1 are "
-                         f"allowed (network rule){hint}", "usage")
+        ip = lab.check_loopback(host, "host", hint=hint)
+    except ValueError as e:
+        raise FetchError(str(e), "usage") from None
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return str(ip), port, path
+    return ip, port, path
 
 
 def _names(der: bytes) -> tuple[str, str]:
@@ -192,7 +184,7 @@ def make_context(*, ca=None, insecure: bool = False, cert=None, key=None,
         if not ca.exists():
             if ca == certs.path("ca"):
                 raise FetchError(f"no CA certificate at {ca} (the lab PKI is not made yet); "
-                                 f"run 'python host_tools/certs.py' or pass --ca FILE", "usage")
+                                 f"run '{cli.command('certs')}' or pass --ca FILE", "usage")
             raise FetchError(f"--ca {ca}: no such file", "usage")
         try:
             ctx.load_verify_locations(cafile=str(ca))
@@ -268,15 +260,25 @@ def fetch(target, *, ca=None, server_name: str | None = certs.BOARD_NAME,
         headers = {"Host": server_name or where, "User-Agent": "stm32-lab-ssl_client",
                    "Connection": "close"}
         conn.request(method, path, headers=headers)
-        response = conn.getresponse()
-        body = response.read()
+        head = _read_head(tls)
+        if not head:
+            raise http.client.RemoteDisconnected("no response")
+        if head.startswith(b"HTTP/"):
+            response = http.client.HTTPResponse(_Replay(head, tls), method=method)
+            response.begin()
+            status, reason, headers = response.status, response.reason, response.getheaders()
+            version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(response.version, "HTTP/?")
+            body = response.read()
+        else:
+            # An HTTP/0.9-style reply (ST's PolarSSL servers): the page with no status line
+            # or headers, ended by the close. It is what the server had to say: status 200.
+            status, reason, headers, version = 200, HTTP09_REASON, [], "HTTP/0.9"
+            body = head + _read_to_end(tls)
         result = FetchResult(
-            url=url, server_name=server_name, status=response.status,
-            reason=response.reason,
-            http_version={10: "HTTP/1.0", 11: "HTTP/1.1"}.get(response.version, "HTTP/?"),
-            headers=list(response.getheaders()), body=body, protocol=protocol, cipher=cipher,
-            cipher_openssl=cipher_openssl, server_subject=subject, server_issuer=issuer,
-            verified=not insecure, client_cert=bool(cert),
+            url=url, server_name=server_name, status=status, reason=reason,
+            http_version=version, headers=list(headers), body=body, protocol=protocol,
+            cipher=cipher, cipher_openssl=cipher_openssl, server_subject=subject,
+            server_issuer=issuer, verified=not insecure, client_cert=bool(cert),
             elapsed=time.monotonic() - started)
     except ssl.SSLCertVerificationError as e:
         raise _verify_error(e, ca or certs.path("ca"), server_name) from None
@@ -298,11 +300,66 @@ def fetch(target, *, ca=None, server_name: str | None = certs.BOARD_NAME,
     return result
 
 
+HTTP09_REASON = "(HTTP/0.9-style reply: no status line or headers)"
+
+
+def _read_head(tls: ssl.SSLSocket) -> bytes:
+    """The first bytes of the response: enough to tell "HTTP/" from a bare page."""
+    head = b""
+    while len(head) < 5:
+        chunk = tls.recv(65536)
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def _read_to_end(tls: ssl.SSLSocket) -> bytes:
+    data = b""
+    while chunk := _recv(tls):
+        data += chunk
+    return data
+
+
+def _recv(tls: ssl.SSLSocket) -> bytes:
+    try:
+        return tls.recv(65536)
+    except ssl.SSLEOFError:         # closed without close_notify: the end all the same
+        return b""
+
+
+class _Prefixed(io.RawIOBase):
+    """Bytes already read, then the rest of the socket."""
+
+    def __init__(self, head: bytes, sock: ssl.SSLSocket):
+        self._head, self._sock = head, sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        return self._sock.recv_into(buffer)
+
+
+class _Replay:
+    """What http.client.HTTPResponse needs of a socket, over _Prefixed."""
+
+    def __init__(self, head: bytes, sock: ssl.SSLSocket):
+        self._file = io.BufferedReader(_Prefixed(head, sock))
+
+    def makefile(self, mode: str = "rb"):
+        return self._file
+
+
 # --- command line --------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="ssl_client",
+    p = cli.parser(
+        "ssl_client",
         description="Fetch a page over HTTPS from the board's forwarded port (the web "
                     "browser's role) and show the status, protocol, cipher suite, server "
                     "certificate and page.",
@@ -334,12 +391,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds between fetches (default %(default)s)")
     g.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="per-step timeout in seconds (default %(default)s)")
-    g = p.add_argument_group("output")
-    v = g.add_mutually_exclusive_group()
-    v.add_argument("-v", "--verbose", action="count", default=0,
-                   help="more messages (-v: response headers)")
-    v.add_argument("-q", "--quiet", action="store_true", help="print the page body only")
-    g.add_argument("--debug", action="store_true", help="show tracebacks (re-raise errors)")
+    cli.add_output_options(p, quiet_help="print the page body only",
+                           verbose_help="more messages (-v: response headers)")
     return p
 
 
@@ -348,9 +401,11 @@ def _report(result: FetchResult, args, ca_shown: str) -> str:
         if result.cipher != result.cipher_openssl else ""
     checked = f"verified against {ca_shown} for '{result.server_name}'" if result.verified \
         else "NOT verified (--insecure)"
+    status = f"{result.http_version} {result.reason}" if result.http_version == "HTTP/0.9" \
+        else f"{result.http_version} {result.status} {result.reason}"
     lines = [
         f"ssl_client: {result.url} (server name {result.server_name})",
-        f"  {result.http_version} {result.status} {result.reason}",
+        f"  {status}",
         f"  protocol:     {result.protocol}",
         f"  cipher suite: {result.cipher}{also}",
         f"  server cert:  {result.server_subject}, issued by {result.server_issuer}; {checked}",
@@ -365,15 +420,15 @@ def _report(result: FetchResult, args, ca_shown: str) -> str:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    level = logging.ERROR if args.quiet else logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="ssl_client: %(message)s", force=True)
+    cli.setup_logging("ssl_client", args)
     if args.count < 1:
         print(f"ssl_client: --count {args.count} must be 1 or more", file=sys.stderr)
         return 1
     if args.insecure and args.ca:
         log.warning("--insecure: --ca %s is not used", args.ca)
     ca_shown = args.ca or str(certs.path("ca"))
-    try:
+
+    def run() -> int:
         for n in range(args.count):
             if n:
                 time.sleep(max(0.0, args.interval))
@@ -383,11 +438,8 @@ def main(argv=None) -> int:
                                tls_min=args.tls_min, tls_max=args.tls_max,
                                ciphers=args.ciphers, timeout=args.timeout)
             except FetchError as e:
-                if args.debug:
-                    raise
                 count = f" (fetch {n + 1} of {args.count})" if args.count > 1 else ""
-                print(f"ssl_client: {e}{count}", file=sys.stderr)
-                return 1
+                raise FetchError(f"{e}{count}", e.kind) from None
             if args.quiet:
                 sys.stdout.write(result.text)
             else:
@@ -401,8 +453,8 @@ def main(argv=None) -> int:
                       file=sys.stderr)
                 return 1
         return 0
-    except KeyboardInterrupt:
-        return 0
+
+    return cli.run("ssl_client", run, errors=(FetchError,), debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ e.g. ``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256``; the mbedTLS name is the same wit
       > Write to client: 473 bytes written
 
 TLS is Python's ``ssl`` module (OpenSSL); certificates default to the lab PKI that
-``python host_tools/certs.py`` makes in ``certs/out/``. Clients are served in threads; a
-failed handshake is reported with its reason and the server goes on.
+``python host_tools/certs.py`` makes in ``certs/out/`` (made on the first run when it is not
+there yet). Clients are served in threads; a failed handshake is reported with its reason
+and the server goes on. ``--legacy`` serves ST's original PolarSSL 1.x firmware (TLS 1.0/1.1,
+1024-bit DHE, OpenSSL security level 0): insecure, and it says so at start.
 
 From Python (tests, Robot)::
 
@@ -38,25 +40,23 @@ from __future__ import annotations
 
 import argparse
 import html
-import ipaddress
 import logging
 import selectors
-import signal
 import socket
 import ssl
 import sys
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):
-    # Run as "python host_tools/ssl_server.py": make "import host_tools" work like "-m".
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import _bootstrap  # noqa: F401  (python host_tools/ssl_server.py)
 
-from host_tools import certs  # noqa: E402
-from host_tools.board import HOST_IP  # noqa: E402
+from host_tools import certs, cli, lab  # noqa: E402
+from host_tools.lab import HOST_IP  # noqa: E402
 
 __all__ = ["DEFAULT_PORT", "Connection", "SslServer", "SslServerError", "TLS_VERSIONS",
            "check_loopback", "iana_name", "load_identity", "main", "suite_names"]
@@ -67,6 +67,12 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4433
 BOARD_PORT = 443        # where the board's SSL client connects (HOST_IP:443)
 TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+# Only with legacy=True (--legacy): what ST's PolarSSL 1.x firmware speaks.
+LEGACY_TLS_VERSIONS = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1}
+LEGACY_CIPHERS = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
+LEGACY_WARNING = ("INSECURE LEGACY MODE (--legacy): TLS 1.0 and 1.1 on, 1024-bit DHE, OpenSSL "
+                  "security level 0; for ST's original PolarSSL 1.x firmware in the lab only, "
+                  "never for anything else")
 MAX_REQUEST = 16384
 DEFAULT_CIPHERS = "DEFAULT"
 PAGE_TITLE = "STM32F4 SSL/TLS lab: PC SSL server"
@@ -149,6 +155,19 @@ CAMELLIA128-SHA TLS_RSA_WITH_CAMELLIA_128_CBC_SHA
 """
 IANA_NAMES = dict(line.split() for line in _IANA_TABLE.strip().splitlines())
 
+# RFC 5114 section 2.1, the 1024-bit MODP group with a 160-bit prime order subgroup: the
+# DHE group PolarSSL 1.x servers used by default (ST's ssl_server.exe). Only --legacy loads
+# it; OpenSSL refuses a group this small above security level 0.
+RFC5114_1024_PEM = b"""-----BEGIN DH PARAMETERS-----
+MIIBCAKBgQCxC4+WoIDgHd6S3l6uXVTsUsmfvPsGo8aaap3KUtI7YWBz4oZ1oj0Y
+mDjvHi7mUsAT7LSuqQYRIySXXDzUm4O/rMvdfZDEvXCYSI6cIZpzck7/1vrlZEc4
++qMaT/VbzMChUa9fDci0vUW/N982XBpl5oz9p21NpwjfH7K8LkpDcQKBgQCk0cvV
+w/00EmdlpELvuZkF+BBN0lisUH/WQGz/FCZtMSZv6h5cQVZLd35pD1UE8hMWAhe0
+sBuIal6RVH+eJ0n01/vX07mpLuGQnQ0iY/gKdqaiTAh6CR9THb8KAWm2oorWYqTR
+jnOvoy13nVkY0IvIhY9Nzvl8KiSFXm7rIrOy5Q==
+-----END DH PARAMETERS-----
+"""
+
 
 class SslServerError(RuntimeError):
     """The server cannot start. One line naming the problem and the fix."""
@@ -171,25 +190,22 @@ def suite_names(tls: ssl.SSLSocket) -> tuple[str | None, str | None]:
 
 def check_loopback(host: str, what: str = "--host") -> str:
     """Return host as an IP literal if it is loopback; refuse anything else."""
-    if host == "localhost":
-        return "127.0.0.1"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        raise SslServerError(f"{what} '{host}' is not an IP address; use a loopback address "
-                             f"such as 127.0.0.1 (network rule: loopback only)") from None
-    if not ip.is_loopback:
-        raise SslServerError(f"{what} {host} is not a loopback address; only 127.0.0.0/8 or "
-                             f"::1 are allowed (network rule); the board reaches 127.0.0.1 "
-                             f"through board.py --guestfwd {BOARD_PORT}:PORT")
-    return str(ip)
+    return lab.check_loopback(host, what, error=SslServerError,
+                              hint=f"; the board reaches 127.0.0.1 through board.py "
+                                   f"--guestfwd {BOARD_PORT}:PORT")
 
 
-def _tls_version(text, what: str) -> ssl.TLSVersion:
+def _tls_version(text, what: str, legacy: bool = False) -> ssl.TLSVersion:
     if text in TLS_VERSIONS:
         return TLS_VERSIONS[text]
+    if text in LEGACY_TLS_VERSIONS:
+        if legacy:
+            return LEGACY_TLS_VERSIONS[text]
+        raise SslServerError(f"{what} {text} needs --legacy (TLS 1.0 and 1.1 are off at "
+                             f"OpenSSL's security level; --legacy turns them on, insecurely, "
+                             f"for ST's original firmware)")
     raise SslServerError(f"{what} '{text}' is not a TLS version this lab uses; give 1.2 or 1.3 "
-                         f"(1.0 and 1.1 are disabled by OpenSSL's security level)")
+                         f"(1.0 or 1.1 with --legacy)")
 
 
 def _readable(path: Path, option: str, default: bool) -> Path:
@@ -197,7 +213,7 @@ def _readable(path: Path, option: str, default: bool) -> Path:
     if not path.exists():
         if default:
             raise SslServerError(f"no {path.name} in {path.parent} (the lab PKI is not made "
-                                 f"yet); run 'python host_tools/certs.py' or pass {option} FILE")
+                                 f"yet); run '{cli.command('certs')}' or pass {option} FILE")
         raise SslServerError(f"{option} {path}: no such file")
     try:
         with open(path, "rb") as f:
@@ -265,15 +281,18 @@ def _split_ciphers(ciphers: str) -> tuple[str, list[str]]:
 
 
 def make_context(identity: Identity, *, ca: Path | None = None, client_cert: str = "none",
-                 tls_min: str = "1.2", tls_max: str | None = None,
-                 ciphers: str | None = None) -> ssl.SSLContext:
-    """The server's SSLContext. client_cert: "none", "optional" or "required"."""
-    lo = _tls_version(tls_min, "--tls-min")
-    hi = _tls_version(tls_max, "--tls-max") if tls_max else None
+                 tls_min: str | None = None, tls_max: str | None = None,
+                 ciphers: str | None = None, legacy: bool = False) -> ssl.SSLContext:
+    """The server's SSLContext. client_cert: "none", "optional" or "required".
+
+    legacy: TLS 1.0 to 1.2 (by default), every suite OpenSSL has, 1024-bit DHE (RFC 5114),
+    OpenSSL security level 0: insecure, for ST's original PolarSSL 1.x firmware only."""
+    lo = _tls_version(tls_min or ("1.0" if legacy else "1.2"), "--tls-min", legacy)
+    hi = _tls_version(tls_max, "--tls-max", legacy) if tls_max else None
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     # OpenSSL's own default list rather than Python's stricter one: a lab server should
     # accept what an embedded client offers (CBC-SHA1 and DHE suites included) and show it.
-    ctx.set_ciphers(DEFAULT_CIPHERS)
+    ctx.set_ciphers(LEGACY_CIPHERS if legacy else DEFAULT_CIPHERS)
     if ciphers:
         tls12, tls13 = _split_ciphers(ciphers)
         if tls13:
@@ -283,6 +302,8 @@ def make_context(identity: Identity, *, ca: Path | None = None, client_cert: str
         if not tls12:
             raise SslServerError("--ciphers is empty; give an OpenSSL cipher list such as "
                                  "ECDHE-RSA-AES128-GCM-SHA256")
+        if legacy and "@SECLEVEL" not in tls12:
+            tls12 += ":@SECLEVEL=0"
         try:
             ctx.set_ciphers(tls12)
         except ssl.SSLError:
@@ -295,17 +316,19 @@ def make_context(identity: Identity, *, ca: Path | None = None, client_cert: str
             if lo > hi:
                 raise SslServerError("--ciphers lists TLS 1.2 suites but --tls-min is 1.3; "
                                      "drop one of them")
-    hi = hi or ssl.TLSVersion.TLSv1_3
+    hi = hi or (ssl.TLSVersion.TLSv1_2 if legacy else ssl.TLSVersion.TLSv1_3)
     if lo > hi:
         raise SslServerError(f"--tls-min {tls_min} is above --tls-max {tls_max}")
-    ctx.minimum_version, ctx.maximum_version = lo, hi
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # TLS 1.0/1.1, on purpose
+        ctx.minimum_version, ctx.maximum_version = lo, hi
     try:
         ctx.load_cert_chain(str(identity.cert), str(identity.key))
     except ssl.SSLError as e:
         raise SslServerError(f"OpenSSL refuses {identity.cert} / {identity.key}: "
                              f"{e.reason or e}") from None
     with tempfile.NamedTemporaryFile(suffix=".pem") as f:
-        f.write(FFDHE2048_PEM)
+        f.write(RFC5114_1024_PEM if legacy else FFDHE2048_PEM)
         f.flush()
         ctx.load_dh_params(f.name)
     # No TLS 1.3 session tickets: nothing here resumes, and some embedded clients trip
@@ -412,29 +435,33 @@ class SslServer:
     """
 
     def __init__(self, cert=None, key=None, *, ca=None, require_client_cert: bool = False,
-                 request_client_cert: bool = False, tls_min: str = "1.2",
+                 request_client_cert: bool = False, tls_min: str | None = None,
                  tls_max: str | None = None, ciphers: str | None = None,
                  host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  max_connections: int | None = None, log_file=None, echo: bool = True,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, legacy: bool = False):
         self.host = check_loopback(host)
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise SslServerError(f"--port {port} is out of range (1..65535, 0: a free one)")
         if max_connections is not None and max_connections < 1:
             raise SslServerError(f"--connections {max_connections} must be 1 or more")
+        self.echo = echo
         default_identity = cert is None
-        self.identity = load_identity(Path(cert) if cert else certs.path("server-rsa"),
-                                      Path(key) if key else None, default=default_identity)
+        cert = Path(cert) if cert else certs.path("server-rsa")
+        self.pki_made = self._make_lab_pki(cert) if key is None else []
+        self.identity = load_identity(cert, Path(key) if key else None,
+                                      default=default_identity)
         self.client_cert = ("required" if require_client_cert else
                             "optional" if request_client_cert else "none")
         self.ca = Path(ca) if ca else certs.path("ca")
+        self.legacy = legacy
         self.context = make_context(self.identity, ca=self.ca, client_cert=self.client_cert,
-                                    tls_min=tls_min, tls_max=tls_max, ciphers=ciphers)
+                                    tls_min=tls_min, tls_max=tls_max, ciphers=ciphers,
+                                    legacy=legacy)
         self.ciphers = ciphers
         self._port = port
         self.max_connections = max_connections
         self.log_file = Path(log_file) if log_file else None
-        self.echo = echo
         self.timeout = timeout
         self._lines: list[str] = []
         self._connections: list[Connection] = []
@@ -446,6 +473,23 @@ class SslServer:
         self._stopping = threading.Event()
         self._accepting_done = threading.Event()
         self._log = None
+
+    def _make_lab_pki(self, cert: Path) -> list:
+        """Make the lab PKI when cert is one of its files and it is not made yet, as ST's
+        ssl_server.exe just runs; the files written."""
+        out = certs.default_out()
+        if cert.exists() or cert.parent.resolve() != out.resolve() or \
+                not any(cert == certs.path(item.stem, out) for item in certs.ITEMS):
+            return []
+        line = f"no test PKI in {out} yet: making it (as {cli.command('certs')} does)"
+        if self.echo:
+            print(f"ssl_server: {line}", flush=True)
+        else:
+            log.info("%s", line)
+        try:
+            return certs.make_pki(out, report=log.debug)
+        except certs.CertsError as e:
+            raise SslServerError(str(e)) from None
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -598,6 +642,7 @@ class SslServer:
 
     def _serve(self, conn: socket.socket, record: Connection) -> None:
         conn.settimeout(self.timeout)
+        tls = None
         try:
             tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
             tls.do_handshake()
@@ -606,7 +651,8 @@ class SslServer:
             self.say("  . Performing the SSL/TLS handshake... failed")
             self.say(f"  ! {reason}")
             self.say("")
-            _close_gently(conn)
+            # wrap_socket took conn's descriptor over: close through the TLS socket
+            _close_gently(tls if tls is not None else conn)
             self._finish(record, reason)
             return
         try:
@@ -725,19 +771,16 @@ def _close_gently(conn: socket.socket, linger: float = 1.0) -> None:
 
 # --- command line --------------------------------------------------------------------
 
-class _Stop(Exception):
-    """SIGTERM/SIGHUP: stop like Ctrl-C."""
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="ssl_server",
+    p = cli.parser(
+        "ssl_server",
         description="The PC-side SSL/TLS server the board connects to (like ST's "
                     "ssl_server.exe): prints each connection's handshake and request, and "
                     "answers GET / with a page saying 'Successful connection using: <suite>'.",
         epilog=f"The board reaches this server as {HOST_IP}:{BOARD_PORT} when started with "
                f"'board.py --guestfwd {BOARD_PORT}:{DEFAULT_PORT}'. Certificates default to "
-               f"the lab PKI in certs/out (make it with 'python host_tools/certs.py').")
+               f"the lab PKI in {certs.default_out()}, made on the first run when it is not "
+               f"there yet.")
     g = p.add_argument_group("listening (loopback only)")
     g.add_argument("--host", default=DEFAULT_HOST,
                    help="loopback address to listen on (default %(default)s)")
@@ -751,63 +794,57 @@ def _parser() -> argparse.ArgumentParser:
                         "(default %(default)s)")
     g = p.add_argument_group("certificates")
     g.add_argument("--cert", metavar="FILE",
-                   help="server certificate, PEM (default certs/out/server-rsa.pem; "
-                        "certs/out/server-ec.pem for ECDSA)")
+                   help="server certificate, PEM (default: the lab PKI's server-rsa.pem; "
+                        "server-ec.pem for ECDSA)")
     g.add_argument("--key", metavar="FILE",
                    help="its private key, PEM (default: <cert stem>.key.pem next to it, "
                         "else the certificate file)")
     g.add_argument("--ca", metavar="FILE",
-                   help="CA that client certificates must chain to (default certs/out/ca.pem)")
+                   help="CA that client certificates must chain to (default: the lab PKI's "
+                        "ca.pem)")
     m = g.add_mutually_exclusive_group()
     m.add_argument("--require-client-cert", action="store_true",
                    help="refuse clients without a certificate signed by --ca")
     m.add_argument("--request-client-cert", action="store_true",
                    help="ask for a client certificate, accept clients without one")
     g = p.add_argument_group("TLS")
-    g.add_argument("--tls-min", choices=sorted(TLS_VERSIONS), default="1.2",
-                   help="lowest TLS version (default %(default)s)")
-    g.add_argument("--tls-max", choices=sorted(TLS_VERSIONS),
-                   help="highest TLS version (default 1.3; 1.2 when --ciphers is given)")
+    versions = sorted(LEGACY_TLS_VERSIONS) + sorted(TLS_VERSIONS)
+    g.add_argument("--tls-min", choices=versions,
+                   help="lowest TLS version (default 1.2; 1.0 with --legacy)")
+    g.add_argument("--tls-max", choices=versions,
+                   help="highest TLS version (default 1.3; 1.2 with --ciphers or --legacy)")
     g.add_argument("--ciphers", metavar="LIST",
                    help="OpenSSL cipher list for TLS 1.2, e.g. ECDHE-RSA-AES128-GCM-SHA256 or "
                         "DHE-RSA-AES256-SHA (the original demo's suite)")
-    g = p.add_argument_group("output")
+    g.add_argument("--legacy", action="store_true",
+                   help="INSECURE: TLS 1.0 and 1.1 too, 1024-bit DHE (RFC 5114), every suite "
+                        "OpenSSL has, at OpenSSL security level 0, so ST's original PolarSSL "
+                        "1.x firmware can connect as it did to ST's ssl_server.exe")
+    g = cli.add_output_options(p, quiet_help="errors only (the connection lines still go "
+                                             "to --log)")
     g.add_argument("--log", metavar="FILE", type=Path,
                    help="also append the console lines to FILE")
-    v = g.add_mutually_exclusive_group()
-    v.add_argument("-v", "--verbose", action="count", default=0, help="more messages")
-    v.add_argument("-q", "--quiet", action="store_true",
-                   help="errors only (the connection lines still go to --log)")
-    g.add_argument("--debug", action="store_true", help="show tracebacks (re-raise errors)")
     return p
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    level = logging.ERROR if args.quiet else logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="ssl_server: %(message)s", force=True)
-    server = None
-    old_handlers = {}
+    cli.setup_logging("ssl_server", args)
+    state = {}
 
-    def on_signal(signum, frame):
-        for sig in old_handlers:        # a second signal must not break the clean stop
-            signal.signal(sig, signal.SIG_IGN)
-        raise _Stop()
-
-    try:
+    def run() -> int:
         if args.ca and not (args.require_client_cert or args.request_client_cert):
             log.warning("--ca is only used with --require-client-cert or "
                         "--request-client-cert; ignoring it")
-        server = SslServer(args.cert, args.key, ca=args.ca,
-                           require_client_cert=args.require_client_cert,
-                           request_client_cert=args.request_client_cert,
-                           tls_min=args.tls_min, tls_max=args.tls_max, ciphers=args.ciphers,
-                           host=args.host, port=args.port, max_connections=args.connections,
-                           log_file=args.log, echo=not args.quiet, timeout=args.timeout)
-        # SIGINT too: a server started in the background of a script inherits an ignored
-        # SIGINT, and Ctrl-C / kill -INT must still stop it cleanly.
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            old_handlers[sig] = signal.signal(sig, on_signal)
+        if args.legacy:
+            # Loud whatever -q says: this mode must never be on by accident.
+            print(f"ssl_server: *** {LEGACY_WARNING} ***", file=sys.stderr, flush=True)
+        server = state["server"] = SslServer(
+            args.cert, args.key, ca=args.ca, require_client_cert=args.require_client_cert,
+            request_client_cert=args.request_client_cert, tls_min=args.tls_min,
+            tls_max=args.tls_max, ciphers=args.ciphers, host=args.host, port=args.port,
+            max_connections=args.connections, log_file=args.log, echo=not args.quiet,
+            timeout=args.timeout, legacy=args.legacy)
         server.start()
         ctx = server.context
         versions = "-".join(sorted({v.name.replace("v1_", "v1.") for v in
@@ -819,7 +856,9 @@ def main(argv=None) -> int:
             print(f"ssl_server: certificate {server.identity.cert} ({server.identity.summary}); "
                   f"{versions}; client certificates {server.client_cert}"
                   f"{f' (CA {server.ca})' if server.client_cert != 'none' else ''}"
-                  f"{f'; ciphers {args.ciphers}' if args.ciphers else ''}", flush=True)
+                  f"{f'; ciphers {args.ciphers}' if args.ciphers else ''}"
+                  f"{'; LEGACY: 1024-bit DHE, security level 0' if args.legacy else ''}",
+                  flush=True)
         while not server.wait_done(timeout=0.5):
             pass
         server.stop()
@@ -830,21 +869,18 @@ def main(argv=None) -> int:
             return 1
         log.info("served %d connections", len(server.connections))
         return 0
-    except (KeyboardInterrupt, _Stop):
+
+    def interrupted() -> int:
+        server = state.get("server")
         if server is not None:
             server.stop(timeout=2)
             if not args.quiet:
                 print(f"ssl_server: stopped after {len(server.connections)} connection(s)",
                       flush=True)
         return 0
-    except SslServerError as e:
-        if args.debug:
-            raise
-        print(f"ssl_server: {e}", file=sys.stderr)
-        return 1
-    finally:
-        for sig, handler in old_handlers.items():
-            signal.signal(sig, handler)
+
+    return cli.run("ssl_server", run, errors=(SslServerError,), debug=args.debug,
+                   interrupted=interrupted)
 
 
 if __name__ == "__main__":

@@ -18,15 +18,14 @@ Test Tags           smoke
 *** Test Cases ***
 Bare-Metal Board Boots And Reports A 168 MHz System Clock
     Boot Bare-Metal Hello
-    ${line}=    Wait For Line On Uart    ^clock: SYSCLK (\\d+) Hz from PLL \\(HSE 25 MHz\\)$    treat_as_regex=True
+    ${line}=    Wait For Line On Uart    ^clock: SYSCLK (\\d+) Hz from PLL \\(HSE 25 MHz\\)$    treatAsRegex=true
     Should Be Equal    ${line}    ${CLOCK_LINE}
 
 Bare-Metal Board Echoes Every Line Typed On The Console
     Boot Bare-Metal Hello
     Wait For Line On Uart    ${CLOCK_LINE}
     FOR    ${text}    IN    ping    hello board    0123456789    a much longer line of typed text
-        Write Line To Uart    ${text}
-        Wait For Line On Uart    ${text}    timeout=5 s
+        Write Line To Uart    ${text}    waitForEcho=true
     END
 
 Bare-Metal Board Blinks LED4

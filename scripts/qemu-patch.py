@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Regenerate qemu/patches/*.patch: the lines that register our models in QEMU.
 
-Each patch inserts text after an anchor line of a pristine QEMU file; this script
-applies the insertions to the pristine tree (from the build cache) and writes unified
-diffs, so the patches stay small and apply with `patch -p1`.
+Each patch inserts text after an anchor line of a QEMU file; this script applies the
+insertions to the pristine tree (from the build cache), patch after patch in the order
+of their names, and writes unified diffs against the file as the earlier patches left
+it, so the patches stay small and apply in that order with `patch -p1`.
 Usage: python3 scripts/qemu-patch.py QEMU_SRC_DIR
 """
 import difflib
@@ -89,6 +90,107 @@ PATCHES = {
              "        trace_stm32f4xx_pulse_exti(pin);\n"), None),
         ],
     ),
+    "0010-hw-misc-add-stm32f4xx-rcc-gate-and-dbgmcu.patch": (
+        "Register the STM32F4xx RCC gate (peripheral reset and clock enable on the bus)"
+        " and DBGMCU models.",
+        [
+            ("hw/misc/Kconfig", "config STM32F4XX_SYSCFG\n    bool\n",
+             "\nconfig STM32F4XX_DBGMCU\n    bool\n"),
+            ("hw/misc/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_SYSCFG', if_true: files('stm32f4xx_syscfg.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_RCC', if_true: files('stm32f4xx_rcc_gate.c'))\n"
+             "system_ss.add(when: 'CONFIG_STM32F4XX_DBGMCU', if_true: files('stm32f4xx_dbgmcu.c'))\n"),
+            ("hw/misc/trace-events", "# stm32f4xx_syscfg.c\n",
+             ["hw__misc__trace-events.gate-dbgmcu"]),
+        ],
+    ),
+    "0011-hw-misc-stm32f4xx-syscfg-keep-pmc-mii-rmii-sel.patch": (
+        "stm32f4xx_syscfg: keep SYSCFG_PMC.MII_RMII_SEL (RM0090 9.2.2), which selects the"
+        " Ethernet MII or RMII interface; writes to PMC were dropped.",
+        [
+            ("hw/misc/stm32f4xx_syscfg.c", ("REPLACE",
+             "    case SYSCFG_PMC:\n"
+             "        qemu_log_mask(LOG_UNIMP,\n"
+             "                      \"%s: Changing the memory mapping isn't supported \" \\\n"
+             "                      \"in QEMU\\n\", __func__);\n"
+             "        return;\n",
+             "    case SYSCFG_PMC:\n"
+             "        /* MII_RMII_SEL (bit 23) selects the Ethernet PHY interface */\n"
+             "        if (value & ~SYSCFG_PMC_MII_RMII_SEL) {\n"
+             "            qemu_log_mask(LOG_UNIMP, \"%s: PMC bits 0x%08x are not \"\n"
+             "                          \"modelled\\n\", __func__,\n"
+             "                          value & ~SYSCFG_PMC_MII_RMII_SEL);\n"
+             "        }\n"
+             "        s->syscfg_pmc = value & SYSCFG_PMC_MII_RMII_SEL;\n"
+             "        return;\n"), None),
+            ("hw/misc/stm32f4xx_syscfg.c", "#include \"hw/misc/stm32f4xx_syscfg.h\"\n",
+             "\n#define SYSCFG_PMC_MII_RMII_SEL (1 << 23)\n"),
+        ],
+    ),
+    "0008-hw-dma-add-stm32f4xx-dma.patch": (
+        "Register the STM32F4xx DMA controller model (DMA1, DMA2).",
+        [
+            ("hw/dma/Kconfig", "config SIFIVE_PDMA\n    bool\n",
+             "\nconfig STM32F4XX_DMA\n    bool\n"),
+            ("hw/dma/meson.build",
+             "system_ss.add(when: 'CONFIG_PL330', if_true: files('pl330.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_DMA', if_true: files('stm32f4xx_dma.c'))\n"),
+            ("hw/dma/trace-events", "# i8257.c\n", None),
+        ],
+    ),
+    "0009-hw-char-stm32f2xx-usart-dma-requests.patch": (
+        "stm32f2xx_usart: DMA requests as GPIO outputs \"dma-tx\" (TXE with CR3.DMAT) and"
+        " \"dma-rx\" (RXNE with CR3.DMAR), so a DMA controller can serve the USART.",
+        [
+            ("include/hw/char/stm32f2xx_usart.h", "#define USART_CR1_RE     (1 << 2)\n",
+             "\n#define USART_CR3_DMAT   (1 << 7)\n"
+             "#define USART_CR3_DMAR   (1 << 6)\n"),
+            ("include/hw/char/stm32f2xx_usart.h", ("REPLACE",
+             "    CharBackend chr;\n"
+             "    qemu_irq irq;\n"
+             "};\n",
+             "    CharBackend chr;\n"
+             "    qemu_irq irq;\n"
+             "    qemu_irq dma_tx;\n"
+             "    qemu_irq dma_rx;\n"
+             "};\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "static void stm32f2xx_update_irq(STM32F2XXUsartState *s)\n"
+             "{\n",
+             "/* DMA requests: TXE with CR3.DMAT, RXNE with CR3.DMAR */\n"
+             "static void stm32f2xx_update_dma(STM32F2XXUsartState *s)\n"
+             "{\n"
+             "    qemu_set_irq(s->dma_tx, (s->usart_cr3 & USART_CR3_DMAT) &&\n"
+             "                            (s->usart_sr & USART_SR_TXE));\n"
+             "    qemu_set_irq(s->dma_rx, (s->usart_cr3 & USART_CR3_DMAR) &&\n"
+             "                            (s->usart_sr & USART_SR_RXNE));\n"
+             "}\n"
+             "\n"
+             "static void stm32f2xx_update_irq(STM32F2XXUsartState *s)\n"
+             "{\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "    } else {\n"
+             "        qemu_set_irq(s->irq, 0);\n"
+             "    }\n"
+             "}\n",
+             "    } else {\n"
+             "        qemu_set_irq(s->irq, 0);\n"
+             "    }\n"
+             "    stm32f2xx_update_dma(s);\n"
+             "}\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "        s->usart_cr3 = value;\n"
+             "        return;\n",
+             "        s->usart_cr3 = value;\n"
+             "        stm32f2xx_update_dma(s);\n"
+             "        return;\n"), None),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "    sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);\n",
+             "    sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);\n"
+             "    qdev_init_gpio_out_named(DEVICE(obj), &s->dma_tx, \"dma-tx\", 1);\n"
+             "    qdev_init_gpio_out_named(DEVICE(obj), &s->dma_rx, \"dma-rx\", 1);\n"), None),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model.",
         [
@@ -98,6 +200,42 @@ PATCHES = {
              "system_ss.add(when: 'CONFIG_IMX_FEC', if_true: files('imx_fec.c'))\n",
              "system_ss.add(when: 'CONFIG_STM32F4XX_ETH', if_true: files('stm32f4xx_eth.c'))\n"),
             ("hw/net/trace-events", "# lan9118_phy.c\n", None),
+        ],
+    ),
+    "0007-hw-char-stm32f2xx-usart-migrate-registers.patch": (
+        "stm32f2xx_usart: add a VMStateDescription; without one a snapshot or migration"
+        " restored the USART with its reset registers (UE, RE, RXNEIE off: no more input).",
+        [
+            ("hw/char/stm32f2xx_usart.c", "#include \"hw/qdev-properties-system.h\"\n",
+             "#include \"migration/vmstate.h\"\n"),
+            ("hw/char/stm32f2xx_usart.c", ("REPLACE",
+             "static void stm32f2xx_usart_class_init(ObjectClass *klass, void *data)\n"
+             "{\n"
+             "    DeviceClass *dc = DEVICE_CLASS(klass);\n"
+             "\n"
+             "    device_class_set_legacy_reset(dc, stm32f2xx_usart_reset);\n",
+             "static const VMStateDescription vmstate_stm32f2xx_usart = {\n"
+             "    .name = TYPE_STM32F2XX_USART,\n"
+             "    .version_id = 1,\n"
+             "    .minimum_version_id = 1,\n"
+             "    .fields = (const VMStateField[]) {\n"
+             "        VMSTATE_UINT32(usart_sr, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_dr, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_brr, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_cr1, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_cr2, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_cr3, STM32F2XXUsartState),\n"
+             "        VMSTATE_UINT32(usart_gtpr, STM32F2XXUsartState),\n"
+             "        VMSTATE_END_OF_LIST()\n"
+             "    }\n"
+             "};\n"
+             "\n"
+             "static void stm32f2xx_usart_class_init(ObjectClass *klass, void *data)\n"
+             "{\n"
+             "    DeviceClass *dc = DEVICE_CLASS(klass);\n"
+             "\n"
+             "    device_class_set_legacy_reset(dc, stm32f2xx_usart_reset);\n"
+             "    dc->vmsd = &vmstate_stm32f2xx_usart;\n"), None),
         ],
     ),
 }
@@ -119,14 +257,17 @@ def insertion(path, anchor, text):
 
 def main(argv):
     src = Path(argv[1])
+    tree = {}              # each file as the patches before this one have left it
     for name, (reason, edits) in sorted(PATCHES.items()):
         out = [f"{reason}\n", "\n"]
         originals, edited = {}, {}
         for path, anchor, text in edits:
             if path not in originals:
-                originals[path] = edited[path] = subprocess.run(
-                    ["git", "-C", str(src), "show", f"HEAD:{path}"],
-                    check=True, capture_output=True, text=True).stdout
+                if path not in tree:
+                    tree[path] = subprocess.run(
+                        ["git", "-C", str(src), "show", f"HEAD:{path}"],
+                        check=True, capture_output=True, text=True).stdout
+                originals[path] = edited[path] = tree[path]
             anchor, text, where = insertion(path, anchor, text)
             if edited[path].count(anchor) != 1:
                 sys.exit(f"{name}: anchor not unique in {path}: {anchor!r}")
@@ -136,6 +277,7 @@ def main(argv):
             out.extend(difflib.unified_diff(originals[path].splitlines(True),
                                             edited[path].splitlines(True),
                                             f"a/{path}", f"b/{path}"))
+        tree.update(edited)
         (TOP / "qemu" / "patches" / name).write_text("".join(out))
         print("wrote", name)
 

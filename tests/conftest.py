@@ -22,10 +22,15 @@ def qts(qemu):
 
 
 @pytest.fixture(scope="session")
-def hello_elf() -> Path:
-    """tests/baremetal/build/hello.elf: 168 MHz bring-up, console banner, echo, LED4 blink."""
-    elf = BAREMETAL / "build" / "hello.elf"
+def baremetal() -> Path:
+    """tests/baremetal/build/: the bare-metal test programs, built once."""
     result = subprocess.run(["make", "-C", str(BAREMETAL)], capture_output=True, text=True)
-    if result.returncode != 0 or not elf.exists():
-        pytest.fail(f"cannot build {elf}; run 'make baremetal':\n{result.stderr}")
-    return elf
+    if result.returncode != 0:
+        pytest.fail(f"cannot build {BAREMETAL}; run 'make baremetal':\n{result.stderr}")
+    return BAREMETAL / "build"
+
+
+@pytest.fixture(scope="session")
+def hello_elf(baremetal) -> Path:
+    """tests/baremetal/build/hello.elf: 168 MHz bring-up, console banner, echo, LED4 blink."""
+    return baremetal / "hello.elf"

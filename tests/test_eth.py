@@ -191,8 +191,16 @@ def check_fcs(frame_with_fcs: bytes) -> None:
 
 
 @pytest.fixture
+def qts(qts):
+    """The board with the Ethernet MAC clock on (RCC_AHB1ENR.ETHMACEN)."""
+    qts.enable_clock("eth")
+    return qts
+
+
+@pytest.fixture
 def net(qemu):
     with QTest(qemu, nic=NIC) as q:
+        q.enable_clock("eth", "gpiob", "syscfg")
         yield q
         assert q.alive(), f"QEMU died: {q.stderr()}"
 

@@ -454,6 +454,7 @@ def test_hash_block_counter_grows_by_the_blocks_of_each_operation(dev):
 def test_block_counters_are_read_only_qom_properties(qemu):
     """The counters themselves, on the bare models through qtest: a block through each."""
     with QTest(qemu, machine=F439) as qts:
+        qts.enable_clock("cryp", "hash")
         assert qts.qom_get("/machine/soc/cryp", "blocks") == 0
         assert qts.qom_get("/machine/soc/hash", "blocks") == 0
         qts.writel(CRYP_BASE + 0x00, (4 << 3) | (1 << 15))      # AES-128 ECB, CRYPEN

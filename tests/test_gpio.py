@@ -12,6 +12,13 @@ def port(letter):
     return GPIO_BASE + 0x400 * (ord(letter) - ord("A"))
 
 
+@pytest.fixture
+def qts(qts):
+    """The board with the clocks of GPIOA..GPIOI and SYSCFG on, as firmware sets them."""
+    qts.enable_clock(*(f"gpio{c}" for c in "abcdefghi"), "syscfg")
+    return qts
+
+
 @pytest.mark.parametrize("letter,moder,ospeedr,pupdr", [
     ("A", 0xA8000000, 0x00000000, 0x64000000),
     ("B", 0x00000280, 0x000000C0, 0x00000100),

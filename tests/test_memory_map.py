@@ -1,4 +1,5 @@
-"""The memory map of ../shared/ARCHITECTURE.md, as QEMU's 'info mtree' shows it."""
+"""The memory map of qemu/README.md (docs/architecture.md, "The boards"), as QEMU's
+'info mtree' shows it."""
 import re
 import subprocess
 from pathlib import Path
@@ -30,6 +31,8 @@ BLOCKS = [
     ("stm32f4xx-rng", 0x50060800, 0x400),
     ("stm32f4xx-cryp", 0x50060000, 0x400),
     ("stm32f4xx-hash", 0x50060400, 0x400),
+    ("stm32f4xx-dma", 0x40026000, 0x400),     # DMA1
+    ("stm32f4xx-dma", 0x40026400, 0x400),     # DMA2
 ] + [("stm32f4xx-gpio", 0x40020000 + 0x400 * i, 0x400) for i in range(9)]
 
 

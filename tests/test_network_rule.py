@@ -47,6 +47,7 @@ def dhcp_options(payload: bytes) -> dict:
 @pytest.fixture
 def lan(qemu):
     with QTest(qemu, nic=LAUNCHER_NIC) as q:
+        q.enable_clock("eth")
         yield q
         assert q.alive(), q.stderr()
 

@@ -33,6 +33,8 @@ RESET_VALUES = {
 @pytest.mark.parametrize("name", RESET_VALUES)
 def test_reset_value(qts, name):
     addr, value = RESET_VALUES[name]
+    if name.startswith("PWR"):
+        qts.enable_clock("pwr")
     assert qts.readl(addr) == value, name
 
 
@@ -159,6 +161,7 @@ def test_flash_latency_read_back(qts):
 
 
 def test_pwr_backup_regulator_ready_follows_enable(qts):
+    qts.enable_clock("pwr")
     qts.writel(PWR_CSR, 1 << 9)                    # BRE
     assert qts.readl(PWR_CSR) & (1 << 3)           # BRR
     qts.writel(PWR_CSR, 0)

@@ -10,6 +10,13 @@ DRDY, CECS, SECS, CEIS, SEIS = 1, 2, 4, 1 << 5, 1 << 6
 HASH_RNG_IRQ = 80
 
 
+@pytest.fixture
+def qts(qts):
+    """The board with the RNG clock on (RCC_AHB2ENR.RNGEN), as firmware sets it."""
+    qts.enable_clock("rng")
+    return qts
+
+
 def read_words(qts, n):
     words = []
     for _ in range(n):
@@ -41,6 +48,7 @@ def test_same_seed_same_sequence(qemu):
     runs = []
     for seed in (1234, 1234, 99):
         with QTest(qemu, args=["-global", f"stm32f4xx-rng.seed={seed}"]) as q:
+            q.enable_clock("rng")
             q.writel(CR, RNGEN)
             runs.append(read_words(q, 16))
     assert runs[0] == runs[1]
@@ -51,6 +59,7 @@ def test_host_entropy_differs_between_runs(qemu):
     runs = []
     for _ in range(2):
         with QTest(qemu) as q:
+            q.enable_clock("rng")
             q.writel(CR, RNGEN)
             runs.append(read_words(q, 4))
     assert runs[0] != runs[1]

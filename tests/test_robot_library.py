@@ -33,6 +33,12 @@ KEYWORDS = {
     "Get Forwarded Port", "Fetch Board Page", "Fetch Page", "Ensure Test PKI",
     "Start PC SSL Server", "Stop PC SSL Server", "Get PC SSL Server Connections",
     "PC SSL Server Should Have Seen Request", "Collect Board Logs",
+    # Renode's keywords that were missing
+    "Wait For Next Line On Uart", "Should Not Be On Uart", "Test If Uart Is Idle",
+    "Set Default Uart Timeout", "Set Default Tester", "Write To Uart", "Create LED Tester",
+    "Assert LED State", "Assert LED Is Blinking", "Provides", "Requires",
+    # push-buttons (Renode's monitor calls them Press/Release/PressAndRelease) and the LCD
+    "Press Button", "Release Button", "Click Button", "Capture LCD",
 }
 
 
@@ -167,3 +173,122 @@ def test_a_failing_suite_without_teardown_leaves_nothing_running(tmp_path, qemu,
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     assert (tmp_path / "out" / "stm32lab-logs").is_dir()
+
+
+# ---- Renode compatibility -------------------------------------------------------------------
+
+# Renode 1.16's keyword signatures (src/Renode/RobotFrameworkEngine/*.cs, as listed in
+# ../shared/reference/renode-facts.md): the leading positional arguments, in order
+RENODE_SIGNATURES = {
+    "Create Terminal Tester": ["uart", "timeout", "machine", "endLineOption",
+                               "defaultPauseEmulation", "defaultWaitForEcho",
+                               "defaultMatchNextLine", "binaryMode"],
+    "Wait For Line On Uart": ["content", "timeout", "testerId", "treatAsRegex",
+                              "includeUnfinishedLine", "pauseEmulation", "matchNextLine"],
+    "Wait For Prompt On Uart": ["prompt", "testerId", "timeout", "treatAsRegex",
+                                "pauseEmulation"],
+    "Write Line To Uart": ["content", "testerId", "waitForEcho", "pauseEmulation"],
+    "Create LED Tester": ["led", "defaultTimeout", "machine"],
+    "Assert LED State": ["state", "timeout", "testerId", "pauseEmulation"],
+    "Assert LED Is Blinking": ["testDuration", "onDuration", "offDuration", "tolerance",
+                               "testerId", "pauseEmulation"],
+    "Provides": ["state", "type"],
+    "Requires": ["state"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(RENODE_SIGNATURES))
+def test_keywords_take_renodes_arguments_in_renodes_order(name):
+    doc = LibraryDocumentation(str(LIBRARY))
+    kw = next(k for k in doc.keywords if k.name == name)
+    positional = [a.name for a in kw.args if a.kind in ("POSITIONAL_OR_NAMED",
+                                                        "POSITIONAL_ONLY")]
+    want = RENODE_SIGNATURES[name]
+    assert positional[:len(want)] == want, positional
+    defaults = {a.name: a.default for a in kw.args}
+    if name == "Write Line To Uart":
+        assert defaults["waitForEcho"] is None      # None: the tester's default, true
+    if name == "Assert LED Is Blinking":
+        assert defaults["tolerance"] == 0.05
+
+
+@pytest.mark.parametrize("content, regex, unfinished, nxt, text, line", [
+    ("ok", False, False, False, "a\r\nnot ok\r\n", "not ok"),
+    ("ok", False, False, False, "a\r\nnot ok", None),           # no line end yet
+    ("ok", False, True, False, "a\r\nnot ok", "not ok"),        # includeUnfinishedLine
+    ("ok", False, False, True, "\r\nfirst\r\nnot ok\r\n", None),  # matchNextLine: 'first'
+    ("fir", False, False, True, "\r\nfirst\r\nnot ok\r\n", "first"),
+    (r"(\d+) of (\d+)", True, False, False, "x\r\n3 of 7\r\n", "3 of 7"),
+])
+def test_line_pattern_options(content, regex, unfinished, nxt, text, line):
+    m = stm32lab._line_pattern(content, regex, unfinished, nxt).search(text)
+    assert (m.group("line") if m else None) == line
+
+
+def test_results_are_strings_with_renodes_attributes():
+    r = stm32lab.UartResult("3 of 7", ("3", "7"), 1.5)
+    assert r == "3 of 7" and "of" in r
+    assert (r.Line, r.Groups, r.Timestamp) == ("3 of 7", ["3", "7"], 1.5)
+
+
+RENODE_STYLE_SUITE = """\
+*** Settings ***
+Library           {library}
+Suite Teardown    Clean Up Lab
+
+*** Test Cases ***
+Terminal Tester With Renode Arguments And Results
+    Create Board    firmware={firmware}
+    ${{id}}=    Create Terminal Tester    sysbus.usart3    timeout=10
+    Should Be Equal As Integers    ${{id}}    0
+    Start Emulation
+    ${{r}}=    Wait For Line On Uart    ^clock: SYSCLK (\\\\d+) Hz from (\\\\w+)    testerId=${{id}}    treatAsRegex=true
+    Should Be Equal    ${{r.Groups[0]}}    168000000
+    Should Be Equal    ${{r.Groups[1]}}    PLL
+    Should Start With    ${{r.Line}}    clock: SYSCLK
+    Write Line To Uart    hello renode    ${{id}}
+    Write Line To Uart    second line    testerId=${{id}}    waitForEcho=false
+    ${{n}}=    Wait For Next Line On Uart    testerId=${{id}}
+    Should Be Equal    ${{n.Line}}    second line
+    Should Not Be On Uart    Traceback    timeout=0.5    testerId=${{id}}
+    Test If Uart Is Idle    0.5
+    Write Line To Uart    oops    waitForEcho=false
+    Run Keyword And Expect Error    Expected no line containing 'oops'*
+    ...    Should Not Be On Uart    oops    timeout=2    includeUnfinishedLine=true
+
+LED Tester With Renode Arguments
+    ${{led}}=    Create LED Tester    sysbus.gpioPortC.led4    defaultTimeout=2
+    Assert LED State    true    testerId=${{led}}
+    Assert LED State    false    testerId=${{led}}
+    # host time on a loaded machine: the guest's 200 ms stretches (see the keyword's doc)
+    Assert LED Is Blinking    testDuration=3    onDuration=0.2    offDuration=0.2    tolerance=3    testerId=${{led}}
+    Run Keyword And Expect Error    Expected LED4 (blue) on for 1000 ms and off for 1000 ms*
+    ...    Assert LED Is Blinking    testDuration=3    onDuration=1    offDuration=1    tolerance=0.05    testerId=${{led}}
+    ${{led1}}=    Create LED Tester    sysbus.gpioPortG.led1
+    Run Keyword And Expect Error    Expected LED1 (green) to be on within 300 milliseconds*
+    ...    Assert LED State    true    timeout=0.3    testerId=${{led1}}
+    Run Keyword And Expect Error    Expected LED1 (green) to blink within 1 second*
+    ...    Assert LED Is Blinking    testDuration=1    onDuration=0.2    offDuration=0.2    testerId=${{led1}}
+    Provides    echoing-board
+
+Requires Brings Back The Running Board
+    Requires    echoing-board
+    Start Emulation
+    Write Line To Uart    after the restore
+    ${{led}}=    Create LED Tester    sysbus.gpioPortC.led4    defaultTimeout=2
+    Assert LED State    true
+    Assert LED State    false
+
+Requires Of An Unknown State Fails Clearly
+    Run Keyword And Expect Error    No state 'never-provided' was provided*
+    ...    Requires    never-provided
+"""
+
+
+def test_a_renode_style_suite_passes_on_qemu(tmp_path, qemu, hello_elf):
+    suite = tmp_path / "renode_style.robot"
+    suite.write_text(RENODE_STYLE_SUITE.format(library=LIBRARY, firmware=hello_elf))
+    result = run_robot(suite, tmp_path / "out")
+    failed = {t.name: t.message for t in result.suite.tests if t.status != "PASS"}
+    assert not failed, failed
+    assert result.statistics.total.passed == 4

@@ -2,7 +2,7 @@
 guest errors are logged, and the device still works afterwards."""
 import pytest
 
-from lab_qtest import QTest
+from lab_qtest import RCC_CLOCKS, QTest
 
 # (name, base, size, function-name prefix of its log messages) of each model the lab adds
 MODELS = [
@@ -22,6 +22,8 @@ PATTERNS = [0xFFFFFFFF, 0x00000000, 0xA5A5A5A5, 0x5A5A5A5A, 0xDEADBEEF]
 @pytest.mark.parametrize("name,base,size,prefix", MODELS, ids=[m[0] for m in MODELS])
 def test_garbage_everywhere(qemu, name, base, size, prefix):
     with QTest(qemu, nic="user,restrict=on,net=192.168.0.0/24,host=192.168.0.1") as q:
+        if name in RCC_CLOCKS:
+            q.enable_clock(name)
         for off in range(0, size, 4):
             q.readl(base + off)
         for pattern in PATTERNS:
@@ -36,6 +38,7 @@ def test_garbage_everywhere(qemu, name, base, size, prefix):
         assert prefix in q.log(), f"no guest error logged by {prefix}: {q.log()[-2000:]}"
         # After a system reset the board is usable: RNG delivers, RCC reaches the PLL
         q.qmp("system_reset")
+        q.enable_clock("rng")
         q.writel(0x50060800, 1 << 2)
         q.wait_until(lambda: q.readl(0x50060804) & 1, step_ns=1000)
         assert q.readl(0x50060808) != 0
@@ -43,6 +46,7 @@ def test_garbage_everywhere(qemu, name, base, size, prefix):
 
 
 def test_bad_offsets_are_guest_errors(qts):
+    qts.enable_clock("rng", "gpioa")
     qts.readl(0x40023800 + 0x3FC)
     qts.writel(0x40023800 + 0x3FC, 1)
     qts.readl(0x50060800 + 0x10)

@@ -1,6 +1,7 @@
 """host_tools/ssl_client.py against the lab's ssl_server and `openssl s_server` on 127.0.0.1."""
 
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -237,7 +238,7 @@ def test_count_repeats_the_fetch(lab_env, server, capsys):
 
 @pytest.mark.parametrize("url, says", [
     ("https://192.168.0.10/", "192.168.0.10 is the board inside QEMU"),
-    ("https://10.0.0.1:8443/", "not a loopback address"),
+    ("https://10.0.0.1:8443/", "'10.0.0.1' is not loopback"),
     ("example.com:443", "no name lookups"),
     ("http://127.0.0.1:8080/", "HTTPS only"),
 ])
@@ -260,3 +261,51 @@ def test_runs_as_script_and_module(how):
     assert r.returncode == 0
     for option in ("--ca", "--servername", "--insecure", "--cert", "--count", "--quiet"):
         assert option in r.stdout
+
+
+# --- an HTTP/0.9-style server (ST's PolarSSL SSL_Server application) -------------------------
+
+PAGE_09 = (b"<h2>PolarSSL Test Server</h2>\r\n<TABLE cellspacing=\"0\" cellpadding=\"0\">\r\n"
+           b"<p>Successful connection using: TLS-RSA-WITH-AES-256-CBC-SHA</p>\r\n")
+
+
+@pytest.fixture
+def http09_server(pki):
+    """A TLS server that answers a request with the page alone: no status line, no
+    headers, the end of the page is the close (as ST's SSL_Server firmware does)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki / "board-rsa.pem", pki / "board-rsa.key.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    requests = []
+
+    def serve():
+        for _ in range(2):
+            conn, _ = listener.accept()
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += tls.recv(4096)
+                requests.append(data)
+                tls.sendall(PAGE_09[:20])        # in two records, as a slow board would
+                tls.sendall(PAGE_09[20:])
+                try:
+                    tls.unwrap()
+                except (ssl.SSLError, OSError):
+                    pass                         # the client may close first
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], requests
+    listener.close()
+
+
+def test_http09_reply_is_shown_as_the_page(pki, http09_server, capsys):
+    port, requests = http09_server
+    result = fetch(f"https://127.0.0.1:{port}/", ca=pki / "ca.pem")
+    assert result.http_version == "HTTP/0.9" and result.body == PAGE_09
+    assert result.status == 200 and result.headers == []
+    assert requests[0].startswith(b"GET / HTTP/1.1\r\n")
+    assert main([str(port), "--ca", str(pki / "ca.pem")]) == 0
+    out = capsys.readouterr().out
+    assert "  HTTP/0.9 (HTTP/0.9-style reply: no status line or headers)\n" in out
+    assert "Successful connection using: TLS-RSA-WITH-AES-256-CBC-SHA" in out

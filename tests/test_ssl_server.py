@@ -1,11 +1,13 @@
 """host_tools/ssl_server.py against real TLS peers on 127.0.0.1: Python ssl, openssl, curl."""
 
+import os
 import signal
 import socket
 import ssl
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -348,10 +350,123 @@ def test_bad_certificate_files_are_clear_errors(pki, tmp_path, capsys, case, say
     assert says in err
 
 
-def test_missing_default_pki_says_to_run_certs(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("STM32LAB_CERTS", str(tmp_path / "nothing"))
-    err = _run_main(capsys, "--port", "0")
-    assert "run 'python host_tools/certs.py'" in err
+def _start_cli(*args, env=None) -> tuple:
+    """ssl_server.py as a user starts it; (process, the lines up to 'listening on')."""
+    proc = subprocess.Popen([sys.executable, "host_tools/ssl_server.py", *args], cwd=TOP,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if "listening on" in line:
+            return proc, lines
+    proc.wait(timeout=30)
+    raise AssertionError(f"ssl_server did not start: {lines}")
+
+
+def _port_of(lines) -> int:
+    return int(lines[-1].split("listening on 127.0.0.1:")[1].split()[0])
+
+
+def test_first_run_without_pki_makes_it_and_serves(tmp_path):
+    """A fresh clone: no lab PKI yet, no arguments but a free port. The server makes the
+    PKI (saying so in one line) and serves with it, as ST's ssl_server.exe just runs."""
+    out = tmp_path / "pki"
+    env = {**os.environ, "STM32LAB_CERTS": str(out)}
+    proc, lines = _start_cli("--port", "0", env=env)
+    try:
+        made = [line for line in lines if "no test PKI" in line]
+        assert made == [f"ssl_server: no test PKI in {out} yet: making it (as python "
+                        f"host_tools/certs.py does)"], lines
+        assert certs.check_pki(out) == []
+        protocol, _, response = py_get(out, _port_of(lines))
+        assert response.startswith(b"HTTP/1.0 200 OK\r\n") and protocol == "TLSv1.3"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0 and "stopped after 1 connection(s)" in rest
+
+
+def test_existing_pki_is_used_as_it_is(pki, monkeypatch, capsys):
+    monkeypatch.setenv("STM32LAB_CERTS", str(pki))
+    before = {f.name: f.stat().st_mtime_ns for f in pki.iterdir()}
+    server = SslServer(port=0, echo=False)
+    assert server.pki_made == [] and server.identity.cert == pki / "server-rsa.pem"
+    assert {f.name: f.stat().st_mtime_ns for f in pki.iterdir()} == before
+
+
+# --- --legacy: ST's original PolarSSL 1.x firmware ------------------------------------------
+
+def test_legacy_serves_tls1_with_1024_bit_dhe_to_openssl(serve, pki):
+    """What ST's PolarSSL 1.x client offers: TLS 1.0, DHE-RSA-AES256-SHA, a 1024-bit group."""
+    server = serve(legacy=True)
+    r = s_client(pki, server.port, "-tls1", "-cipher", "DHE-RSA-AES256-SHA@SECLEVEL=0")
+    out = r.stdout.decode(errors="replace")
+    assert r.returncode == 0, out + r.stderr.decode(errors="replace")
+    assert "Protocol  : TLSv1\n" in out and "Cipher    : DHE-RSA-AES256-SHA" in out
+    assert "Server Temp Key: DH, 1024 bits" in out
+    assert "Successful connection using: TLS_DHE_RSA_WITH_AES_256_CBC_SHA" in out
+    conn = server.wait_for_connections(1, timeout=10)[0]
+    assert conn.ok and conn.protocol == "TLSv1" and conn.cipher_openssl == "DHE-RSA-AES256-SHA"
+
+
+def test_legacy_serves_tls1_1_to_python_ssl(serve, pki):
+    server = serve(legacy=True)
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    ctx.set_ciphers("DHE-RSA-AES256-SHA:@SECLEVEL=0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="ssl-server.lab") as tls:
+            assert (tls.version(), tls.cipher()[0]) == ("TLSv1.1", "DHE-RSA-AES256-SHA")
+            tls.sendall(REQUEST)
+            assert tls.recv(4096).startswith(b"HTTP/1.0 200 OK")
+    assert server.wait_for_connections(1, timeout=10)[0].ok
+
+
+def test_without_legacy_a_tls1_client_is_refused(serve, pki):
+    server = serve()
+    r = s_client(pki, server.port, "-tls1", "-cipher", "DHE-RSA-AES256-SHA@SECLEVEL=0")
+    assert r.returncode != 0
+    conn = server.wait_for_connections(1, timeout=10)[0]
+    assert not conn.ok and "no TLS version in common" in conn.error
+
+
+def test_legacy_dh_group_is_rfc5114_1024(tmp_path):
+    """The embedded group is OpenSSL's own RFC 5114 1024-bit MODP group (PolarSSL's
+    default DHE group), not a typo of it."""
+    from cryptography.hazmat.primitives.serialization import load_pem_parameters
+
+    from host_tools.ssl_server import RFC5114_1024_PEM
+    theirs = subprocess.run(["openssl", "genpkey", "-genparam", "-algorithm", "DHX",
+                             "-pkeyopt", "dh_rfc5114:1"], capture_output=True, check=True,
+                            timeout=30).stdout
+    ours = load_pem_parameters(RFC5114_1024_PEM).parameter_numbers()
+    want = load_pem_parameters(theirs).parameter_numbers()
+    assert (ours.p, ours.g) == (want.p, want.g) and ours.p.bit_length() == 1024
+
+
+def test_legacy_is_loudly_insecure_even_when_quiet(pki):
+    proc, lines = _start_cli("--legacy", "--port", "0", "--cert", str(pki / "server-rsa.pem"))
+    try:
+        assert any("INSECURE LEGACY MODE" in line for line in lines), lines
+        summary = proc.stdout.readline()
+        assert "TLSv1-TLSv1.2" in summary and "LEGACY: 1024-bit DHE" in summary
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    quiet = subprocess.run([sys.executable, "host_tools/ssl_server.py", "--legacy", "-q",
+                            "--port", "0", "--cert", str(pki / "server-rsa.pem"),
+                            "--tls-min", "1.3", "--tls-max", "1.2"],
+                           cwd=TOP, capture_output=True, text=True, timeout=60)
+    assert quiet.returncode == 1 and "INSECURE LEGACY MODE" in quiet.stderr
+
+
+def test_tls1_needs_legacy(pki, capsys):
+    err = _run_main(capsys, "--port", "0", "--cert", str(pki / "server-rsa.pem"),
+                    "--tls-min", "1.0")
+    assert "--tls-min 1.0 needs --legacy" in err
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.0.1", "10.1.2.3", "::", "example.com"])

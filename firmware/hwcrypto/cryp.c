@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // CRYP driver (RM0090 23), polled. See cryp.h for the API.
 //
 // Data goes through DIN/DOUT with DATATYPE = 8-bit (byte swap), so a word loaded

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // CRYP driver (RM0090 23): AES-128/192/256 ECB/CBC/CTR, DES and TDES ECB/CBC, and on the
 // STM32F437/439 ("v2" CRYP) AES-GCM and AES-CCM. Polled, no interrupts or DMA; every wait
 // is bounded and a stuck peripheral comes back as CRYP_ERR_TIMEOUT.

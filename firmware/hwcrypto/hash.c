@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // HASH driver (RM0090 25), polled. See hash.h for the API.
 //
 // Data goes to DIN with DATATYPE = 8-bit, so words loaded little-endian from the message

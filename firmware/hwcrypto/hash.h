@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // HASH driver (RM0090 25): incremental SHA-1 and MD5, and SHA-224/256 on the
 // STM32F437/439 ("v2" HASH); one-shot HMAC. Polled; every wait is bounded.
 //

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // The stm32crypto module: the CRYP, HASH and RNG peripherals from Python.
 //
 //   AES(key, mode, iv=None)      .encrypt(data) / .decrypt(data); MODE_ECB, MODE_CBC, MODE_CTR

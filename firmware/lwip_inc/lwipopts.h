@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // lwIP 2.2 configuration for the lab firmware: NO_SYS raw API for MicroPython's modlwip,
 // one Ethernet netif (eth.c), IPv4 only, DHCP client, DNS resolver, TCP/UDP/raw.
 // Its memory is in CCM (see "Memory" below).

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // MBEDTLS_AES_ALT on the CRYP driver (hwcrypto/cryp.h): the mbedTLS AES API with each call
 // a complete CRYP operation (key, IV and mode loaded every time), so any number of AES
 // contexts (TLS keeps one per direction, the DRBG and cryptolib their own) interleave.

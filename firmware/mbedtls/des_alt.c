@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // MBEDTLS_DES_ALT on the CRYP driver (hwcrypto/cryp.h): DES and 3DES (two- and three-key)
 // in ECB and CBC. Each call is a complete CRYP operation, so contexts interleave; a CRYP
 // failure comes back as MBEDTLS_ERR_PLATFORM_HW_ACCEL_FAILED.

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // MBEDTLS_SHA1_ALT, MBEDTLS_MD5_ALT and (STM32F437/439) MBEDTLS_SHA256_ALT on the HASH
 // driver (hwcrypto/hash.h). Each mbedTLS context wraps a driver context that keeps its own
 // partial block and saved HASH registers, so the many hash contexts a TLS handshake keeps

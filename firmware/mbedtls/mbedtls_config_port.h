@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // mbedTLS 3.6 configuration for the lab's STM32F4 boards (MBEDTLS_CONFIG_FILE).
 //
 // TLS 1.3 and TLS 1.2, client and server: TLS 1.3's AES-GCM suites with (EC)DHE key

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // mbedTLS platform glue for the lab's boards: entropy from the RNG, a settable wall clock for
 // certificate dates, counted allocations, and the port's extras on the `tls` module
 // (set_time, time, selftest, mem_info, strerror, reserve, heap).

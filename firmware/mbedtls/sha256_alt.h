@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // MBEDTLS_SHA256_ALT: mbedTLS's SHA-224/SHA-256 context on the HASH peripheral of the
 // STM32F437/439 (sha256_alt.c). The STM32F415/417 HASH has no SHA-2: software there.
 #ifndef MICROPY_INCLUDED_STM32LAB_MBEDTLS_SHA256_ALT_H

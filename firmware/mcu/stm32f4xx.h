@@ -1,4 +1,14 @@
 /*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
+/*
  * This file is part of the STM32F4 SSL/TLS emulation lab firmware.
  *
  * The registers of the STM32F4 blocks this firmware drives (RM0090 rev 19), and the device

@@ -6,9 +6,11 @@ import html
 import itertools
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -18,14 +20,15 @@ from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.utils import DotDict, secs_to_timestr
 
-TOP = Path(__file__).resolve().parents[2]
+_TREE = Path(__file__).resolve().parents[2]
 # The host tools of this checkout, even when another checkout is pip-installed (-e): the
-# library and the firmware it boots must come from the same tree.
-if (TOP / "host_tools" / "__init__.py").exists() and str(TOP) not in sys.path:
-    sys.path.insert(0, str(TOP))
+# library and the firmware it boots must come from the same tree. (Installed, this file is
+# the package stm32lab_robot and the host tools are the installed ones.)
+if (_TREE / "host_tools" / "__init__.py").exists() and str(_TREE) not in sys.path:
+    sys.path.insert(0, str(_TREE))
 
-from host_tools import certs  # noqa: E402
-from host_tools.board import LEDS, Board, BoardError  # noqa: E402
+from host_tools import certs, lab, paths  # noqa: E402
+from host_tools.board import Board, BoardError  # noqa: E402
 from host_tools.certs import CertsError  # noqa: E402
 from host_tools.console import Console, ConsoleError, ConsoleTimeout  # noqa: E402
 from host_tools.ssl_client import FetchError, fetch  # noqa: E402
@@ -33,8 +36,12 @@ from host_tools.ssl_server import SslServer, SslServerError  # noqa: E402
 
 __version__ = "0.1.0"
 
+# Relative paths in keyword arguments are tried from here too: the checkout's root, or the
+# current directory when the library is installed without one.
+TOP = paths.checkout() or Path.cwd()
+
 # ${BOARD} values -> QEMU machines (the firmware's BOARD= names).
-BOARDS = {"F417": "stm324xg-eval", "F439": "stm324x9i-eval"}
+BOARDS = {m.short: m.name for m in lab.MACHINES.values()}
 # ${FIRMWARE_VARIANT} values -> the firmware build's HW_CRYPTO= switch.
 VARIANTS = {"HW": 1, "HARDWARE": 1, "SW": 0, "SOFTWARE": 0}
 # ${CERT_KIND} values -> the key type in the lab PKI's file names (server-rsa, board-ec).
@@ -81,15 +88,39 @@ def _timestr(seconds: float) -> str:
     return secs_to_timestr(seconds)
 
 
-def _line_pattern(content: str, regex: bool) -> "re.Pattern":
-    """A complete line containing content (or matching the regex). In a regex, a leading
-    ^ anchors to the start of the line and a trailing $ to its end."""
+def _line_pattern(content: str, regex: bool, unfinished: bool = False,
+                  next_line: bool = False) -> "re.Pattern":
+    """A complete line containing content (or matching the regex), as group "line"; the
+    regex's own groups follow. In a regex, a leading ^ anchors to the start of the line
+    and a trailing $ to its end. ``unfinished``: the line's end need not have arrived;
+    ``next_line``: only the next line with text (blank lines are skipped)."""
     body, start, end = (content if regex else re.escape(content)), r"[^\r\n]*", r"[^\r\n]*"
     if regex and body.startswith("^"):
         body, start = body[1:], r"(?:(?<=[\r\n])|\A)"
     if regex and body.endswith("$") and not body.endswith("\\$"):
         body, end = body[:-1], ""
-    return re.compile(rf"{start}(?:{body}){end}(?=\r\n|\r|\n)")
+    if next_line:
+        start = ""
+    stop = r"(?=\r\n|\r|\n|\Z)" if unfinished else r"(?=\r\n|\r|\n)"
+    lead = r"\A[\r\n]*" if next_line else ""
+    return re.compile(rf"{lead}(?P<line>{start}(?:{body}){end}){stop}")
+
+
+# The next line with text: what a previous match left (its line end, blank lines) skipped
+_NEXT_LINE = re.compile(r"\A[\r\n]*(?P<line>[^\r\n]+)(?=\r\n|\r|\n)")
+
+
+class UartResult(str):
+    """What the UART waits return: the line (a string, so ``Should Contain`` and friends
+    work on it) with Renode's TerminalTesterResult attributes ``Line``, ``Groups`` and
+    ``Timestamp``."""
+
+    def __new__(cls, value: str, groups=(), timestamp: float = 0.0, line: str | None = None):
+        obj = super().__new__(cls, value)
+        obj.Line = value if line is None else line
+        obj.Groups = [g if g is not None else "" for g in groups]
+        obj.Timestamp = timestamp
+        return obj
 
 
 def _cpu_running(board: Board) -> bool:
@@ -196,6 +227,33 @@ class Stm32Lab:
     teardowns). `Clean Up Lab` stops everything the library started; the library also
     does it by itself when its suite ends, so a forgotten teardown leaks no process.
 
+    = Renode compatibility =
+
+    Keywords that Renode's ``renode-keywords.robot`` also has take Renode's arguments:
+    the same names (camelCase: ``testerId``, ``treatAsRegex``, ``waitForEcho``,
+    ``pauseEmulation``, ...), in the same order, with Renode's defaults
+    (``waitForEcho`` is true), and return what Renode returns: `Create Terminal Tester`
+    and `Create LED Tester` a tester id, the UART waits a result with ``${r.Line}``,
+    ``${r.Groups}`` and ``${r.Timestamp}`` (which is also the line as a string, so older
+    suites that compare it keep working). UARTs go by Renode's names too
+    (``sysbus.usart3``), LEDs by the names of ``platforms/*.repl``
+    (``sysbus.gpioPortC.led4``). This library's older argument names (``uart``,
+    ``treat_as_regex``, ``wait_for_echo``) are still accepted, named only.
+
+    | *Renode keyword*             | *here* |
+    | Create Terminal Tester       | yes; ``endLineOption`` accepted (lines end at CR, LF or CRLF), no ``binaryMode`` |
+    | Wait For Line On Uart        | yes, with ``includeUnfinishedLine``, ``matchNextLine``, ``pauseEmulation`` |
+    | Wait For Next Line On Uart, Wait For Prompt On Uart, Write Line To Uart, Write To Uart, Write Char On Uart, Should Not Be On Uart, Test If Uart Is Idle, Set Default Uart Timeout, Set Default Tester | yes |
+    | Create LED Tester, Assert LED State, Assert LED Is Blinking | yes; times are host time (Renode: virtual time), so blink periods need a tolerance for a loaded host |
+    | Provides, Requires           | yes, type Serialization: a QEMU snapshot (migration stream to a file) restored into a new QEMU |
+    | Start Emulation, Reset Emulation | yes (Reset stops the board) |
+    | Execute Command, Execute Script, network and log testers | no: the board is made with `Create Board`; a Renode suite makes it with ``Execute Script  renode/stm324xg_eval.resc`` |
+
+    ``pauseEmulation`` pauses QEMU once the wait matched, not at the exact instruction;
+    the next UART or LED keyword lets it run again. Nothing here was run on Renode itself
+    (it cannot be installed on the lab's machines): the compatibility is checked against
+    Renode 1.16's keyword signatures (``tests/test_robot_library.py``).
+
     = Time format =
 
     Timeouts use Robot Framework's time format: ``10``, ``1.5 s``, ``2 minutes``,
@@ -211,19 +269,21 @@ class Stm32Lab:
     | Suite Teardown    Clean Up Lab
     |
     | *** Test Cases ***
-    | Board Prints Its Clock And Echoes Input
+    | Board Prints Its Clock, Echoes Input And Blinks LED4
     |     Create Board              firmware=tests/baremetal/build/hello.elf
-    |     Create Terminal Tester    console    timeout=10 s
+    |     ${id}=                    Create Terminal Tester    sysbus.usart3    timeout=10
     |     Start Emulation
-    |     ${line}=                  Wait For Line On Uart    SYSCLK (\\\\d+) Hz    treat_as_regex=True
-    |     Should Contain            ${line}    168000000
-    |     Write Line To Uart        ping
-    |     Wait For Line On Uart     ping
-    |     LED Should Be Blinking    LED4
+    |     ${r}=                     Wait For Line On Uart    SYSCLK (\\\\d+) Hz    treatAsRegex=true
+    |     Should Be Equal           ${r.Groups[0]}    168000000
+    |     Write Line To Uart        ping    testerId=${id}
+    |     ${led}=                   Create LED Tester    sysbus.gpioPortC.led4    defaultTimeout=2
+    |     Assert LED State          true
+    |     Assert LED State          false
     |     [Teardown]                Reset Emulation
 
-    Save it as ``example.robot`` and run ``robot example.robot``. With the MicroPython
-    firmware (the default):
+    Save it as ``example.robot`` and run ``robot example.robot``. Apart from how the
+    board is made, the test reads the same as a Renode suite: see `Renode compatibility`.
+    With the MicroPython firmware (the default):
 
     | Start Emulation
     | Wait For Prompt On Uart
@@ -251,6 +311,14 @@ class Stm32Lab:
         self._board_logs: dict = {}         # the last board's log files, kept after it stops
         self._testers: dict = {}            # UART name -> Console
         self._tester_timeouts: dict = {}    # UART name -> default timeout (seconds)
+        self._tester_ids: list = []         # Renode tester id -> UART name
+        self._tester_options: dict = {}     # UART name -> Renode's default... options
+        self._tester_started: dict = {}     # UART name -> time of creation (Timestamp)
+        self._paused_by_wait = False        # a pauseEmulation match holds the CPU
+        self._led_testers: list = []        # Renode LED tester id -> (LED, timeout s)
+        self._states: dict = {}             # Provides name -> (snapshot file, board args)
+        self._state_dir: Path | None = None
+        self._board_args: dict | None = None
         self._default_uart = "console"
         self._pc_ports: dict = {}           # board guest port -> 127.0.0.1 port of the PC side
         self._servers: dict = {}            # board guest port -> SslServer
@@ -325,9 +393,7 @@ class Stm32Lab:
         return self._board
 
     def _tester(self, uart: str | None) -> Console:
-        name = (uart or self._default_uart).lower()
-        if name in ("usart3",):
-            name = "console"
+        name = self._uart_name(uart) if uart else self._default_uart
         if name not in self._testers:
             self._require_board()
             raise _NoBoard(f"No terminal tester on UART '{name}'; use Create Terminal "
@@ -335,7 +401,7 @@ class Stm32Lab:
         return self._testers[name]
 
     def _wait_secs(self, timeout, uart: str | None) -> float:
-        name = (uart or self._default_uart).lower()
+        name = self._uart_name(uart) if uart else self._default_uart
         return _secs(timeout, self._tester_timeouts.get(name, self._timeout))
 
     def _last_console_lines(self, n: int = FAILURE_LINES) -> list:
@@ -385,6 +451,9 @@ class Stm32Lab:
         """The firmware ELF path the firmware's Makefile reports (not a keyword)."""
         key = (machine, hw_crypto)
         if key not in self._firmware_cache:
+            if paths.checkout() is None:
+                raise AssertionError("The lab's firmware is built in a checkout ('make "
+                                     "firmware'); pass firmware=PATH.")
             cmd = ["make", "-s", "--no-print-directory", "-C", str(TOP / "firmware"), "print-elf",
                    f"BOARD={machine}", f"HW_CRYPTO={hw_crypto}"]
             try:
@@ -476,7 +545,8 @@ class Stm32Lab:
         firmware`. ``deterministic`` counts instructions instead of real time and seeds
         the RNG with ``seed``. ``pcap`` records the Ethernet traffic. ``hostfwd`` lists
         the board ports to forward from 127.0.0.1 (default: 443). ``extra_uarts`` exposes
-        more UARTs (usart1, usart2, usart6) for `Create Terminal Tester`.
+        more UARTs by name (usart1, usart2, usart3, usart6: the ones that are not the
+        board's console) for `Create Terminal Tester`.
 
         Board-to-PC forwards are set up for 443 and for every guest port a PC server was
         started for, see `Network`. Returns the firmware path. Fails if a board is
@@ -511,14 +581,12 @@ class Stm32Lab:
         if hostfwd is None:
             hostfwd = [int((config_items or {}).get("port") or 443)]
         hostfwd = [f"0:{int(p)}" for p in hostfwd]
-        log_dir = self._new_log_dir("board")
-        board_obj = Board(path, machine=machine, guestfwd=guestfwd, hostfwd=hostfwd,
-                          pcap=log_dir / "net.pcap" if pcap else None,
-                          deterministic=deterministic, seed=seed, log_dir=log_dir,
-                          extra_uarts=tuple(extra_uarts or ()), config_blob=config_blob,
-                          config=config_items)
-        board_obj.start(paused=True)
-        self._board, self._board_dir = board_obj, log_dir
+        self._board_args = dict(machine=machine, guestfwd=guestfwd, hostfwd=hostfwd,
+                                deterministic=deterministic, seed=seed,
+                                extra_uarts=tuple(extra_uarts or ()),
+                                config_blob=config_blob, config=config_items)
+        board_obj = self._start_board(path, pcap)
+        log_dir = self._board_dir
         self._board_logs = {**board_obj.logs()}
         if pcap:
             self._board_logs["pcap"] = log_dir / "net.pcap"
@@ -534,6 +602,16 @@ class Stm32Lab:
             logger.info(f"Config sector: {shown}"
                         + (f" after the {len(config_blob)} bytes of {config}" if config else ""))
         return str(path)
+
+    def _start_board(self, path: Path, pcap: bool, extra_args=()) -> Board:
+        """Start a board from self._board_args with the CPU held; it becomes the board."""
+        log_dir = self._new_log_dir("board")
+        board_obj = Board(path, pcap=log_dir / "net.pcap" if pcap else None, log_dir=log_dir,
+                          extra_args=tuple(extra_args), **self._board_args)
+        board_obj.start(paused=True)
+        self._board, self._board_dir, self._board_pcap = board_obj, log_dir, pcap
+        self._board_path = path
+        return board_obj
 
     @keyword("Start Emulation")
     @_reports_failures
@@ -562,12 +640,103 @@ class Stm32Lab:
             tester.close()
         self._testers.clear()
         self._tester_timeouts.clear()
+        self._tester_ids.clear()
+        self._tester_options.clear()
+        self._tester_started.clear()
+        self._led_testers.clear()
+        self._paused_by_wait = False
         self._default_uart = "console"
         board, self._board = self._board, None
         if board is not None:
             pid = board.pid
             rc = board.stop()
             logger.info(f"Board stopped (QEMU pid {pid}, exit status {rc}).")
+
+    @keyword("Provides")
+    @_reports_failures
+    def provides(self, state: str, type: str = "Serialization"):
+        """Saves the board's whole state as ``state`` for `Requires` in later tests of the
+        suite (Renode's snapshot chaining). The CPU is paused while QEMU writes the snapshot
+        (its migration stream to a file: the board has no disk for ``savevm``) and runs on
+        afterwards if it was running. Only Renode's default ``type`` (Serialization) is
+        supported.
+
+        | Provides    booted-repl
+        """
+        if str(type).lower() != "serialization":
+            raise AssertionError(f"Provides type '{type}' is not supported; only "
+                                 f"Serialization (a QEMU snapshot).")
+        board = self._require_board()
+        qmp = getattr(board.engine, "qmp", None)
+        if qmp is None:
+            raise AssertionError("Provides needs the QEMU engine (snapshots through QMP).")
+        if self._state_dir is None:
+            self._state_dir = Path(tempfile.mkdtemp(prefix="stm32lab-states-"))
+        path = self._state_dir / f"{_safe_name(state)}.migration"
+        path.unlink(missing_ok=True)
+        running = _cpu_running(board)
+        if running:
+            board.pause()
+        try:
+            qmp("migrate", uri=f"file:{path}")
+            status = self._migration_done(qmp, "saving")
+        finally:
+            if running:
+                board.resume()
+        testers = [(name, self._tester_timeouts.get(name), self._tester_options.get(name))
+                   for name in self._tester_ids]
+        self._states[state] = (path, dict(self._board_args), self._board_path,
+                               self._board_pcap, testers)
+        logger.info(f"State '{state}' saved ({path.stat().st_size} bytes, {status}).")
+
+    @staticmethod
+    def _migration_done(qmp, what: str, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            info = qmp("query-migrate")
+            status = info.get("status", "")
+            if status == "completed":
+                return status
+            if status in ("failed", "cancelled"):
+                raise AssertionError(f"QEMU failed {what} the snapshot: "
+                                     f"{info.get('error-desc', status)}.")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"QEMU did not finish {what} the snapshot within "
+                                     f"{_timestr(timeout)} (status {status or 'none'}).")
+            time.sleep(0.05)
+
+    @keyword("Requires")
+    @_reports_failures
+    def requires(self, state: str):
+        """Replaces the board with the state a previous test saved with `Provides`: a new
+        QEMU with the same firmware and options takes the snapshot, paused (`Start
+        Emulation` lets it run), with the terminal testers of the providing test (same
+        ids) attached. Fails if no test provided ``state`` (did it pass?).
+
+        | Requires    booted-repl
+        | Start Emulation
+        | Write Line To Uart    print(6*7)
+        """
+        if state not in self._states:
+            raise AssertionError(f"No state '{state}' was provided in this suite (a test "
+                                 f"must run Provides {state} and pass first); provided: "
+                                 f"{', '.join(self._states) or 'none'}.")
+        path, args, firmware, pcap, testers = self._states[state]
+        self.reset_emulation()
+        self._board_args = dict(args)
+        board = self._start_board(firmware, pcap, extra_args=("-incoming", "defer"))
+        self._board_logs = {**board.logs()}
+        for name, timeout, options in testers:
+            options = options or {}
+            self.create_terminal_tester(name, timedelta(seconds=timeout or self._timeout),
+                                        defaultPauseEmulation=options.get("pause", False),
+                                        defaultWaitForEcho=options.get("echo", True),
+                                        defaultMatchNextLine=options.get("next", False),
+                                        eol=options.get("eol", "CR"))
+        board.engine.qmp("migrate-incoming", uri=f"file:{path}")
+        self._migration_done(board.engine.qmp, "loading")
+        logger.info(f"State '{state}' loaded into a new board (QEMU pid {board.pid}), "
+                    f"CPU held.")
 
     @keyword("Clean Up Lab")
     def clean_up_lab(self):
@@ -599,29 +768,54 @@ class Stm32Lab:
             self.clean_up_lab()
         except Exception as e:  # noqa: BLE001 - a listener must not raise
             logger.warn(f"Stm32Lab clean-up: {e}")
+        if self._state_dir is not None:
+            shutil.rmtree(self._state_dir, ignore_errors=True)
+            self._state_dir = None
+            self._states.clear()
 
     # --- UARTs ------------------------------------------------------------------------
 
     @keyword("Create Terminal Tester")
     @_reports_failures
-    def create_terminal_tester(self, uart: str = "console",
-                               timeout: timedelta | None = None, eol: str = "CR"):
-        """Attaches a terminal tester to ``uart`` (``console`` is USART3, the RS232 port
-        CN16) and makes it the default for the UART keywords.
+    def create_terminal_tester(self, uart: str = "console", timeout: timedelta | None = None,
+                               machine: str | None = None, endLineOption: str | None = None,
+                               defaultPauseEmulation: bool = False,
+                               defaultWaitForEcho: bool = True,
+                               defaultMatchNextLine: bool = False, binaryMode: bool = False,
+                               *, eol: str = "CR") -> int:
+        """Attaches a terminal tester to ``uart`` and makes it the default for the UART
+        keywords; returns its tester id (0, 1, ...) for their ``testerId`` argument.
 
-        ``timeout`` is the default wait of the UART keywords on this tester. ``eol`` is
+        Renode's arguments, names and order: ``uart`` is ``console`` (the board's RS232
+        console: USART3 on the STM324xG-EVAL, USART1 on the STM324x9I-EVAL) or a USART by
+        Renode's name (``sysbus.usart3``) or ours (``usart3``). ``timeout`` is the default
+        wait of the UART keywords on this tester. ``machine`` must be the board's machine
+        name if given. ``endLineOption`` (``TreatLineFeedAsEndLine``,
+        ``TreatCarriageReturnAsEndLine``) is accepted; a line ends at CR, LF or CRLF here
+        either way. ``defaultPauseEmulation`` pauses the CPU when a wait matches (the next
+        UART or LED keyword lets it run again), ``defaultWaitForEcho`` is the default of
+        `Write Line To Uart` (true, as in Renode), ``defaultMatchNextLine`` that of `Wait
+        For Line On Uart`. ``binaryMode`` is not supported. ``eol`` (ours, named only) is
         what `Write Line To Uart` ends lines with: CR (Enter, what the MicroPython REPL
-        takes), LF or CRLF. Attach before `Start Emulation` to see the output from the
-        first byte; attached to a running board, the tester sees output from now on
-        (the console log still has all of it). Calling it again for the same UART only
-        changes its timeout and line ending.
+        takes), LF or CRLF.
 
-        | Create Terminal Tester
-        | Create Terminal Tester    console    timeout=30 s
+        Attach before `Start Emulation` to see the output from the first byte; attached to a
+        running board, the tester sees output from now on (the console log still has all of
+        it). Calling it again for the same UART keeps its id and updates its options.
+
+        | ${id}=    Create Terminal Tester    sysbus.usart3    timeout=30
+        | Create Terminal Tester    console    defaultWaitForEcho=false
         """
         board = self._require_board()
-        name = uart.lower()
-        name = "console" if name == "usart3" else name
+        if machine and machine != board.config.machine:
+            raise AssertionError(f"No machine '{machine}' here; the board is "
+                                 f"'{board.config.machine}'.")
+        if binaryMode:
+            raise AssertionError("binaryMode is not supported: the testers read text lines.")
+        if endLineOption not in (None, "", "TreatLineFeedAsEndLine",
+                                 "TreatCarriageReturnAsEndLine"):
+            raise AssertionError(f"Unknown endLineOption '{endLineOption}'.")
+        name = self._uart_name(uart)
         seconds = _secs(timeout, self._timeout)
         if name in self._testers:
             self._testers[name].eol = {"CR": "\r", "LF": "\n", "CRLF": "\r\n"}.get(
@@ -631,92 +825,299 @@ class Stm32Lab:
             if _cpu_running(board):
                 logger.info(f"Tester attached to {name} of a running board: it sees output "
                             f"from now on.")
+        if name not in self._tester_ids:
+            self._tester_ids.append(name)
         self._tester_timeouts[name] = seconds
+        self._tester_options[name] = {"pause": bool(defaultPauseEmulation),
+                                      "echo": bool(defaultWaitForEcho),
+                                      "next": bool(defaultMatchNextLine), "eol": eol}
         self._default_uart = name
-        logger.info(f"Terminal tester on {name} ({board.uart(name)}), timeout "
+        tester_id = self._tester_ids.index(name)
+        logger.info(f"Terminal tester {tester_id} on {name} ({board.uart(name)}), timeout "
                     f"{_timestr(seconds)}.")
+        return tester_id
+
+    def _uart_name(self, uart) -> str:
+        """Renode's ``sysbus.usartN`` or ours (``console``, ``usartN``) -> tester name."""
+        name = str(uart).strip().lower()
+        if name.startswith("sysbus."):
+            name = name[len("sysbus."):]
+        spec = self._board.machine if self._board is not None \
+            else lab.machine(self._default_board)
+        return spec.uart_label(name) if name in spec.uarts else name
+
+    def _resolve(self, testerId=None, uart: str | None = None) -> str:
+        """The tester name for a Renode tester id (or our UART name, or the default)."""
+        if testerId not in (None, ""):
+            try:
+                return self._tester_ids[int(testerId)]
+            except (ValueError, IndexError):
+                self._require_board()
+                raise _NoBoard(f"No terminal tester with id {testerId}; Create Terminal "
+                               f"Tester returns the ids ({len(self._tester_ids)} so far).")
+        return self._uart_name(uart) if uart else self._default_uart
+
+    def _resume_if_paused_by_wait(self):
+        if self._paused_by_wait and self._board is not None:
+            self._paused_by_wait = False
+            self._board.resume()
+
+    def _pause_after_match(self, name: str, pauseEmulation) -> None:
+        pause = self._tester_options.get(name, {}).get("pause", False) \
+            if pauseEmulation is None else bool(pauseEmulation)
+        if pause:
+            self._require_board().pause()
+            self._paused_by_wait = True
 
     @keyword("Wait For Line On Uart")
     @_reports_failures
     def wait_for_line_on_uart(self, content: str, timeout: timedelta | None = None,
-                              treat_as_regex: bool = False, uart: str | None = None) -> str:
-        """Waits for a complete line that contains ``content`` and returns the line.
+                              testerId: str | None = None, treatAsRegex: bool = False,
+                              includeUnfinishedLine: bool = False,
+                              pauseEmulation: bool | None = None,
+                              matchNextLine: bool | None = None, *,
+                              uart: str | None = None,
+                              treat_as_regex: bool | None = None) -> UartResult:
+        """Waits for a complete line that contains ``content`` and returns a result: the
+        line itself (a string), with Renode's attributes ``${r.Line}``, ``${r.Groups}``
+        (the regex groups) and ``${r.Timestamp}`` (seconds since the tester was created,
+        host time).
 
-        With ``treat_as_regex`` the content is a Python regular expression searched in
-        the line; a leading ``^`` anchors it to the start of the line and a trailing ``$``
-        to the end (remember to double backslashes in Robot data). Lines before the match
-        are consumed: the next wait starts after this line. ``timeout`` defaults to the
-        tester's.
+        Renode's arguments, names and order: ``timeout`` defaults to the tester's;
+        ``testerId`` picks a tester (default: the last one created); with ``treatAsRegex``
+        the content is a Python regular expression searched in the line (a leading ``^``
+        anchors it to the start of the line, a trailing ``$`` to the end; double
+        backslashes in Robot data); ``includeUnfinishedLine`` also matches a line whose end
+        has not arrived yet; ``pauseEmulation`` pauses the CPU at the match (until the next
+        UART or LED keyword); ``matchNextLine`` requires the match to be the very next line.
+        ``uart`` and ``treat_as_regex`` are this library's older names (named only).
+
+        Lines before the match are consumed: the next wait starts after this line.
 
         | Wait For Line On Uart    hello from stm324xg-eval
-        | ${line}=    Wait For Line On Uart    SYSCLK \\\\d+ Hz    treat_as_regex=True    timeout=5 s
+        | ${r}=    Wait For Line On Uart    SYSCLK (\\d+) Hz    timeout=5    treatAsRegex=true
+        | Should Be Equal    ${r.Groups[0]}    168000000
         """
-        tester = self._tester(uart)
-        seconds = self._wait_secs(timeout, uart)
+        regex = treatAsRegex if treat_as_regex is None else treat_as_regex
+        name = self._resolve(testerId, uart)
+        tester = self._tester(name)
+        self._resume_if_paused_by_wait()
+        seconds = self._wait_secs(timeout, name)
+        next_only = self._tester_options.get(name, {}).get("next", False) \
+            if matchNextLine is None else bool(matchNextLine)
         try:
-            pattern = _line_pattern(content, treat_as_regex)
+            pattern = _line_pattern(content, regex, includeUnfinishedLine, next_only)
         except re.error as e:
             raise AssertionError(f"'{content}' is not a valid regular expression "
                                  f"({e}).") from None
         try:
-            line = tester.expect(pattern, timeout=seconds).group(0)
+            match = tester.expect(pattern, timeout=seconds)
         except ConsoleTimeout:
-            what = "matching" if treat_as_regex else "containing"
-            raise AssertionError(f"Expected a line {what} '{content}' on "
-                                 f"{uart or self._default_uart} within {_timestr(seconds)}, "
+            what = "matching" if regex else "containing"
+            where = "as the next line " if next_only else ""
+            raise AssertionError(f"Expected a line {what} '{content}' {where}on {name} "
+                                 f"within {_timestr(seconds)}, but none came.") from None
+        result = self._result(name, match.group("line"), match.groups()[1:])
+        self._pause_after_match(name, pauseEmulation)
+        logger.info(f"Line: {result.Line}")
+        return result
+
+    def _result(self, name: str, line: str, groups=()) -> "UartResult":
+        started = self._tester_started.setdefault(name, time.monotonic())
+        return UartResult(line, groups, round(time.monotonic() - started, 6))
+
+    @keyword("Wait For Next Line On Uart")
+    @_reports_failures
+    def wait_for_next_line_on_uart(self, timeout: timedelta | None = None,
+                                   testerId: str | None = None,
+                                   pauseEmulation: bool | None = None) -> UartResult:
+        """Waits for the next complete line, whatever it says, and returns it as a result
+        (see `Wait For Line On Uart`). After a `Wait For Line On Uart` it is the line that
+        follows the matched one.
+
+        | Write Line To Uart    print(6*7)
+        | ${r}=    Wait For Next Line On Uart
+        | Should Be Equal    ${r.Line}    42
+        """
+        name = self._resolve(testerId)
+        tester = self._tester(name)
+        self._resume_if_paused_by_wait()
+        seconds = self._wait_secs(timeout, name)
+        try:
+            match = tester.expect(_NEXT_LINE, timeout=seconds)
+        except ConsoleTimeout:
+            raise AssertionError(f"Expected a line on {name} within {_timestr(seconds)}, "
                                  f"but none came.") from None
-        logger.info(f"Line: {line}")
-        return line
+        result = self._result(name, match.group("line"))
+        self._pause_after_match(name, pauseEmulation)
+        logger.info(f"Line: {result.Line}")
+        return result
+
+    @keyword("Should Not Be On Uart")
+    @_reports_failures
+    def should_not_be_on_uart(self, content: str, timeout: timedelta | None = None,
+                              testerId: str | None = None, treatAsRegex: bool = False,
+                              includeUnfinishedLine: bool = False,
+                              pauseEmulation: bool | None = None):
+        """Fails if a line containing ``content`` (or matching it, with ``treatAsRegex``)
+        arrives within ``timeout`` (the tester's default if empty). Lines received while
+        waiting are consumed.
+
+        | Should Not Be On Uart    Traceback    timeout=2
+        """
+        name = self._resolve(testerId)
+        tester = self._tester(name)
+        self._resume_if_paused_by_wait()
+        seconds = self._wait_secs(timeout, name)
+        pattern = _line_pattern(content, treatAsRegex, includeUnfinishedLine)
+        try:
+            match = tester.expect(pattern, timeout=seconds)
+        except ConsoleTimeout:
+            self._pause_after_match(name, pauseEmulation)
+            return
+        raise AssertionError(f"Expected no line {'matching' if treatAsRegex else 'containing'} "
+                             f"'{content}' on {name} for {_timestr(seconds)}, but got "
+                             f"'{match.group('line')}'.")
+
+    @keyword("Test If Uart Is Idle")
+    @_reports_failures
+    def test_if_uart_is_idle(self, timeout: timedelta, testerId: str | None = None,
+                             pauseEmulation: bool | None = None):
+        """Fails if anything arrives on the UART within ``timeout`` (what came before the
+        call and was not consumed yet does not count, and stays there for later waits).
+
+        | Test If Uart Is Idle    1
+        """
+        name = self._resolve(testerId)
+        tester = self._tester(name)
+        self._resume_if_paused_by_wait()
+        seconds = _secs(timeout, self._timeout)
+        pending = len(tester.spawn.buffer)
+        try:
+            match = tester.expect(re.compile(r"\A[\s\S]{%d}" % (pending + 1)),
+                                  timeout=seconds)
+        except ConsoleTimeout:
+            self._pause_after_match(name, pauseEmulation)
+            return
+        raise AssertionError(f"Expected {name} to stay idle for {_timestr(seconds)}, but it "
+                             f"sent {match.group(0)[pending:]!r}.")
+
+    @keyword("Set Default Uart Timeout")
+    def set_default_uart_timeout(self, timeout: timedelta, testerId: str | None = None):
+        """Sets the default wait of the UART keywords: of one tester, or of every tester and
+        of those created later when ``testerId`` is empty."""
+        seconds = timeout.total_seconds()
+        if testerId in (None, ""):
+            self._timeout = seconds
+            for name in self._tester_timeouts:
+                self._tester_timeouts[name] = seconds
+        else:
+            self._tester_timeouts[self._resolve(testerId)] = seconds
+
+    @keyword("Set Default Tester")
+    @_reports_failures
+    def set_default_tester(self, testerId: str):
+        """Makes the tester ``testerId`` the default of the UART keywords."""
+        self._default_uart = self._resolve(testerId)
 
     @keyword("Wait For Prompt On Uart")
     @_reports_failures
-    def wait_for_prompt_on_uart(self, prompt: str = PROMPT,
-                                timeout: timedelta | None = None,
-                                uart: str | None = None) -> str:
-        """Waits for ``prompt`` (default the MicroPython REPL's ``>>>`` and a space),
-        which need not end a line; returns the text received before it.
+    def wait_for_prompt_on_uart(self, prompt: str = PROMPT, testerId: str | None = None,
+                                timeout: timedelta | None = None, treatAsRegex: bool = False,
+                                pauseEmulation: bool | None = None, *,
+                                uart: str | None = None) -> UartResult:
+        """Waits for ``prompt`` (default the MicroPython REPL's ``>>>`` and a space), which
+        need not end a line. Returns a result whose string value is the text received
+        before the prompt (this library's older return value) and whose ``${r.Line}`` is
+        the prompt's line up to and including the prompt, as in Renode.
+
+        Renode's arguments, names and order: ``prompt``, ``testerId``, ``timeout``,
+        ``treatAsRegex``, ``pauseEmulation``; ``uart`` is ours (named only).
 
         | Wait For Prompt On Uart
-        | Wait For Prompt On Uart    login:    timeout=30 s
+        | Wait For Prompt On Uart    login:    timeout=30
         """
-        tester = self._tester(uart)
-        seconds = self._wait_secs(timeout, uart)
+        name = self._resolve(testerId, uart)
+        tester = self._tester(name)
+        self._resume_if_paused_by_wait()
+        seconds = self._wait_secs(timeout, name)
         try:
-            text = tester.read_until(prompt, timeout=seconds)
+            if treatAsRegex:
+                match = tester.expect(re.compile(prompt), timeout=seconds)
+                before, found = tester.spawn.before, match.group(0)
+            else:
+                text = tester.read_until(prompt, timeout=seconds)
+                before, found = text[:-len(prompt)], prompt
         except ConsoleTimeout:
-            raise AssertionError(f"Expected the prompt '{prompt}' on "
-                                 f"{uart or self._default_uart} within "
+            raise AssertionError(f"Expected the prompt '{prompt}' on {name} within "
                                  f"{_timestr(seconds)}, but it did not come.") from None
-        return text[:-len(prompt)]
+        line = re.split(r"\r\n|\r|\n", before)[-1] + found
+        result = self._result(name, line)
+        self._pause_after_match(name, pauseEmulation)
+        return UartResult(before, (), result.Timestamp, line=line)
 
     @keyword("Write Line To Uart")
     @_reports_failures
-    def write_line_to_uart(self, line: str = "", wait_for_echo: bool = False,
-                           uart: str | None = None, timeout: timedelta | None = None):
-        """Sends ``line`` and the tester's line ending (CR unless set otherwise in
-        `Create Terminal Tester`). With ``wait_for_echo`` it then waits for the board to
-        echo the line back (consuming the echo).
+    def write_line_to_uart(self, content: str = "", testerId: str | None = None,
+                           waitForEcho: bool | None = None,
+                           pauseEmulation: bool | None = None, *,
+                           uart: str | None = None, timeout: timedelta | None = None,
+                           wait_for_echo: bool | None = None) -> UartResult:
+        """Sends ``content`` and the tester's line ending (CR unless set otherwise in
+        `Create Terminal Tester`). With ``waitForEcho`` (default: the tester's, true as in
+        Renode) it then waits for the board to echo the line back, consuming the echo.
+        Returns a result whose ``${r.Line}`` is the line sent, as Renode's does.
 
-        | Write Line To Uart    ping
-        | Write Line To Uart    print(6*7)    wait_for_echo=True
+        Renode's arguments, names and order; ``uart``, ``timeout`` and ``wait_for_echo``
+        are this library's (named only).
+
+        | Write Line To Uart    print(6*7)
+        | Write Line To Uart    ping    waitForEcho=false
         """
-        tester = self._tester(uart)
-        tester.write_line(line)
-        logger.info(f"Sent: {line}")
-        if wait_for_echo:
-            seconds = self._wait_secs(timeout, uart)
+        name = self._resolve(testerId, uart)
+        tester = self._tester(name)
+        self._resume_if_paused_by_wait()
+        echo = waitForEcho if wait_for_echo is None else wait_for_echo
+        if echo is None:
+            echo = self._tester_options.get(name, {}).get("echo", True)
+        tester.write_line(content)
+        logger.info(f"Sent: {content}")
+        if echo:
+            seconds = self._wait_secs(timeout, name)
             try:
-                tester.expect_exact(line, timeout=seconds)
+                tester.expect_exact(content, timeout=seconds)
             except ConsoleTimeout:
-                raise AssertionError(f"Expected the board to echo '{line}' within "
+                raise AssertionError(f"Expected the board to echo '{content}' within "
+                                     f"{_timestr(seconds)}, but it did not.") from None
+        self._pause_after_match(name, pauseEmulation if echo else False)
+        return self._result(name, content)
+
+    @keyword("Write To Uart")
+    @_reports_failures
+    def write_to_uart(self, content: str, testerId: str | None = None,
+                      waitForEcho: bool = False, pauseEmulation: bool | None = None):
+        """Sends ``content`` without a line ending; with ``waitForEcho`` waits for its echo."""
+        name = self._resolve(testerId)
+        tester = self._tester(name)
+        self._resume_if_paused_by_wait()
+        tester.write(content)
+        logger.info(f"Sent: {content!r}")
+        if waitForEcho:
+            seconds = self._wait_secs(None, name)
+            try:
+                tester.expect_exact(content, timeout=seconds)
+            except ConsoleTimeout:
+                raise AssertionError(f"Expected the board to echo {content!r} within "
                                      f"{_timestr(seconds)}, but it did not.") from None
 
     @keyword("Write Char On Uart")
     @_reports_failures
-    def write_char_on_uart(self, char: str, uart: str | None = None):
+    def write_char_on_uart(self, char: str, testerId: str | None = None, *,
+                           uart: str | None = None):
         """Sends characters as they are, without a line ending, e.g. ``\\x03`` (Ctrl-C)
         to interrupt a MicroPython program or ``\\x04`` (Ctrl-D) for a soft reset."""
-        self._tester(uart).write(char)
+        self._resume_if_paused_by_wait()
+        self._tester(self._resolve(testerId, uart)).write(char)
         logger.info(f"Sent: {char!r}")
 
     @keyword("Execute Python Command")
@@ -807,13 +1208,14 @@ class Stm32Lab:
     def _led(self, name: str) -> bool:
         return self._require_board().led(name)
 
-    @staticmethod
-    def _led_label(name: str) -> str:
-        key = str(name).lower()
-        for led, (colour, pin) in LEDS.items():
-            if key in (led, colour, pin.lower()):
-                return f"{led.upper()} ({colour})"
-        return str(name)
+    def _led_label(self, name: str) -> str:
+        spec = self._board.machine if self._board is not None \
+            else lab.machine(self._default_board)
+        try:
+            led = spec.led(name)
+        except BoardError:
+            return str(name)
+        return f"{led.name.upper()} ({led.colour})"
 
     @keyword("Get LED State")
     @_reports_failures
@@ -880,6 +1282,160 @@ class Stm32Lab:
         if key in ("off", "false", "0", "down", "no"):
             return False
         raise AssertionError(f"State '{state}' is not on or off.")
+
+    # Renode's LED tester
+
+    @keyword("Create LED Tester")
+    @_reports_failures
+    def create_led_tester(self, led: str, defaultTimeout: timedelta | None = None,
+                          machine: str | None = None) -> int:
+        """Creates a tester on ``led`` and returns its id for `Assert LED State` and `Assert
+        LED Is Blinking`. ``led`` is Renode's peripheral name
+        (``sysbus.gpioPortC.led4``, as in ``platforms/*.repl``) or ours (LED1..LED4, a
+        colour). ``defaultTimeout`` is how long `Assert LED State` waits (0, the default:
+        the state must hold now).
+
+        | ${led}=    Create LED Tester    sysbus.gpioPortC.led4    defaultTimeout=2
+        """
+        board = self._require_board()
+        if machine and machine != board.config.machine:
+            raise AssertionError(f"No machine '{machine}' here; the board is "
+                                 f"'{board.config.machine}'.")
+        name = str(led).split(".")[-1]
+        board.led(name)                     # fails now for an unknown LED
+        self._led_testers.append((name, _secs(defaultTimeout, 0.0)))
+        return len(self._led_testers) - 1
+
+    def _led_tester(self, testerId) -> tuple:
+        self._require_board()
+        if not self._led_testers:
+            raise _NoBoard("No LED tester; create one with Create LED Tester.")
+        try:
+            return self._led_testers[-1 if testerId in (None, "") else int(testerId)]
+        except (ValueError, IndexError):
+            raise _NoBoard(f"No LED tester with id {testerId} "
+                           f"({len(self._led_testers)} created).") from None
+
+    @keyword("Assert LED State")
+    @_reports_failures
+    def assert_led_state(self, state: bool, timeout: timedelta | None = None,
+                         testerId: str | None = None, pauseEmulation: bool = False):
+        """Fails unless the LED is lit (``state`` true) or dark (false) within ``timeout``
+        (default: the tester's ``defaultTimeout``, 0 = now).
+
+        | Assert LED State    true    timeout=1
+        """
+        name, default = self._led_tester(testerId)
+        self._resume_if_paused_by_wait()
+        want = self._on_off(state)
+        seconds = _secs(timeout, default)
+        deadline = time.monotonic() + seconds
+        while self._led(name) != want:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"Expected {self._led_label(name)} to be "
+                                     f"{'on' if want else 'off'}"
+                                     + (f" within {_timestr(seconds)}" if seconds else "")
+                                     + f", but it is {'off' if want else 'on'}.")
+            time.sleep(LED_POLL)
+        if pauseEmulation:
+            self._require_board().pause()
+            self._paused_by_wait = True
+
+    @keyword("Assert LED Is Blinking")
+    @_reports_failures
+    def assert_led_is_blinking(self, testDuration: timedelta, onDuration: timedelta,
+                               offDuration: timedelta, tolerance: float = 0.05,
+                               testerId: str | None = None, pauseEmulation: bool = False):
+        """Watches the LED for ``testDuration`` and fails unless it blinks: every complete
+        on period lasts ``onDuration`` and every off period ``offDuration``, within
+        ``tolerance`` (a fraction: 0.05 is 5 %). The first and last, partial, periods are
+        not judged; at least one whole on and one whole off period must be seen.
+
+        The LED is sampled every 10 ms in host time. QEMU's clock follows the host's, but
+        on a loaded machine the guest's timer ticks come late and its periods stretch (a
+        200 ms blink measured 300 to 550 ms with six builds sharing two cores), so give a
+        tolerance that allows for the load; Renode measures in virtual time, where the
+        default 0.05 holds.
+
+        | Assert LED Is Blinking    testDuration=2    onDuration=0.2    offDuration=0.2    tolerance=3
+        """
+        name, _ = self._led_tester(testerId)
+        self._resume_if_paused_by_wait()
+        total = testDuration.total_seconds()
+        want = {True: onDuration.total_seconds(), False: offDuration.total_seconds()}
+        start = time.monotonic()
+        last, since, periods = self._led(name), start, []
+        while True:
+            now = time.monotonic()
+            if now - start >= total:
+                break
+            state = self._led(name)
+            if state != last:
+                periods.append((last, since, now))
+                last, since = state, now
+            time.sleep(LED_POLL)
+        whole = [(state, t1 - t0) for state, t0, t1 in periods[1:]]
+        seen = {st for st, _ in whole}
+        if seen != {True, False}:
+            raise AssertionError(f"Expected {self._led_label(name)} to blink within "
+                                 f"{_timestr(total)}, but it changed {len(periods)} time(s) "
+                                 f"(ending {'on' if last else 'off'}).")
+        bad = [f"{'on' if st else 'off'} {d * 1000:.0f} ms" for st, d in whole
+               if abs(d - want[st]) > tolerance * want[st]]
+        if bad:
+            raise AssertionError(f"Expected {self._led_label(name)} on for "
+                                 f"{want[True] * 1000:.0f} ms and off for "
+                                 f"{want[False] * 1000:.0f} ms (tolerance {tolerance:g}), but "
+                                 f"saw {', '.join(bad[:6])}.")
+        logger.info(f"{self._led_label(name)} blinked: "
+                    + ", ".join(f"{'on' if st else 'off'} {d * 1000:.0f} ms" for st, d in whole))
+        if pauseEmulation:
+            self._require_board().pause()
+            self._paused_by_wait = True
+
+    # --- the LCD ----------------------------------------------------------------------
+
+    @keyword("Capture LCD")
+    @_reports_failures
+    def capture_lcd(self, name: str = "lcd") -> str:
+        """Saves what the board's LCD shows as ``NAME-N.png`` in Robot's output directory,
+        embeds it in the log and returns its path.
+
+        | ${png}=    Capture LCD    after-boot
+        """
+        board = self._require_board()
+        outdir = Path(BuiltIn().get_variable_value("${OUTPUT DIR}", "."))
+        self._captures = getattr(self, "_captures", 0) + 1
+        path = board.screenshot(outdir / f"{name}-{self._captures}.png")
+        logger.info(f'<img src="{path.name}" alt="LCD" width="240">', html=True)
+        return str(path)
+
+    # --- push-buttons -----------------------------------------------------------------
+
+    @keyword("Press Button")
+    @_reports_failures
+    def press_button(self, button: str):
+        """Presses and holds a push-button of the board: ``wakeup`` (PA0), ``tamper`` (PC13)
+        or ``user`` (PG15, STM324xG-EVAL), by name or pin, until `Release Button`.
+
+        | Press Button    user
+        """
+        self._require_board().press_button(button)
+        logger.info(f"Button {button} pressed.")
+
+    @keyword("Release Button")
+    @_reports_failures
+    def release_button(self, button: str):
+        """Releases a push-button pressed with `Press Button`."""
+        self._require_board().release_button(button)
+        logger.info(f"Button {button} released.")
+
+    @keyword("Click Button")
+    @_reports_failures
+    def click_button(self, button: str, hold: timedelta = timedelta(milliseconds=100)):
+        """Presses a push-button, holds it for ``hold`` (host time) and releases it."""
+        self._require_board().click_button(button, _secs(hold, 0.1))
+        logger.info(f"Button {button} clicked.")
 
     # --- network ----------------------------------------------------------------------
 

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's bare-metal test programs.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Board bring-up shared by the bare-metal test programs: what any STM32F4 firmware does.
 #include "board.h"
 
@@ -88,6 +98,41 @@ void console_putu(uint32_t v) {
         v /= 10u;
     } while (v);
     console_puts(&buf[i]);
+}
+
+void console_puthex(uint32_t v, int digits) {
+    static const char hex[] = "0123456789abcdef";
+    char buf[9];
+    int i;
+    for (i = 0; i < digits && i < 8; i++) {
+        buf[i] = hex[(v >> (4 * (digits - 1 - i))) & 0xFu];
+    }
+    buf[i] = 0;
+    console_puts(buf);
+}
+
+void console_putbytes(const uint8_t *b, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        console_puthex(b[i], 2);
+    }
+}
+
+char console_waitc(void) {
+    char c;
+    while (!console_getc(&c)) {
+    }
+    return c;
+}
+
+// A fault reports where it happened (SCB CFSR, BFAR) instead of hanging silently
+void fault_handler(void) {
+    console_puts("\nFAULT CFSR=0x");
+    console_puthex(REG(0xE000ED28u), 8);
+    console_puts(" BFAR=0x");
+    console_puthex(REG(0xE000ED38u), 8);
+    console_puts("\n");
+    for (;;) {
+    }
 }
 
 bool console_getc(char *c) {

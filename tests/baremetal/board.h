@@ -1,9 +1,23 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's bare-metal test programs.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Register access and helpers for the STM324xG-EVAL bare-metal test programs (RM0090).
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
 
 #define REG(addr) (*(volatile uint32_t *)(addr))
+#define REG16(addr) (*(volatile uint16_t *)(addr))
+#define REG8(addr) (*(volatile uint8_t *)(addr))
+// Cortex-M bit-band alias of a peripheral register bit (ARMv7-M B3.2.5)
+#define BITBAND(addr, bit) REG(0x42000000u + ((addr) - 0x40000000u) * 32u + (bit) * 4u)
 
 #define RCC_BASE      0x40023800u
 #define RCC_CR        REG(RCC_BASE + 0x00)
@@ -39,6 +53,9 @@ uint32_t sysclk_hz(void);
 void console_init(uint32_t pclk1_hz);
 void console_puts(const char *s);
 void console_putu(uint32_t v);
+void console_puthex(uint32_t v, int digits);
+void console_putbytes(const uint8_t *b, uint32_t n);      // lower-case hex
+char console_waitc(void);                                // blocks for one character
 bool console_getc(char *c);
 void led_init(void);
 void led4_toggle(void);

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's bare-metal test programs.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // Bring the clocks up to 168 MHz, greet on the console, echo input, blink LED4 every 200 ms.
 #include "board.h"
 

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // ST STM324x9I-EVAL (MB1046): STM32F439NI, 25 MHz HSE crystal, console on USART1 (CN8).
 #define MICROPY_HW_BOARD_NAME       "STM324x9I-EVAL"
 #define MICROPY_HW_MCU_NAME         "STM32F439NI"
@@ -24,7 +34,8 @@
 #define MICROPY_HW_CONSOLE_AF       (7)
 #define MICROPY_HW_CONSOLE_BAUD     (115200)
 
-// GPIO ports A..K exist on the 216-pin package; QEMU models A..I.
+// GPIO ports A..K exist on the 216-pin package, and the QEMU machine maps all of them
+// (GPIOJ/GPIOK at 0x40022400/0x40022800); machine.Pin stops at port I.
 #define MICROPY_HW_GPIO_LAST_PORT   ('I')
 
 // LEDs LD1..LD4, active low.

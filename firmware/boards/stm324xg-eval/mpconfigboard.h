@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // ST STM324xG-EVAL (MB786): STM32F417IG, 25 MHz HSE crystal, console on USART3 (CN16).
 #define MICROPY_HW_BOARD_NAME       "STM324xG-EVAL"
 #define MICROPY_HW_MCU_NAME         "STM32F417IG"

@@ -1,3 +1,13 @@
+/*
+ * This file is part of the STM32F4 SSL/TLS emulation lab's MicroPython port.
+ *
+ * The MIT License (MIT)
+ *
+ * Copyright (c) 2026 The STM32F4 SSL/TLS lab authors
+ *
+ * SPDX-License-Identifier: MIT
+ * The licence text is in LICENSE at the top of the repository.
+ */
 // lwIP's compiler/platform header for the lab firmware (arm-none-eabi GCC, no C library
 // linked: lwIP only gets the newlib headers for types and macros).
 #ifndef MICROPY_INCLUDED_STM32LAB_LWIP_ARCH_CC_H

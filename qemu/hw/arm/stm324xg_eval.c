@@ -16,6 +16,18 @@
  *   { "execute": "qom-get",
  *     "arguments": { "path": "/machine", "property": "led1" } }
  *
+ * Push-buttons (ST's BSP, stm324xg_eval.h / stm324x9i_eval.h; UM1461,
+ * UM1667): the pins have the board's own pull resistors (the BSP configures
+ * them without pull), so the board always drives them: Wakeup PA0 is active
+ * high (the BSP takes its rising edge), Tamper PC13 and Key/User PG15 active
+ * low (falling edge). On the STM324x9I-EVAL Tamper and Key are one button on
+ * PC13. The joysticks sit on the I/O expander, which is not modelled. A
+ * button is pressed and released with the machine's bool properties
+ * button-wakeup, button-tamper and button-user:
+ *   { "execute": "qom-set",
+ *     "arguments": { "path": "/machine", "property": "button-user",
+ *                    "value": true } }
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -33,12 +45,21 @@ OBJECT_DECLARE_TYPE(Stm32f4EvalMachineState, Stm32f4EvalMachineClass,
                     STM32F4_EVAL_MACHINE)
 
 #define NUM_LEDS 4
+#define NUM_BUTTONS 3
 
 typedef struct BoardLed {
     const char *color;
     char port;
     int pin;
 } BoardLed;
+
+typedef struct BoardButton {
+    const char *name;       /* property button-<name> */
+    const char *label;
+    char port;
+    int pin;
+    bool active_high;
+} BoardButton;
 
 typedef struct BoardInfo {
     const char *name;
@@ -49,6 +70,7 @@ typedef struct BoardInfo {
     BoardLed leds[NUM_LEDS];
     char phy_int_port;      /* 0: MII_INT not on an MCU pin */
     int phy_int_pin;
+    BoardButton buttons[NUM_BUTTONS];
 } BoardInfo;
 
 static const BoardInfo stm32f4_eval_boards[] = {
@@ -63,6 +85,11 @@ static const BoardInfo stm32f4_eval_boards[] = {
         },
         .phy_int_port = 'B',
         .phy_int_pin = 14,
+        .buttons = {
+            { "wakeup", "Wakeup", 'A', 0, true },
+            { "tamper", "Tamper", 'C', 13, false },
+            { "user", "Key (user)", 'G', 15, false },
+        },
     }, {
         .name = MACHINE_TYPE_NAME("stm324x9i-eval"),
         .desc = "ST STM324x9I-EVAL (STM32F439NI, Cortex-M4F)",
@@ -72,6 +99,11 @@ static const BoardInfo stm32f4_eval_boards[] = {
         .leds = {
             { "green", 'G', 6 }, { "orange", 'G', 7 },
             { "red", 'G', 10 }, { "blue", 'G', 12 },
+        },
+        .buttons = {
+            { "wakeup", "Wakeup", 'A', 0, true },
+            { "tamper", "Tamper/Key", 'C', 13, false },
+            { "user", "Tamper/Key", 'C', 13, false },
         },
     },
 };
@@ -86,6 +118,8 @@ struct Stm32f4EvalMachineState {
 
     STM32F4xxSocState soc;
     bool led_on[NUM_LEDS];
+    bool button_pressed[NUM_BUTTONS];
+    bool soc_ready;         /* the button pins can be driven */
 };
 
 static const BoardInfo *board_info(void *obj)
@@ -120,6 +154,61 @@ LED_GETTER(2)
 LED_GETTER(3)
 LED_GETTER(4)
 
+/*
+ * Drive a button's pin: its active level while any button on that pin is
+ * pressed, else the level of the board's pull resistor.
+ */
+static void stm32f4_eval_drive_button(Stm32f4EvalMachineState *m, int n)
+{
+    const BoardInfo *board = board_info(m);
+    const BoardButton *b = &board->buttons[n];
+    bool pressed = false;
+    int i;
+
+    if (!m->soc_ready) {
+        return;
+    }
+    for (i = 0; i < NUM_BUTTONS; i++) {
+        if (board->buttons[i].port == b->port &&
+            board->buttons[i].pin == b->pin) {
+            pressed |= m->button_pressed[i];
+        }
+    }
+    qemu_set_irq(qdev_get_gpio_in(DEVICE(&m->soc.gpio[b->port - 'A']),
+                                  b->pin),
+                 pressed == b->active_high);
+}
+
+static bool stm32f4_eval_get_button(Object *obj, int n)
+{
+    return STM32F4_EVAL_MACHINE(obj)->button_pressed[n];
+}
+
+static void stm32f4_eval_set_button(Object *obj, int n, bool pressed)
+{
+    Stm32f4EvalMachineState *m = STM32F4_EVAL_MACHINE(obj);
+
+    if (m->button_pressed[n] != pressed) {
+        m->button_pressed[n] = pressed;
+        trace_stm32f4_eval_button(board_info(m)->buttons[n].name, pressed);
+    }
+    stm32f4_eval_drive_button(m, n);
+}
+
+#define BUTTON_ACCESSORS(n) \
+    static bool stm32f4_eval_get_button##n(Object *obj, Error **errp) \
+    { \
+        return stm32f4_eval_get_button(obj, n); \
+    } \
+    static void stm32f4_eval_set_button##n(Object *obj, bool value, \
+                                           Error **errp) \
+    { \
+        stm32f4_eval_set_button(obj, n, value); \
+    }
+BUTTON_ACCESSORS(0)
+BUTTON_ACCESSORS(1)
+BUTTON_ACCESSORS(2)
+
 static void stm32f4_eval_init(MachineState *machine)
 {
     Stm32f4EvalMachineState *m = STM32F4_EVAL_MACHINE(machine);
@@ -152,6 +241,12 @@ static void stm32f4_eval_init(MachineState *machine)
                              board->phy_int_pin));
     }
 
+    /* Released buttons: the pull resistors set the pins' levels */
+    m->soc_ready = true;
+    for (i = 0; i < NUM_BUTTONS; i++) {
+        stm32f4_eval_drive_button(m, i);
+    }
+
     sc = STM32F4XX_SOC_GET_CLASS(&m->soc);
     armv7m_load_kernel(ARM_CPU(first_cpu), machine->kernel_filename,
                        0, sc->flash_size);
@@ -163,6 +258,15 @@ static void stm32f4_eval_instance_init(Object *obj)
         stm32f4_eval_get_led1, stm32f4_eval_get_led2,
         stm32f4_eval_get_led3, stm32f4_eval_get_led4,
     };
+    static bool (*const button_getters[NUM_BUTTONS])(Object *, Error **) = {
+        stm32f4_eval_get_button0, stm32f4_eval_get_button1,
+        stm32f4_eval_get_button2,
+    };
+    static void (*const button_setters[NUM_BUTTONS])(Object *, bool,
+                                                     Error **) = {
+        stm32f4_eval_set_button0, stm32f4_eval_set_button1,
+        stm32f4_eval_set_button2,
+    };
     const BoardInfo *board = board_info(obj);
     int i;
 
@@ -173,6 +277,17 @@ static void stm32f4_eval_instance_init(Object *obj)
             board->leds[i].color, board->leds[i].port, board->leds[i].pin,
             board->leds_active_low ? "low" : "high");
         object_property_add_bool(obj, name, getters[i], NULL);
+        object_property_set_description(obj, name, desc);
+    }
+
+    for (i = 0; i < NUM_BUTTONS; i++) {
+        const BoardButton *b = &board->buttons[i];
+        g_autofree char *name = g_strdup_printf("button-%s", b->name);
+        g_autofree char *desc = g_strdup_printf(
+            "%s push-button (P%c%d, active %s): true while pressed", b->label,
+            b->port, b->pin, b->active_high ? "high" : "low");
+        object_property_add_bool(obj, name, button_getters[i],
+                                 button_setters[i]);
         object_property_set_description(obj, name, desc);
     }
 }

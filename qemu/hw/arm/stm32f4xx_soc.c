@@ -6,8 +6,9 @@
  * (STM32F437/439).
  *
  * Blocks the lab models itself: RCC, flash interface, PWR, GPIO, RNG, CRYP,
- * HASH and Ethernet. USART, TIM2..5, SYSCFG and EXTI are QEMU's existing models; every
- * other block is an unimplemented-device region that logs accesses.
+ * HASH, Ethernet and DMA1/DMA2. USART, TIM2..5, SYSCFG and EXTI are QEMU's
+ * existing models; every other block is an unimplemented-device region that
+ * logs accesses.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,6 +22,7 @@
 #include "hw/qdev-clock.h"
 #include "hw/qdev-properties.h"
 #include "hw/misc/unimp.h"
+#include "hw/misc/stm32f4xx_rcc_gate.h"
 
 /*
  * serial_hd(0) goes to the board's console USART ("console-usart"), the
@@ -59,9 +61,94 @@ static const int timer_irq[STM32F4XX_NUM_TIMERS] = { 28, 29, 30, 50 };
 #define HASH_RNG_IRQ    80
 #define FLASH_IRQ       4
 
+/*
+ * Blocks behind an RCC reset bit and clock-enable bit (RM0090 7.3.5 .. 7.3.14;
+ * a block's bit has the same position in its bus's xxxRSTR and xxxENR). Each
+ * is mapped through an RCC gate (hw/misc/stm32f4xx_rcc_gate.c) wired to those
+ * two RCC lines: the reset bit resets and holds the block, a clock that is off
+ * makes its registers read 0 and ignore writes. A child the SoC variant lacks
+ * (GPIOJ, GPIOK on the STM32F417) is skipped. One line per block.
+ */
+static const struct {
+    const char *child;          /* SoC child, mapped by its MMIO region 0 */
+    STM32F4xxRccBus bus;
+    uint8_t bit;
+    const char *label;          /* for the logs, if not the child's name */
+} rcc_gated_blocks[] = {
+    { "gpioa",      STM32F4XX_RCC_AHB1, 0 },
+    { "gpiob",      STM32F4XX_RCC_AHB1, 1 },
+    { "gpioc",      STM32F4XX_RCC_AHB1, 2 },
+    { "gpiod",      STM32F4XX_RCC_AHB1, 3 },
+    { "gpioe",      STM32F4XX_RCC_AHB1, 4 },
+    { "gpiof",      STM32F4XX_RCC_AHB1, 5 },
+    { "gpiog",      STM32F4XX_RCC_AHB1, 6 },
+    { "gpioh",      STM32F4XX_RCC_AHB1, 7 },
+    { "gpioi",      STM32F4XX_RCC_AHB1, 8 },
+    { "gpioj",      STM32F4XX_RCC_AHB1, 9 },
+    { "gpiok",      STM32F4XX_RCC_AHB1, 10 },
+    { "dma1",       STM32F4XX_RCC_AHB1, 21 },
+    { "dma2",       STM32F4XX_RCC_AHB1, 22 },
+    { "eth",        STM32F4XX_RCC_AHB1, 25 },   /* ETHMACEN, ETHMACRST */
+    { "cryp",       STM32F4XX_RCC_AHB2, 4 },
+    { "hash",       STM32F4XX_RCC_AHB2, 5 },
+    { "rng",        STM32F4XX_RCC_AHB2, 6 },
+    { "timer[0]",   STM32F4XX_RCC_APB1, 0, "tim2" },
+    { "timer[1]",   STM32F4XX_RCC_APB1, 1, "tim3" },
+    { "timer[2]",   STM32F4XX_RCC_APB1, 2, "tim4" },
+    { "timer[3]",   STM32F4XX_RCC_APB1, 3, "tim5" },
+    { "usart2",     STM32F4XX_RCC_APB1, 17 },
+    { "usart3",     STM32F4XX_RCC_APB1, 18 },
+    { "pwr",        STM32F4XX_RCC_APB1, 28 },
+    { "usart1",     STM32F4XX_RCC_APB2, 4 },
+    { "usart6",     STM32F4XX_RCC_APB2, 5 },
+    { "syscfg",     STM32F4XX_RCC_APB2, 14 },
+};
+
+static const char *const rcc_bus_name[STM32F4XX_RCC_NBUSES] = {
+    "AHB1", "AHB2", "AHB3", "APB1", "APB2",
+};
+
 static const int exti_irq[] = {
     6, 7, 8, 9, 10, 23, 23, 23, 23, 23, 40, 40, 40, 40, 40, 40,
 };
+
+/* DMA1, DMA2 (RM0090 table 1) and their stream interrupts (table 61) */
+static const hwaddr dma_addr[STM32F4XX_NUM_DMAS] = { 0x40026000, 0x40026400 };
+static const int dma_irq[STM32F4XX_NUM_DMAS][STM32F4XX_DMA_STREAMS] = {
+    { 11, 12, 13, 14, 15, 16, 17, 47 },
+    { 56, 57, 58, 59, 60, 68, 69, 70 },
+};
+#define APB1_BASE       0x40000000
+#define APB1_SIZE       0x8000
+
+/*
+ * The DMA requests of the modelled blocks: the named GPIO output of a child
+ * and each (DMA, stream, channel) it reaches, from RM0090 table 42 (DMA1)
+ * and table 43 (DMA2).
+ */
+typedef struct {
+    const char *child;
+    const char *output;
+    int count;
+    struct {
+        uint8_t dma, stream, channel;
+    } to[2];
+} STM32F4xxDmaRoute;
+
+static const STM32F4xxDmaRoute dma_routes[] = {
+    { "usart1", "dma-rx",  2, { { 2, 2, 4 }, { 2, 5, 4 } } },
+    { "usart1", "dma-tx",  1, { { 2, 7, 4 } } },
+    { "usart2", "dma-rx",  1, { { 1, 5, 4 } } },
+    { "usart2", "dma-tx",  1, { { 1, 6, 4 } } },
+    { "usart3", "dma-rx",  1, { { 1, 1, 4 } } },
+    { "usart3", "dma-tx",  2, { { 1, 3, 4 }, { 1, 4, 7 } } },
+    { "usart6", "dma-rx",  2, { { 2, 1, 5 }, { 2, 2, 5 } } },
+    { "usart6", "dma-tx",  2, { { 2, 6, 5 }, { 2, 7, 5 } } },
+    { "cryp",   "dma-out", 1, { { 2, 5, 2 } } },
+    { "cryp",   "dma-in",  1, { { 2, 6, 2 } } },
+    { "hash",   "dma-in",  1, { { 2, 7, 2 } } },
+};
+QEMU_BUILD_BUG_ON(ARRAY_SIZE(dma_routes) != STM32F4XX_NUM_DMA_ROUTES);
 
 static void stm32f4xx_soc_initfn(Object *obj)
 {
@@ -93,6 +180,13 @@ static void stm32f4xx_soc_initfn(Object *obj)
     object_initialize_child(obj, "eth", &s->eth, TYPE_STM32F4XX_ETH);
     object_initialize_child(obj, "hash-rng-irq", &s->hash_rng_irq,
                             TYPE_OR_IRQ);
+    object_initialize_child(obj, "dbgmcu", &s->dbgmcu, TYPE_STM32F4XX_DBGMCU);
+    object_initialize_child(obj, "dma1", &s->dma[0], TYPE_STM32F4XX_DMA);
+    object_initialize_child(obj, "dma2", &s->dma[1], TYPE_STM32F4XX_DMA);
+    for (i = 0; i < STM32F4XX_NUM_DMA_ROUTES; i++) {
+        object_initialize_child(obj, "dma-req[*]", &s->dma_req[i],
+                                TYPE_SPLIT_IRQ);
+    }
 
     s->refclk = qdev_init_clock_in(DEVICE(s), "refclk", NULL, NULL, 0);
 }
@@ -118,6 +212,133 @@ static bool stm32f4xx_soc_map(SysBusDevice *dev, hwaddr addr, DeviceState *nvic,
     if (irq >= 0) {
         sysbus_connect_irq(dev, 0, qdev_get_gpio_in(nvic, irq));
     }
+    return true;
+}
+
+/*
+ * Put each mapped block of rcc_gated_blocks behind its RCC gate, at the same
+ * address, with the gate's inputs on the block's RCC reset and enable lines.
+ */
+static bool stm32f4xx_soc_gate_blocks(STM32F4xxSocState *s, Error **errp)
+{
+    MemoryRegion *system_memory = get_system_memory();
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(rcc_gated_blocks); i++) {
+        Object *block = object_resolve_path_component(OBJECT(s),
+                                                      rcc_gated_blocks[i].child);
+        int line = STM32F4XX_RCC_LINE(rcc_gated_blocks[i].bus,
+                                      rcc_gated_blocks[i].bit);
+        g_autofree char *name = NULL;
+        DeviceState *gate;
+        MemoryRegion *mr;
+        hwaddr addr;
+
+        if (!block) {
+            continue;
+        }
+        mr = sysbus_mmio_get_region(SYS_BUS_DEVICE(block), 0);
+        if (mr->container != system_memory) {
+            error_setg(errp, "%s: not mapped, cannot be gated",
+                       rcc_gated_blocks[i].child);
+            return false;
+        }
+        addr = mr->addr;
+        memory_region_del_subregion(system_memory, mr);
+
+        gate = qdev_new(TYPE_STM32F4XX_RCC_GATE);
+        name = g_strdup_printf("rcc-gate-%s", rcc_gated_blocks[i].child);
+        object_property_add_child(OBJECT(s), name, OBJECT(gate));
+        object_property_set_link(OBJECT(gate), "block", block, &error_abort);
+        qdev_prop_set_string(gate, "bus",
+                             rcc_bus_name[rcc_gated_blocks[i].bus]);
+        qdev_prop_set_uint8(gate, "bit", rcc_gated_blocks[i].bit);
+        if (rcc_gated_blocks[i].label) {
+            qdev_prop_set_string(gate, "label", rcc_gated_blocks[i].label);
+        }
+        if (!sysbus_realize_and_unref(SYS_BUS_DEVICE(gate), errp)) {
+            return false;
+        }
+        sysbus_mmio_map(SYS_BUS_DEVICE(gate), 0, addr);
+        qdev_connect_gpio_out_named(DEVICE(&s->rcc), STM32F4XX_RCC_RESET_OUT,
+            line, qdev_get_gpio_in_named(gate, STM32F4XX_RCC_GATE_RESET, 0));
+        qdev_connect_gpio_out_named(DEVICE(&s->rcc), STM32F4XX_RCC_CLOCK_OUT,
+            line, qdev_get_gpio_in_named(gate, STM32F4XX_RCC_GATE_CLOCK, 0));
+    }
+    return true;
+}
+
+/*
+ * DMA1 and DMA2 with what their AHB master ports reach (RM0090 2.1 and
+ * figure 1): the bus matrix, which has neither the CCM RAM (CPU D-bus only)
+ * nor the Cortex-M4's private peripheral bus and bit-band aliases (not in
+ * system memory here); DMA1's peripheral port is wired to the APB1 bridge
+ * alone. Then the request lines of the modelled blocks.
+ */
+static bool stm32f4xx_soc_init_dma(STM32F4xxSocState *s, Error **errp)
+{
+    MemoryRegion *system_memory = get_system_memory();
+    Object *obj = OBJECT(s);
+    hwaddr ccm_end = STM32F4XX_CCM_BASE + STM32F4XX_CCM_SIZE;
+    int i, j;
+
+    memory_region_init(&s->dma_matrix, obj, "dma-bus-matrix", 4 * GiB);
+    memory_region_init_alias(&s->dma_matrix_low, obj, "dma-bus-matrix-low",
+                             system_memory, 0, STM32F4XX_CCM_BASE);
+    memory_region_add_subregion(&s->dma_matrix, 0, &s->dma_matrix_low);
+    memory_region_init_alias(&s->dma_matrix_high, obj, "dma-bus-matrix-high",
+                             system_memory, ccm_end, 4 * GiB - ccm_end);
+    memory_region_add_subregion(&s->dma_matrix, ccm_end, &s->dma_matrix_high);
+    memory_region_init(&s->dma1_periph, obj, "dma1-peripheral-bus", 4 * GiB);
+    memory_region_init_alias(&s->dma1_apb1, obj, "dma1-apb1", system_memory,
+                             APB1_BASE, APB1_SIZE);
+    memory_region_add_subregion(&s->dma1_periph, APB1_BASE, &s->dma1_apb1);
+
+    for (i = 0; i < STM32F4XX_NUM_DMAS; i++) {
+        DeviceState *dev = DEVICE(&s->dma[i]);
+
+        qdev_prop_set_uint8(dev, "controller", i + 1);
+        object_property_set_link(OBJECT(dev), "memory-port",
+                                 OBJECT(&s->dma_matrix), &error_abort);
+        object_property_set_link(OBJECT(dev), "periph-port",
+                                 OBJECT(i ? &s->dma_matrix : &s->dma1_periph),
+                                 &error_abort);
+        if (!sysbus_realize(SYS_BUS_DEVICE(dev), errp)) {
+            return false;
+        }
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, dma_addr[i]);
+        for (j = 0; j < STM32F4XX_DMA_STREAMS; j++) {
+            sysbus_connect_irq(SYS_BUS_DEVICE(dev), j,
+                               qdev_get_gpio_in(DEVICE(&s->armv7m),
+                                                dma_irq[i][j]));
+        }
+    }
+
+    for (i = 0; i < STM32F4XX_NUM_DMA_ROUTES; i++) {
+        const STM32F4xxDmaRoute *r = &dma_routes[i];
+        DeviceState *split = DEVICE(&s->dma_req[i]);
+        DeviceState *src = DEVICE(object_resolve_path_component(obj,
+                                                                r->child));
+
+        qdev_prop_set_uint16(split, "num-lines", r->count);
+        if (!qdev_realize(split, NULL, errp)) {
+            return false;
+        }
+        qdev_connect_gpio_out_named(src, r->output, 0,
+                                    qdev_get_gpio_in(split, 0));
+        for (j = 0; j < r->count; j++) {
+            DeviceState *dma = DEVICE(&s->dma[r->to[j].dma - 1]);
+
+            qdev_connect_gpio_out(split, j, qdev_get_gpio_in_named(dma,
+                "dma-req", STM32F4XX_DMA_REQ(r->to[j].stream,
+                                             r->to[j].channel)));
+        }
+    }
+    /* the HASH starts its final digest after the last word of the transfer */
+    qdev_connect_gpio_out_named(DEVICE(&s->dma[1]), "dma-eot",
+                                STM32F4XX_DMA_REQ(7, 2),
+                                qdev_get_gpio_in_named(DEVICE(&s->hash),
+                                                       "dma-in-eot", 0));
     return true;
 }
 
@@ -182,6 +403,7 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
 
     /* RCC first: it drives the CPU clock */
     qdev_prop_set_uint32(DEVICE(&s->rcc), "hse-frequency", s->hse_frequency);
+    qdev_prop_set_bit(DEVICE(&s->rcc), "gpio-jk", sc->num_gpios > 9);
     if (!sysbus_realize(SYS_BUS_DEVICE(&s->rcc), errp)) {
         return;
     }
@@ -301,6 +523,28 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     sysbus_connect_irq(SYS_BUS_DEVICE(dev), 1,
                        qdev_get_gpio_in(nvic, ETH_WKUP_IRQ));
 
+    /* DBGMCU sits on the CPU's private peripheral bus, with the NVIC */
+    dev = DEVICE(&s->dbgmcu);
+    if (!s->dbgmcu.dev_id) {
+        qdev_prop_set_uint16(dev, "dev-id", sc->dev_id);
+    }
+    if (!s->dbgmcu.rev_id) {
+        qdev_prop_set_uint16(dev, "rev-id", sc->rev_id);
+    }
+    if (!sysbus_realize(SYS_BUS_DEVICE(dev), errp)) {
+        return;
+    }
+    memory_region_add_subregion(&s->armv7m.container, STM32F4XX_DBGMCU_BASE,
+                                sysbus_mmio_get_region(SYS_BUS_DEVICE(dev), 0));
+
+    if (!stm32f4xx_soc_init_dma(s, errp)) {
+        return;
+    }
+
+    if (!stm32f4xx_soc_gate_blocks(s, errp)) {
+        return;
+    }
+
     create_unimplemented_device("TIM6",        0x40001000, 0x400);
     create_unimplemented_device("TIM7",        0x40001400, 0x400);
     create_unimplemented_device("TIM12",       0x40001800, 0x400);
@@ -328,8 +572,6 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     create_unimplemented_device("TIM10",       0x40014400, 0x400);
     create_unimplemented_device("TIM11",       0x40014800, 0x400);
     create_unimplemented_device("CRC",         0x40023000, 0x400);
-    create_unimplemented_device("DMA1",        0x40026000, 0x400);
-    create_unimplemented_device("DMA2",        0x40026400, 0x400);
     create_unimplemented_device("USB OTG HS",  0x40040000, 0x40000);
     create_unimplemented_device("USB OTG FS",  0x50000000, 0x40000);
     create_unimplemented_device("DCMI",        0x50050000, 0x400);
@@ -365,6 +607,8 @@ static void stm32f417_soc_class_init(ObjectClass *klass, void *data)
     sc->num_irq = 82;
     sc->num_gpios = 9;
     sc->crypto_version = 1;
+    sc->dev_id = 0x413;
+    sc->rev_id = 0x1007;        /* revision 2 */
 }
 
 static void stm32f439_soc_class_init(ObjectClass *klass, void *data)
@@ -377,6 +621,8 @@ static void stm32f439_soc_class_init(ObjectClass *klass, void *data)
     sc->num_irq = 91;
     sc->num_gpios = 11;
     sc->crypto_version = 2;
+    sc->dev_id = 0x419;
+    sc->rev_id = 0x2001;        /* revision 3 */
 }
 
 static const TypeInfo stm32f4xx_soc_types[] = {

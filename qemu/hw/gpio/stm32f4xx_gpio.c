@@ -29,6 +29,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/gpio/stm32f4xx_gpio.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 REG32(MODER, 0x00)
@@ -234,12 +235,23 @@ static void stm32f4xx_gpio_lckr_write(STM32F4xxGpioState *s, uint32_t value)
     }
 }
 
+/*
+ * RM0090 8.4: the GPIO registers take byte, half-word and word accesses,
+ * except LCKR (32-bit word only). A byte or half-word read returns the
+ * addressed bytes; a narrower write changes its own byte lanes only.
+ */
 static uint64_t stm32f4xx_gpio_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxGpioState *s = opaque;
     uint32_t value = 0;
 
-    switch (addr) {
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size,
+                                (addr & ~3) == A_LCKR ? STM32F4XX_REG_WORD
+                                                      : STM32F4XX_REG_BYTE,
+                                false)) {
+        return 0;
+    }
+    switch (addr & ~3) {
     case A_MODER:
         value = s->moder;
         break;
@@ -275,6 +287,7 @@ static uint64_t stm32f4xx_gpio_read(void *opaque, hwaddr addr, unsigned size)
                       HWADDR_PRIx "\n", __func__, 'A' + s->port, addr);
         break;
     }
+    value = stm32f4xx_reg_extract(value, addr, size);
     trace_stm32f4xx_gpio_read('A' + s->port, addr, value);
     return value;
 }
@@ -283,42 +296,58 @@ static void stm32f4xx_gpio_write(void *opaque, hwaddr addr, uint64_t val64,
                                  unsigned size)
 {
     STM32F4xxGpioState *s = opaque;
-    uint32_t value = val64;
+    STM32F4xxRegAccess a = stm32f4xx_reg_access(addr, val64, size);
 
-    trace_stm32f4xx_gpio_write('A' + s->port, addr, value);
-    switch (addr) {
+    trace_stm32f4xx_gpio_write('A' + s->port, addr, val64);
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size,
+                                a.offset == A_LCKR ? STM32F4XX_REG_WORD
+                                                   : STM32F4XX_REG_BYTE,
+                                true)) {
+        return;
+    }
+    switch (a.offset) {
     case A_MODER:
-        write_locked(s, &s->moder, value, locked_mask2(s), "MODER");
+        write_locked(s, &s->moder, stm32f4xx_reg_merge(s->moder, &a),
+                     locked_mask2(s), "MODER");
         break;
     case A_OTYPER:
-        write_locked(s, &s->otyper, value & 0xFFFF, locked_mask1(s), "OTYPER");
+        write_locked(s, &s->otyper, stm32f4xx_reg_merge(s->otyper, &a) & 0xFFFF,
+                     locked_mask1(s), "OTYPER");
         break;
     case A_OSPEEDR:
-        write_locked(s, &s->ospeedr, value, locked_mask2(s), "OSPEEDR");
+        write_locked(s, &s->ospeedr, stm32f4xx_reg_merge(s->ospeedr, &a),
+                     locked_mask2(s), "OSPEEDR");
         break;
     case A_PUPDR:
-        write_locked(s, &s->pupdr, value, locked_mask2(s), "PUPDR");
+        write_locked(s, &s->pupdr, stm32f4xx_reg_merge(s->pupdr, &a),
+                     locked_mask2(s), "PUPDR");
         break;
     case A_IDR:
         qemu_log_mask(LOG_GUEST_ERROR, "%s: GPIO%c: IDR is read-only\n",
                       __func__, 'A' + s->port);
         break;
     case A_ODR:
-        s->odr = value & 0xFFFF;
+        s->odr = stm32f4xx_reg_merge(s->odr, &a) & 0xFFFF;
         break;
     case A_BSRR:
-        /* Set has priority over reset (RM0090 8.4.7) */
-        s->odr &= ~(value >> 16);
-        s->odr |= value & 0xFFFF;
+        /*
+         * An action, not storage: only the written lanes set (BS, the low
+         * half, "BSRRL") or reset (BR, the high half, "BSRRH") pins. Set
+         * has priority over reset (RM0090 8.4.7).
+         */
+        s->odr &= ~(a.data >> 16);
+        s->odr |= a.data & 0xFFFF;
         break;
     case A_LCKR:
-        stm32f4xx_gpio_lckr_write(s, value);
+        stm32f4xx_gpio_lckr_write(s, a.data);
         break;
     case A_AFRL:
-        write_locked(s, &s->afr[0], value, locked_mask4(s, 0), "AFRL");
+        write_locked(s, &s->afr[0], stm32f4xx_reg_merge(s->afr[0], &a),
+                     locked_mask4(s, 0), "AFRL");
         break;
     case A_AFRH:
-        write_locked(s, &s->afr[1], value, locked_mask4(s, 1), "AFRH");
+        write_locked(s, &s->afr[1], stm32f4xx_reg_merge(s->afr[1], &a),
+                     locked_mask4(s, 1), "AFRH");
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "%s: GPIO%c: bad offset 0x%"
@@ -331,11 +360,7 @@ static void stm32f4xx_gpio_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_gpio_ops = {
     .read = stm32f4xx_gpio_read,
     .write = stm32f4xx_gpio_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid.min_access_size = 1,
-    .valid.max_access_size = 4,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_gpio_reset_hold(Object *obj, ResetType type)

@@ -53,7 +53,14 @@
  *
  * Interrupts (RM0090 23.5): INRIS while fewer than 4 words are in the IN FIFO
  * (INMIS also needs CRYPEN=1), OUTRIS while the OUT FIFO is not empty.
- * DMA requests (DMACR) are not modelled (LOG_UNIMP): use polling or IRQs.
+ *
+ * DMA (23.4): the CRYP_IN request ("dma-in" GPIO output, DMA2 stream 6
+ * channel 2) is high while DIEN=1, CRYPEN=1 and the IN FIFO has room for a
+ * word; the CRYP_OUT request ("dma-out", DMA2 stream 5 channel 2) while
+ * DOEN=1, CRYPEN=1 and the OUT FIFO holds a word. Both are low while the
+ * block is disabled. These are the single-transfer requests; the burst
+ * requests (4 words) are not separate lines: the DMA keeps transferring
+ * while a request stays high.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -69,6 +76,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_cryp.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 REG32(CR, 0x00)
@@ -656,9 +664,14 @@ static uint32_t cryp_misr(STM32F4xxCrypState *s)
 static void cryp_update_irq(STM32F4xxCrypState *s)
 {
     uint32_t misr = cryp_misr(s);
+    bool on = FIELD_EX32(s->cr, CR, CRYPEN);
 
     trace_stm32f4xx_cryp_irq(cryp_risr(s), misr);
     qemu_set_irq(s->irq, misr != 0);
+    qemu_set_irq(s->dma_in, on && FIELD_EX32(s->dmacr, DMACR, DIEN) &&
+                            s->in_count < FIFO_WORDS);
+    qemu_set_irq(s->dma_out, on && FIELD_EX32(s->dmacr, DMACR, DOEN) &&
+                             s->out_count > 0);
 }
 
 static void cryp_disable_self(STM32F4xxCrypState *s)
@@ -805,11 +818,16 @@ static bool cryp_v2_register(STM32F4xxCrypState *s, hwaddr addr, bool write)
     return false;
 }
 
+/* RM0090 23.6: the CRYP registers take word accesses only */
 static uint64_t stm32f4xx_cryp_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxCrypState *s = opaque;
     uint32_t value = 0;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                false)) {
+        return 0;
+    }
     switch (addr) {
     case A_CR:
         value = s->cr;
@@ -892,6 +910,10 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
     STM32F4xxCrypState *s = opaque;
     uint32_t value = val64;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                true)) {
+        return;
+    }
     trace_stm32f4xx_cryp_write(addr, value);
     switch (addr) {
     case A_CR:
@@ -911,11 +933,8 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
             qemu_log_mask(LOG_GUEST_ERROR, "%s: DMACR: reserved bits 0x%08x "
                           "written\n", __func__, value & ~DMACR_MASK);
         }
-        if (value & DMACR_MASK) {
-            qemu_log_mask(LOG_UNIMP, "%s: DMA requests are not modelled, "
-                          "use polling or interrupts\n", __func__);
-        }
         s->dmacr = value & DMACR_MASK;
+        cryp_update_irq(s);
         break;
     case A_IMSCR:
         if (value & ~IMSCR_MASK) {
@@ -966,9 +985,7 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_cryp_ops = {
     .read = stm32f4xx_cryp_read,
     .write = stm32f4xx_cryp_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid.min_access_size = 4,
-    .valid.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_cryp_reset_hold(Object *obj, ResetType type)
@@ -1016,6 +1033,8 @@ static void stm32f4xx_cryp_realize(DeviceState *dev, Error **errp)
                           TYPE_STM32F4XX_CRYP, 0x400);
     sysbus_init_mmio(SYS_BUS_DEVICE(dev), &s->mmio);
     sysbus_init_irq(SYS_BUS_DEVICE(dev), &s->irq);
+    qdev_init_gpio_out_named(dev, &s->dma_in, "dma-in", 1);
+    qdev_init_gpio_out_named(dev, &s->dma_out, "dma-out", 1);
 }
 
 static int stm32f4xx_cryp_post_load(void *opaque, int version_id)

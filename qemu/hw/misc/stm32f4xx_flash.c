@@ -17,6 +17,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_flash.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 REG32(ACR, 0x00)
@@ -97,12 +98,27 @@ static bool stm32f4xx_flash_key(uint32_t value, uint32_t key1, uint32_t key2,
     return true;
 }
 
+/*
+ * RM0090 3.9: ACR, SR, CR and OPTCR take word, half-word and byte accesses
+ * (the HAL writes the latency with a byte write to ACR, option bytes with
+ * byte writes to OPTCR); KEYR and OPTKEYR take words only.
+ */
+static unsigned stm32f4xx_flash_min_size(hwaddr offset)
+{
+    return offset == A_KEYR || offset == A_OPTKEYR ? STM32F4XX_REG_WORD
+                                                   : STM32F4XX_REG_BYTE;
+}
+
 static uint64_t stm32f4xx_flash_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxFlashState *s = opaque;
     uint32_t value = 0;
 
-    switch (addr) {
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size,
+                                stm32f4xx_flash_min_size(addr & ~3), false)) {
+        return 0;
+    }
+    switch (addr & ~3) {
     case A_ACR:
         value = s->acr;
         break;
@@ -124,6 +140,7 @@ static uint64_t stm32f4xx_flash_read(void *opaque, hwaddr addr, unsigned size)
                       __func__, addr);
         break;
     }
+    value = stm32f4xx_reg_extract(value, addr, size);
     trace_stm32f4xx_flash_read(addr, value);
     return value;
 }
@@ -132,23 +149,30 @@ static void stm32f4xx_flash_write(void *opaque, hwaddr addr, uint64_t val64,
                                   unsigned size)
 {
     STM32F4xxFlashState *s = opaque;
-    uint32_t value = val64;
+    STM32F4xxRegAccess a = stm32f4xx_reg_access(addr, val64, size);
+    uint32_t value;
 
-    trace_stm32f4xx_flash_write(addr, value);
-    switch (addr) {
+    trace_stm32f4xx_flash_write(addr, val64);
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size,
+                                stm32f4xx_flash_min_size(a.offset), true)) {
+        return;
+    }
+    /* Storage bits keep the bytes not written; action bits come from a.data */
+    switch (a.offset) {
     case A_ACR:
         /* Cache reset bits only act while the cache is disabled */
+        value = stm32f4xx_reg_merge(s->acr, &a);
         s->acr = value & ACR_WMASK & ~(R_ACR_ICRST_MASK | R_ACR_DCRST_MASK);
         break;
     case A_KEYR:
-        if (stm32f4xx_flash_key(value, KEY1, KEY2, &s->key_state,
+        if (stm32f4xx_flash_key(a.data, KEY1, KEY2, &s->key_state,
                                 &s->key_blocked, FIELD_EX32(s->cr, CR, LOCK),
                                 "KEYR")) {
             s->cr = FIELD_DP32(s->cr, CR, LOCK, 0);
         }
         break;
     case A_OPTKEYR:
-        if (stm32f4xx_flash_key(value, OPTKEY1, OPTKEY2, &s->optkey_state,
+        if (stm32f4xx_flash_key(a.data, OPTKEY1, OPTKEY2, &s->optkey_state,
                                 &s->optkey_blocked,
                                 FIELD_EX32(s->optcr, OPTCR, OPTLOCK),
                                 "OPTKEYR")) {
@@ -156,7 +180,7 @@ static void stm32f4xx_flash_write(void *opaque, hwaddr addr, uint64_t val64,
         }
         break;
     case A_SR:
-        s->sr &= ~(value & SR_W1C);
+        s->sr &= ~(a.data & SR_W1C);
         break;
     case A_CR:
         if (FIELD_EX32(s->cr, CR, LOCK)) {
@@ -164,11 +188,12 @@ static void stm32f4xx_flash_write(void *opaque, hwaddr addr, uint64_t val64,
                           "ignored\n", __func__);
             break;
         }
+        value = stm32f4xx_reg_merge(s->cr, &a);
         s->cr = (s->cr & ~CR_WMASK) | (value & CR_WMASK);
-        if (FIELD_EX32(value, CR, LOCK)) {
+        if (FIELD_EX32(a.data, CR, LOCK)) {
             s->cr = FIELD_DP32(s->cr, CR, LOCK, 1);
         }
-        if (FIELD_EX32(value, CR, STRT)) {
+        if (FIELD_EX32(a.data, CR, STRT)) {
             qemu_log_mask(LOG_UNIMP, "%s: flash erase is not modelled\n",
                           __func__);
             s->cr = FIELD_DP32(s->cr, CR, STRT, 0);
@@ -181,9 +206,10 @@ static void stm32f4xx_flash_write(void *opaque, hwaddr addr, uint64_t val64,
                           "ignored\n", __func__);
             break;
         }
+        value = stm32f4xx_reg_merge(s->optcr, &a);
         s->optcr = (s->optcr & ~OPTCR_WMASK) | (value & OPTCR_WMASK) |
-                   (value & R_OPTCR_OPTLOCK_MASK);
-        if (FIELD_EX32(value, OPTCR, OPTSTRT)) {
+                   (a.data & R_OPTCR_OPTLOCK_MASK);
+        if (FIELD_EX32(a.data, OPTCR, OPTSTRT)) {
             qemu_log_mask(LOG_UNIMP, "%s: option byte programming is not "
                           "modelled\n", __func__);
         }
@@ -199,11 +225,7 @@ static void stm32f4xx_flash_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_flash_ops = {
     .read = stm32f4xx_flash_read,
     .write = stm32f4xx_flash_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid.min_access_size = 1,
-    .valid.max_access_size = 4,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_flash_reset_hold(Object *obj, ResetType type)

@@ -38,9 +38,18 @@
  *   CSR38..45 HMAC inner digest (needed by the outer phase)
  *   others    read 0, writes ignored
  *
- * Not modelled: DMA requests (DMAE, MDMAT and DMAS are stored/read 0 and
- * DMAE logs LOG_UNIMP); AHB wait states: a DIN write that finds the FIFO
- * full while the core is busy completes the busy block at once.
+ * DMA (25.3.3, 25.4.1): with DMAE the HASH_IN request ("dma-in" GPIO
+ * output, DMA2 stream 7 channel 2) is high while the core takes data, i.e.
+ * until the final digest is started. The DMA tells the last word of its
+ * transfer on the "dma-in-eot" input: then, unless MDMAT=1 (STM32F43xxx
+ * only; a multi-transfer message), DMAE is cleared by hardware and the
+ * padding and final digest start as if DCAL had been written, with the NBLW
+ * programmed before. Clearing DMAE during a transfer does not stop it: the
+ * interface stays on until that last word or INIT. DMAS reads 1 while the
+ * interface is on.
+ *
+ * Not modelled: AHB wait states: a DIN write that finds the FIFO full while
+ * the core is busy completes the busy block at once.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -56,6 +65,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_hash.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 REG32(CR, 0x00)
@@ -442,6 +452,18 @@ static void stm32f4xx_hash_update_irq(STM32F4xxHashState *s)
     qemu_set_irq(s->irq, level);
 }
 
+static bool stm32f4xx_hash_dma_on(STM32F4xxHashState *s)
+{
+    return FIELD_EX32(s->cr, CR, DMAE) || s->dma_active;
+}
+
+/* A DIN write is always taken: one into a full FIFO completes the busy block */
+static void stm32f4xx_hash_update_dma(STM32F4xxHashState *s)
+{
+    qemu_set_irq(s->dma_in, stm32f4xx_hash_dma_on(s) &&
+                            s->phase != STM32F4XX_HASH_PHASE_DONE);
+}
+
 static void stm32f4xx_hash_set_busy(STM32F4xxHashState *s, unsigned blocks,
                                     bool final)
 {
@@ -477,6 +499,7 @@ static void stm32f4xx_hash_busy_done(STM32F4xxHashState *s)
     }
     trace_stm32f4xx_hash_done(s->phase, s->sr);
     stm32f4xx_hash_update_irq(s);
+    stm32f4xx_hash_update_dma(s);
 }
 
 static void stm32f4xx_hash_busy_timeout(void *opaque)
@@ -501,6 +524,7 @@ static void stm32f4xx_hash_init_core(STM32F4xxHashState *s)
     memset(s->result, 0, sizeof(s->result));
     s->final_busy = false;
     s->digest_ready = false;
+    s->dma_active = false;
     s->sr = FIELD_DP32(s->sr, SR, BUSY, 0);
     s->sr = FIELD_DP32(s->sr, SR, DCIS, 0);
     s->sr = FIELD_DP32(s->sr, SR, DINIS, 1);
@@ -683,11 +707,16 @@ static uint32_t stm32f4xx_hash_read_hr(STM32F4xxHashState *s, unsigned n)
     return s->hr[n];
 }
 
+/* RM0090 25.4: the HASH registers take word accesses only */
 static uint64_t stm32f4xx_hash_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxHashState *s = opaque;
     uint32_t value = 0;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                false)) {
+        return 0;
+    }
     switch (addr) {
     case A_CR:
         value = s->cr;
@@ -707,7 +736,7 @@ static uint64_t stm32f4xx_hash_read(void *opaque, hwaddr addr, unsigned size)
         value = s->imr;
         break;
     case A_SR:
-        value = s->sr;
+        value = FIELD_DP32(s->sr, SR, DMAS, stm32f4xx_hash_dma_on(s));
         break;
     case A_CSR0 ... A_CSR53:
         if ((addr - A_CSR0) / 4 >= stm32f4xx_hash_csr_count(s)) {
@@ -754,13 +783,32 @@ static void stm32f4xx_hash_write_cr(STM32F4xxHashState *s, uint32_t value)
                       value & ~(wmask | CR_RO_MASK | R_CR_ALGO1_MASK));
     }
     if (FIELD_EX32(value, CR, DMAE) && !FIELD_EX32(s->cr, CR, DMAE)) {
-        qemu_log_mask(LOG_UNIMP, "%s: DMA requests are not modelled; "
-                      "write DIN from the CPU\n", __func__);
+        s->dma_active = true;
     }
     s->cr = value & wmask & ~R_CR_INIT_MASK;
     if (FIELD_EX32(value, CR, INIT)) {
         stm32f4xx_hash_init_core(s);
     }
+}
+
+/* The DMA moved the last word of its transfer to DIN */
+static void stm32f4xx_hash_dma_eot(void *opaque, int n, int level)
+{
+    STM32F4xxHashState *s = opaque;
+
+    if (!level || !stm32f4xx_hash_dma_on(s)) {
+        return;
+    }
+    s->dma_active = false;
+    if (s->version >= 2 && FIELD_EX32(s->cr, CR, MDMAT)) {
+        trace_stm32f4xx_hash_dma_eot(false);
+    } else {
+        trace_stm32f4xx_hash_dma_eot(true);
+        s->cr = FIELD_DP32(s->cr, CR, DMAE, 0);
+        stm32f4xx_hash_dcal(s);
+    }
+    stm32f4xx_hash_update_irq(s);
+    stm32f4xx_hash_update_dma(s);
 }
 
 static void stm32f4xx_hash_write(void *opaque, hwaddr addr, uint64_t val64,
@@ -769,6 +817,10 @@ static void stm32f4xx_hash_write(void *opaque, hwaddr addr, uint64_t val64,
     STM32F4xxHashState *s = opaque;
     uint32_t value = val64;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                true)) {
+        return;
+    }
     trace_stm32f4xx_hash_write(addr, value);
     switch (addr) {
     case A_CR:
@@ -828,14 +880,13 @@ static void stm32f4xx_hash_write(void *opaque, hwaddr addr, uint64_t val64,
         break;
     }
     stm32f4xx_hash_update_irq(s);
+    stm32f4xx_hash_update_dma(s);
 }
 
 static const MemoryRegionOps stm32f4xx_hash_ops = {
     .read = stm32f4xx_hash_read,
     .write = stm32f4xx_hash_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_hash_reset_hold(Object *obj, ResetType type)
@@ -854,6 +905,7 @@ static void stm32f4xx_hash_reset_hold(Object *obj, ResetType type)
 static void stm32f4xx_hash_reset_exit(Object *obj, ResetType type)
 {
     stm32f4xx_hash_update_irq(STM32F4XX_HASH(obj));
+    stm32f4xx_hash_update_dma(STM32F4XX_HASH(obj));
 }
 
 static void stm32f4xx_hash_init(Object *obj)
@@ -864,6 +916,9 @@ static void stm32f4xx_hash_init(Object *obj)
                           TYPE_STM32F4XX_HASH, 0x400);
     sysbus_init_mmio(SYS_BUS_DEVICE(obj), &s->mmio);
     sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);
+    qdev_init_gpio_out_named(DEVICE(obj), &s->dma_in, "dma-in", 1);
+    qdev_init_gpio_in_named(DEVICE(obj), stm32f4xx_hash_dma_eot, "dma-in-eot",
+                            1);
     s->busy_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
                                  stm32f4xx_hash_busy_timeout, s);
     /* for tests: blocks compressed since power-on */
@@ -889,7 +944,7 @@ static void stm32f4xx_hash_realize(DeviceState *dev, Error **errp)
 
 static const VMStateDescription vmstate_stm32f4xx_hash = {
     .name = TYPE_STM32F4XX_HASH,
-    .version_id = 1,
+    .version_id = 2,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(cr, STM32F4xxHashState),
@@ -915,6 +970,7 @@ static const VMStateDescription vmstate_stm32f4xx_hash = {
         VMSTATE_BOOL(final_busy, STM32F4xxHashState),
         VMSTATE_BOOL(digest_ready, STM32F4xxHashState),
         VMSTATE_TIMER_PTR(busy_timer, STM32F4xxHashState),
+        VMSTATE_BOOL_V(dma_active, STM32F4xxHashState, 2),
         VMSTATE_END_OF_LIST()
     },
 };

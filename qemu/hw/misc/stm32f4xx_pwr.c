@@ -17,6 +17,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_pwr.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 REG32(CR, 0x00)
@@ -41,12 +42,17 @@ REG32(CSR, 0x04)
 #define CR_WMASK    0x000043F3
 #define CSR_WMASK   0x00000300
 
+/* RM0090 5.4: the PWR registers take half-word and word accesses */
 static uint64_t stm32f4xx_pwr_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxPwrState *s = opaque;
     uint32_t value = 0;
 
-    switch (addr) {
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_HALFWORD,
+                                false)) {
+        return 0;
+    }
+    switch (addr & ~3) {
     case A_CR:
         value = s->cr;
         break;
@@ -58,6 +64,7 @@ static uint64_t stm32f4xx_pwr_read(void *opaque, hwaddr addr, unsigned size)
                       __func__, addr);
         break;
     }
+    value = stm32f4xx_reg_extract(value, addr, size);
     trace_stm32f4xx_pwr_read(addr, value);
     return value;
 }
@@ -66,21 +73,26 @@ static void stm32f4xx_pwr_write(void *opaque, hwaddr addr, uint64_t val64,
                                 unsigned size)
 {
     STM32F4xxPwrState *s = opaque;
-    uint32_t value = val64;
+    STM32F4xxRegAccess a = stm32f4xx_reg_access(addr, val64, size);
 
-    trace_stm32f4xx_pwr_write(addr, value);
-    switch (addr) {
+    trace_stm32f4xx_pwr_write(addr, val64);
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_HALFWORD,
+                                true)) {
+        return;
+    }
+    switch (a.offset) {
     case A_CR:
-        if (FIELD_EX32(value, CR, CWUF)) {
+        if (FIELD_EX32(a.data, CR, CWUF)) {
             s->csr = FIELD_DP32(s->csr, CSR, WUF, 0);
         }
-        if (FIELD_EX32(value, CR, CSBF)) {
+        if (FIELD_EX32(a.data, CR, CSBF)) {
             s->csr = FIELD_DP32(s->csr, CSR, SBF, 0);
         }
-        s->cr = value & CR_WMASK;
+        s->cr = stm32f4xx_reg_merge(s->cr, &a) & CR_WMASK;
         break;
     case A_CSR:
-        s->csr = (s->csr & ~CSR_WMASK) | (value & CSR_WMASK);
+        s->csr = (s->csr & ~CSR_WMASK) |
+                 (stm32f4xx_reg_merge(s->csr, &a) & CSR_WMASK);
         s->csr = FIELD_DP32(s->csr, CSR, BRR, FIELD_EX32(s->csr, CSR, BRE));
         break;
     default:
@@ -93,11 +105,7 @@ static void stm32f4xx_pwr_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_pwr_ops = {
     .read = stm32f4xx_pwr_read,
     .write = stm32f4xx_pwr_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid.min_access_size = 1,
-    .valid.max_access_size = 4,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_pwr_reset_hold(Object *obj, ResetType type)

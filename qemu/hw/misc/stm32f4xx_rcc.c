@@ -10,9 +10,13 @@
  * follows. The HCLK/PCLK1/PCLK2 outputs follow the clock tree, so SysTick and
  * the CPU clock in QEMU run at what the firmware configured.
  *
- * Not modelled: clock security system, peripheral clock gating (peripherals
- * work whether or not their ENR bit is set), resets through the RSTR
- * registers (the bits read back), backup-domain write protection.
+ * The peripheral reset (xxxRSTR) and clock-enable (xxxENR) bits drive one
+ * output line each; the SoC wires them to the RCC gate of each block, which
+ * resets and holds the block while its reset bit is set and refuses register
+ * accesses while its clock is off (hw/misc/stm32f4xx_rcc_gate.c).
+ *
+ * Not modelled: clock security system, backup-domain write protection,
+ * low-power clock gating (LPENR bits read back).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -27,6 +31,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_rcc.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 #define HSI_FREQUENCY 16000000
@@ -129,6 +134,54 @@ static const RccRegInfo rcc_regs[STM32F4XX_RCC_NREGS] = {
     [R_SSCGR]      = { "SSCGR",      0x00000000, 0xCFFFFFFF },
     [R_PLLI2SCFGR] = { "PLLI2SCFGR", 0x20003000, 0x70007FC0 },
 };
+
+/* The reset and enable registers of each bus, in STM32F4xxRccBus order */
+static const int rcc_rstr[STM32F4XX_RCC_NBUSES] = {
+    R_AHB1RSTR, R_AHB2RSTR, R_AHB3RSTR, R_APB1RSTR, R_APB2RSTR,
+};
+static const int rcc_enr[STM32F4XX_RCC_NBUSES] = {
+    R_AHB1ENR, R_AHB2ENR, R_AHB3ENR, R_APB1ENR, R_APB2ENR,
+};
+
+/* GPIOJ and GPIOK reset, enable and low-power enable bits (STM32F42x/43x) */
+#define AHB1_GPIOJK     0x00000600
+
+static uint32_t rcc_writable(STM32F4xxRccState *s, int idx)
+{
+    uint32_t wmask = rcc_regs[idx].writable;
+
+    if (s->gpio_jk && (idx == R_AHB1RSTR || idx == R_AHB1ENR ||
+                       idx == R_AHB1LPENR)) {
+        wmask |= AHB1_GPIOJK;
+    }
+    return wmask;
+}
+
+/* Drive the reset and clock-enable lines whose bit changed (all: every one) */
+static void stm32f4xx_rcc_update_periph(STM32F4xxRccState *s, bool all)
+{
+    int bus, bit;
+
+    for (bus = 0; bus < STM32F4XX_RCC_NBUSES; bus++) {
+        uint32_t rst = s->regs[rcc_rstr[bus]];
+        uint32_t en = s->regs[rcc_enr[bus]];
+        uint32_t rst_changed = all ? UINT32_MAX : rst ^ s->reset_lines[bus];
+        uint32_t en_changed = all ? UINT32_MAX : en ^ s->clock_lines[bus];
+
+        s->reset_lines[bus] = rst;
+        s->clock_lines[bus] = en;
+        for (bit = 0; bit < 32; bit++) {
+            if (extract32(rst_changed, bit, 1)) {
+                qemu_set_irq(s->periph_reset[STM32F4XX_RCC_LINE(bus, bit)],
+                             extract32(rst, bit, 1));
+            }
+            if (extract32(en_changed, bit, 1)) {
+                qemu_set_irq(s->periph_clock[STM32F4XX_RCC_LINE(bus, bit)],
+                             extract32(en, bit, 1));
+            }
+        }
+    }
+}
 
 static const char *rcc_reg_name(hwaddr addr)
 {
@@ -299,7 +352,7 @@ static uint32_t stm32f4xx_rcc_locked_cr_bits(STM32F4xxRccState *s)
 static uint64_t stm32f4xx_rcc_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxRccState *s = opaque;
-    const char *name = rcc_reg_name(addr);
+    const char *name = rcc_reg_name(addr & ~3);
     uint32_t value = 0;
 
     if (!name) {
@@ -308,6 +361,8 @@ static uint64_t stm32f4xx_rcc_read(void *opaque, hwaddr addr, unsigned size)
     } else {
         value = s->regs[addr >> 2];
     }
+    /* RM0090 7.3: word, half-word and byte access */
+    value = stm32f4xx_reg_extract(value, addr, size);
     trace_stm32f4xx_rcc_read(addr, value);
     return value;
 }
@@ -316,18 +371,25 @@ static void stm32f4xx_rcc_write(void *opaque, hwaddr addr, uint64_t val64,
                                 unsigned size)
 {
     STM32F4xxRccState *s = opaque;
-    const char *name = rcc_reg_name(addr);
-    uint32_t value = val64;
-    int idx = addr >> 2;
-    uint32_t wmask, locked;
+    STM32F4xxRegAccess a = stm32f4xx_reg_access(addr, val64, size);
+    const char *name = rcc_reg_name(a.offset);
+    int idx = a.offset >> 2;
+    uint32_t value, wmask, locked;
 
-    trace_stm32f4xx_rcc_write(addr, value);
+    trace_stm32f4xx_rcc_write(addr, val64);
     if (!name) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: bad offset 0x%" HWADDR_PRIx "\n",
                       __func__, addr);
         return;
     }
-    wmask = rcc_regs[idx].writable;
+    /*
+     * RM0090 7.3: word, half-word and byte access. A byte write changes its
+     * own byte only (the HAL turns HSE on with a byte write to CR+2 and
+     * clears ready flags with a byte write to CIR+2); the write-1 bits act
+     * on the written lanes only.
+     */
+    value = stm32f4xx_reg_merge(s->regs[idx], &a);
+    wmask = rcc_writable(s, idx);
 
     switch (idx) {
     case R_CR:
@@ -370,7 +432,7 @@ static void stm32f4xx_rcc_write(void *opaque, hwaddr addr, uint64_t val64,
         break;
     case R_CIR:
         /* Clear bits are write-1, read as zero */
-        s->regs[R_CIR] &= ~FIELD_EX32(value, CIR, CLEAR);
+        s->regs[R_CIR] &= ~FIELD_EX32(a.data, CIR, CLEAR);
         break;
     case R_BDCR:
         if (FIELD_EX32(value, BDCR, BDRST)) {
@@ -379,7 +441,7 @@ static void stm32f4xx_rcc_write(void *opaque, hwaddr addr, uint64_t val64,
         }
         break;
     case R_CSR:
-        if (FIELD_EX32(value, CSR, RMVF)) {
+        if (FIELD_EX32(a.data, CSR, RMVF)) {
             s->regs[R_CSR] &= ~R_CSR_RSTF_MASK;
         }
         break;
@@ -387,16 +449,13 @@ static void stm32f4xx_rcc_write(void *opaque, hwaddr addr, uint64_t val64,
 
     s->regs[idx] = (s->regs[idx] & ~wmask) | (value & wmask);
     stm32f4xx_rcc_update(s);
+    stm32f4xx_rcc_update_periph(s, false);
 }
 
 static const MemoryRegionOps stm32f4xx_rcc_ops = {
     .read = stm32f4xx_rcc_read,
     .write = stm32f4xx_rcc_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid.min_access_size = 1,
-    .valid.max_access_size = 4,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_rcc_reset_hold(Object *obj, ResetType type)
@@ -418,6 +477,8 @@ static void stm32f4xx_rcc_reset_exit(Object *obj, ResetType type)
     /* Power-on: the HSI became ready without a flag being requested */
     s->regs[R_CIR] = 0;
     stm32f4xx_rcc_update_irq(s);
+    /* Every block leaves reset with its clock as the ENR reset values say */
+    stm32f4xx_rcc_update_periph(s, true);
 }
 
 static void stm32f4xx_rcc_get_hclk(Object *obj, Visitor *v, const char *name,
@@ -439,6 +500,10 @@ static void stm32f4xx_rcc_init(Object *obj)
     s->hclk = qdev_init_clock_out(DEVICE(obj), "hclk");
     s->pclk1 = qdev_init_clock_out(DEVICE(obj), "pclk1");
     s->pclk2 = qdev_init_clock_out(DEVICE(obj), "pclk2");
+    qdev_init_gpio_out_named(DEVICE(obj), s->periph_reset,
+                             STM32F4XX_RCC_RESET_OUT, STM32F4XX_RCC_NLINES);
+    qdev_init_gpio_out_named(DEVICE(obj), s->periph_clock,
+                             STM32F4XX_RCC_CLOCK_OUT, STM32F4XX_RCC_NLINES);
     /* For the host: the CPU clock the firmware configured */
     object_property_add(obj, "hclk-frequency", "uint32",
                         stm32f4xx_rcc_get_hclk, NULL, NULL, NULL);
@@ -462,7 +527,15 @@ static void stm32f4xx_rcc_realize(DeviceState *dev, Error **errp)
 
 static int stm32f4xx_rcc_post_load(void *opaque, int version_id)
 {
-    stm32f4xx_rcc_update_clocks(opaque);
+    STM32F4xxRccState *s = opaque;
+    int bus;
+
+    stm32f4xx_rcc_update_clocks(s);
+    /* The gates migrate their own state: only note what the lines carry */
+    for (bus = 0; bus < STM32F4XX_RCC_NBUSES; bus++) {
+        s->reset_lines[bus] = s->regs[rcc_rstr[bus]];
+        s->clock_lines[bus] = s->regs[rcc_enr[bus]];
+    }
     return 0;
 }
 
@@ -483,6 +556,7 @@ static const VMStateDescription vmstate_stm32f4xx_rcc = {
 static const Property stm32f4xx_rcc_properties[] = {
     DEFINE_PROP_UINT32("hse-frequency", STM32F4xxRccState, hse_frequency,
                        25000000),
+    DEFINE_PROP_BOOL("gpio-jk", STM32F4xxRccState, gpio_jk, false),
 };
 
 static void stm32f4xx_rcc_class_init(ObjectClass *klass, void *data)

@@ -33,6 +33,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/misc/stm32f4xx_rng.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 
 REG32(CR, 0x00)
@@ -104,11 +105,16 @@ static void stm32f4xx_rng_ready(void *opaque)
     stm32f4xx_rng_update_irq(s);
 }
 
+/* RM0090 24.4: the RNG registers take word accesses only */
 static uint64_t stm32f4xx_rng_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxRngState *s = opaque;
     uint32_t value = 0;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                false)) {
+        return 0;
+    }
     switch (addr) {
     case A_CR:
         value = s->cr;
@@ -143,6 +149,10 @@ static void stm32f4xx_rng_write(void *opaque, hwaddr addr, uint64_t val64,
     STM32F4xxRngState *s = opaque;
     uint32_t value = val64;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                true)) {
+        return;
+    }
     trace_stm32f4xx_rng_write(addr, value);
     switch (addr) {
     case A_CR:
@@ -179,9 +189,7 @@ static void stm32f4xx_rng_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_rng_ops = {
     .read = stm32f4xx_rng_read,
     .write = stm32f4xx_rng_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid.min_access_size = 4,
-    .valid.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 static void stm32f4xx_rng_set_seed_error(Object *obj, bool value, Error **errp)

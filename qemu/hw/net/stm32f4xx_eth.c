@@ -27,9 +27,11 @@
 #include "qemu/timer.h"
 #include "migration/vmstate.h"
 #include "system/dma.h"
+#include "system/reset.h"
 #include "net/checksum.h"
 #include "net/eth.h"
 #include "hw/net/stm32f4xx_eth.h"
+#include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 #include <zlib.h>
 
@@ -1531,11 +1533,16 @@ static uint32_t eth_mmc_counter(STM32F4xxEthState *s, uint32_t *counter)
     return val;
 }
 
+/* RM0090 33.8: the Ethernet registers take word accesses only */
 static uint64_t stm32f4xx_eth_read(void *opaque, hwaddr addr, unsigned size)
 {
     STM32F4xxEthState *s = opaque;
     uint32_t val = 0;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                false)) {
+        return 0;
+    }
     switch (addr) {
     case A_MACCR:
         val = s->maccr;
@@ -1693,6 +1700,10 @@ static void stm32f4xx_eth_write(void *opaque, hwaddr addr, uint64_t val64,
     uint32_t val = val64;
     uint32_t old;
 
+    if (!stm32f4xx_reg_width_ok(__func__, addr, size, STM32F4XX_REG_WORD,
+                                true)) {
+        return;
+    }
     trace_stm32f4xx_eth_write(addr, val);
 
     switch (addr) {
@@ -1900,9 +1911,7 @@ static void stm32f4xx_eth_write(void *opaque, hwaddr addr, uint64_t val64,
 static const MemoryRegionOps stm32f4xx_eth_ops = {
     .read = stm32f4xx_eth_read,
     .write = stm32f4xx_eth_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    STM32F4XX_REG_ACCESS_SIZES,
 };
 
 /* ------------------------------------------------------------------ */
@@ -1916,6 +1925,11 @@ static NetClientInfo net_stm32f4xx_eth_info = {
     .link_status_changed = eth_set_link,
 };
 
+/*
+ * A device reset is the MAC and DMA's (the RCC's ETHMACRST resets this
+ * device). The DP83848 is a chip of its own on the board: it comes out of
+ * reset with the board, a system reset, not with ETHMACRST.
+ */
 static void stm32f4xx_eth_reset_hold(Object *obj, ResetType type)
 {
     STM32F4xxEthState *s = STM32F4XX_ETH(obj);
@@ -1925,9 +1939,6 @@ static void stm32f4xx_eth_reset_hold(Object *obj, ResetType type)
         qemu_bh_cancel(s->tx_bh);
     }
     eth_mac_dma_reset(s);
-    eth_phy_reset(s);
-    s->phy_int_level = true;
-    s->phy_link_seen = s->nic && !qemu_get_queue(s->nic)->link_down;
 }
 
 static void stm32f4xx_eth_reset_exit(Object *obj, ResetType type)
@@ -1936,6 +1947,15 @@ static void stm32f4xx_eth_reset_exit(Object *obj, ResetType type)
 
     qemu_set_irq(s->irq, 0);
     qemu_set_irq(s->wkup_irq, 0);
+}
+
+static void stm32f4xx_eth_phy_power_on(void *opaque)
+{
+    STM32F4xxEthState *s = opaque;
+
+    eth_phy_reset(s);
+    s->phy_int_level = true;
+    s->phy_link_seen = s->nic && !qemu_get_queue(s->nic)->link_down;
     qemu_set_irq(s->phy_int, 1);
 }
 
@@ -1955,12 +1975,14 @@ static void stm32f4xx_eth_realize(DeviceState *dev, Error **errp)
                           &dev->mem_reentrancy_guard, s);
     qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
     s->tx_bh = qemu_bh_new_guarded(eth_tx_bh, s, &dev->mem_reentrancy_guard);
+    qemu_register_reset(stm32f4xx_eth_phy_power_on, s);
 }
 
 static void stm32f4xx_eth_unrealize(DeviceState *dev)
 {
     STM32F4xxEthState *s = STM32F4XX_ETH(dev);
 
+    qemu_unregister_reset(stm32f4xx_eth_phy_power_on, s);
     qemu_bh_delete(s->tx_bh);
     s->tx_bh = NULL;
     qemu_del_nic(s->nic);

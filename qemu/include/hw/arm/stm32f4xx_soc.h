@@ -18,8 +18,11 @@
 #include "hw/misc/stm32f4xx_rng.h"
 #include "hw/misc/stm32f4xx_cryp.h"
 #include "hw/misc/stm32f4xx_hash.h"
+#include "hw/misc/stm32f4xx_dbgmcu.h"
 #include "hw/gpio/stm32f4xx_gpio.h"
 #include "hw/net/stm32f4xx_eth.h"
+#include "hw/dma/stm32f4xx_dma.h"
+#include "hw/core/split-irq.h"
 #include "hw/or-irq.h"
 #include "qom/object.h"
 
@@ -41,6 +44,9 @@ OBJECT_DECLARE_TYPE(STM32F4xxSocState, STM32F4xxSocClass, STM32F4XX_SOC)
 #define STM32F4XX_NUM_TIMERS 4
 /* GPIOA..GPIOI, and GPIOJ..GPIOK on the STM32F42x/43x */
 #define STM32F4XX_NUM_GPIOS 11
+/* DMA1, DMA2; the DMA request outputs of the USARTs, CRYP and HASH */
+#define STM32F4XX_NUM_DMAS 2
+#define STM32F4XX_NUM_DMA_ROUTES 11
 
 struct STM32F4xxSocState {
     SysBusDevice parent_obj;
@@ -61,6 +67,17 @@ struct STM32F4xxSocState {
     STM32F4xxEthState eth;
     /* HASH and RNG share NVIC line 80 */
     OrIRQState hash_rng_irq;
+    /* On the CPU's private bus: the debugger's view, IDCODE */
+    STM32F4xxDbgmcuState dbgmcu;
+
+    STM32F4xxDmaState dma[STM32F4XX_NUM_DMAS];
+    /* each DMA request output, fanned out to the streams it reaches */
+    SplitIRQ dma_req[STM32F4XX_NUM_DMA_ROUTES];
+    MemoryRegion dma_matrix;        /* the bus matrix as the DMA sees it */
+    MemoryRegion dma_matrix_low;
+    MemoryRegion dma_matrix_high;
+    MemoryRegion dma1_periph;       /* DMA1's peripheral port: APB1 only */
+    MemoryRegion dma1_apb1;
 
     MemoryRegion flash;
     MemoryRegion flash_alias;
@@ -85,6 +102,9 @@ struct STM32F4xxSocClass {
     uint8_t num_gpios;
     /* CRYP/HASH generation: 1 = F415/417, 2 = F437/439 (GCM, CCM, SHA-2) */
     uint8_t crypto_version;
+    /* DBGMCU_IDCODE (RM0090 38.6.1) */
+    uint16_t dev_id;
+    uint16_t rev_id;
 };
 
 #endif

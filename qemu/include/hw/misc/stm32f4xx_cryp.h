@@ -20,6 +20,8 @@ struct STM32F4xxCrypState {
 
     MemoryRegion mmio;
     qemu_irq irq;
+    qemu_irq dma_in;            /* CRYP_IN DMA request ("dma-in") */
+    qemu_irq dma_out;           /* CRYP_OUT DMA request ("dma-out") */
 
     uint32_t cr;
     uint32_t dmacr;

@@ -22,6 +22,7 @@ struct STM32F4xxHashState {
 
     MemoryRegion mmio;
     qemu_irq irq;
+    qemu_irq dma_in;            /* HASH_IN DMA request ("dma-in") */
     QEMUTimer *busy_timer;
 
     /* Registers (CR holds the writable bits; NBW and DINNE are computed) */
@@ -47,6 +48,7 @@ struct STM32F4xxHashState {
     bool final_busy;            /* BUSY belongs to the final digest */
     bool digest_ready;          /* HR holds the digest of this message */
     uint64_t blocks;            /* blocks compressed (QOM "blocks", read-only) */
+    bool dma_active;            /* DMA interface on until the last word or INIT */
 
     /* 1: STM32F415/417 block; 2: STM32F437/439 block */
     uint8_t version;

@@ -1,0 +1,104 @@
+"""The guestfwd relay: one board connection to the PC, handed over by QEMU.
+
+The launcher gives QEMU's user-mode network a ``guestfwd=tcp:192.168.0.1:G-cmd:...``
+target that runs this module once per board connection (so the PC server sees each
+connection open and close as a real client's; a ``tcp:`` chardev target would be a single
+connection opened when QEMU starts, shared by every board connection)::
+
+    python host_tools/relay.py 127.0.0.1:4433 [--log FILE]
+    python -m host_tools.relay 127.0.0.1:4433 [--log FILE]
+
+slirp gives this process the board's connection as fds 0, 1 and 2, one socket: so its own
+messages go to the log file (or nowhere), never into the board's TCP stream, and the end
+of the PC's data is passed on by half-closing that socket (closing fd 1 alone would leave
+it open through fds 0 and 2). The target must be a loopback address (network rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import selectors
+import socket
+import stat
+import sys
+
+if __package__ in (None, ""):
+    import _bootstrap  # noqa: F401  (python host_tools/relay.py)
+
+from host_tools.lab import check_loopback, check_port  # noqa: E402
+
+__all__ = ["command", "main", "relay"]
+
+
+def command(target: str, log_path) -> list[str]:
+    """The command line that runs the relay to target (HOST:PORT), logging to log_path."""
+    return [sys.executable, os.path.abspath(__file__), target, "--log", str(log_path)]
+
+
+def _is_socket(fd: int) -> bool:
+    return stat.S_ISSOCK(os.fstat(fd).st_mode)
+
+
+def relay(target: str, log_path: str | None = None) -> int:
+    """Copy stdin/stdout (a board connection handed over by slirp) to a loopback TCP port;
+    the exit status (1 if the target is refused or cannot be reached)."""
+    if log_path or _is_socket(2):
+        fd = os.open(log_path or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    host, _, port = target.rpartition(":")
+    try:
+        addr = (check_loopback(host, "guestfwd host address", ipv6=False),
+                check_port(port, "guestfwd host port"))
+        peer = socket.create_connection(addr, timeout=10)
+    except (ValueError, OSError) as e:
+        print(f"board relay: cannot reach {target}: {e}", file=sys.stderr)
+        return 1
+    peer.settimeout(None)
+    sel = selectors.DefaultSelector()
+    sel.register(0, selectors.EVENT_READ, "board")
+    sel.register(peer, selectors.EVENT_READ, "pc")
+    open_sides = 2
+    while open_sides:
+        for key, _ in sel.select():
+            if key.data == "board":
+                data = os.read(0, 65536)
+                if data:
+                    peer.sendall(data)
+                    continue
+                peer.shutdown(socket.SHUT_WR)
+            else:
+                data = peer.recv(65536)
+                if data:
+                    _write_all(1, data)
+                    continue
+                if _is_socket(1):
+                    with socket.socket(fileno=os.dup(1)) as board:
+                        board.shutdown(socket.SHUT_WR)
+                else:
+                    os.close(1)
+            sel.unregister(key.fileobj)
+            open_sides -= 1
+    peer.close()
+    return 0
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(
+        prog="relay", description="Relay one board connection (fds 0/1, as QEMU's guestfwd "
+                                  "hands it over) to a loopback TCP port.")
+    p.add_argument("target", metavar="HOST:PORT", help="loopback address and port")
+    p.add_argument("--log", metavar="FILE", help="append the relay's messages to FILE")
+    args = p.parse_args(argv)
+    return relay(args.target, args.log)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

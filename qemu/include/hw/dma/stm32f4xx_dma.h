@@ -1,0 +1,72 @@
+/*
+ * STM32F4xx DMA controller (DMA1, DMA2), RM0090 section 10
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_DMA_STM32F4XX_DMA_H
+#define HW_DMA_STM32F4XX_DMA_H
+
+#include "hw/sysbus.h"
+#include "qemu/timer.h"
+#include "qom/object.h"
+
+#define TYPE_STM32F4XX_DMA "stm32f4xx-dma"
+OBJECT_DECLARE_SIMPLE_TYPE(STM32F4xxDmaState, STM32F4XX_DMA)
+
+#define STM32F4XX_DMA_STREAMS       8
+#define STM32F4XX_DMA_CHANNELS      8
+/* Request inputs ("dma-req") and end-of-transfer outputs ("dma-eot") */
+#define STM32F4XX_DMA_REQUESTS \
+    (STM32F4XX_DMA_STREAMS * STM32F4XX_DMA_CHANNELS)
+#define STM32F4XX_DMA_FIFO_BYTES    16
+
+/* Index of the request line of a stream's channel */
+#define STM32F4XX_DMA_REQ(stream, channel) \
+    ((stream) * STM32F4XX_DMA_CHANNELS + (channel))
+
+typedef struct STM32F4xxDmaStream {
+    /* Registers as programmed (FS in SxFCR is computed) */
+    uint32_t cr;
+    uint32_t ndtr;
+    uint32_t par;
+    uint32_t m0ar;
+    uint32_t m1ar;
+    uint32_t fcr;
+    /* FEIF, DMEIF, TEIF, HTIF, TCIF in the bit positions of stream 0 */
+    uint32_t flags;
+
+    /* The transfer in progress (one cycle: NDTR items) */
+    uint32_t ndtr_reload;       /* NDTR at enable, reloaded in circular mode */
+    uint32_t pidx;              /* peripheral-port items done in this cycle */
+    uint32_t moff;              /* memory-port bytes done in this cycle */
+    uint32_t mfetch;            /* memory-to-peripheral: bytes left to fetch */
+    uint32_t fifo_level;        /* bytes in the FIFO */
+    uint8_t fifo[STM32F4XX_DMA_FIFO_BYTES];
+    bool ht_done;               /* HTIF already set in this cycle */
+} STM32F4xxDmaStream;
+
+struct STM32F4xxDmaState {
+    SysBusDevice parent_obj;
+
+    MemoryRegion mmio;
+    qemu_irq irq[STM32F4XX_DMA_STREAMS];
+    qemu_irq eot[STM32F4XX_DMA_REQUESTS];
+    QEMUTimer *timer;
+
+    /* What each AHB master port reaches: the SoC decides (link properties) */
+    MemoryRegion *mem_port;
+    MemoryRegion *periph_port;
+    AddressSpace mem_as;
+    AddressSpace periph_as;
+
+    STM32F4xxDmaStream stream[STM32F4XX_DMA_STREAMS];
+    uint64_t requests;          /* levels of the request inputs */
+    bool in_service;            /* the transfer loop is running */
+    uint64_t items;             /* items moved (QOM "items", read-only) */
+
+    /* 1: DMA1, 2: DMA2 (memory-to-memory capable) */
+    uint8_t controller;
+};
+
+#endif
