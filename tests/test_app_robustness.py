@@ -23,6 +23,7 @@ import pytest
 
 from host_tools import hostile_peers as hp
 from host_tools.ssl_client import FetchError, fetch
+from host_tools.ssl_server import FFDHE2048_PEM
 from test_apps import firmware_elf, pki  # noqa: F401 (fixtures)
 from test_apps import BOOT_TIMEOUT, AppBoard, page_value, wait_led
 from test_firmware_repl import PROMPT, build_firmware
@@ -376,6 +377,10 @@ class ReplyServer:
     def __init__(self, pki, behaviours, tls_max=None):
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(pki / "server-rsa.pem", pki / "server-rsa.key.pem")
+        # DH parameters, without which Python's ssl can choose no DHE suite (ST's suite)
+        dh = pki / "ffdhe2048.pem"
+        dh.write_bytes(FFDHE2048_PEM)
+        self.ctx.load_dh_params(str(dh))
         if tls_max:
             self.ctx.maximum_version = getattr(ssl.TLSVersion, "TLSv1_" + tls_max[-1])
         self.behaviours = list(behaviours)
@@ -511,11 +516,16 @@ def test_client_resumes_its_session(client_board, pki, tls_max):
 
 # --- ST's original suite by configuration, memory refusals -----------------------------------
 
-def test_st_original_suite_by_configuration_on_both_roles(server, client_board, pki):
+def test_st_original_suite_by_configuration_on_both_roles(hostile, server, client_board, pki):
     """DHE-RSA-AES256-SHA (ST's demo) is not offered by default, but the config sector's
     tls_max/ciphers bring it back on either role."""
+    # the board with its default suites refuses a client that offers only ST's suite
+    with pytest.raises(FetchError, match="handshake failure"):
+        get(hostile, pki, ciphers="DHE-RSA-AES256-SHA")
     b = server(tls_max="1.2", ciphers="DHE-RSA-AES256-SHA")
-    r = get(b, pki)     # a client offering its defaults gets the configured suite
+    # (Python's default suites leave out SHA-1 suites, so the client offers an AEAD suite
+    # first and ST's suite after it: the board takes the one it is configured for)
+    r = get(b, pki, ciphers="ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-SHA")
     assert r.status == 200 and r.cipher == "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", r
     b.expect("    [ Ciphersuite is TLS-DHE-RSA-WITH-AES-256-CBC-SHA ]", STEP)
     srv = ReplyServer(pki, [reply_whole(page(b"st"))], tls_max="1.2")
