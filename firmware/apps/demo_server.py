@@ -143,16 +143,21 @@ class Server:
         return True
 
     def capacity(self):
-        """How many TLS sessions run at once: as many as prepare() set aside."""
+        """How many TLS sessions run at once: the config's `sessions`, else as many as
+        prepare() set aside."""
         cfg = self.board.cfg
-        n = max(_prepared[0], 1)
-        print("  . Concurrency: %d TLS session%s at once (%s; their record buffers set "
+        reserved, free, fit = _prepared
+        n = cfg.sessions or max(reserved, 1)
+        print("  . Concurrency: %d TLS session%s at once (%s; record buffers for %d set "
               "aside at start-up from %d bytes of free heap, ~%d bytes a session), %d more "
               "connections waiting, listen backlog %d"
               % (n, "" if n == 1 else "s",
                  "sessions=%d in the configuration" % cfg.sessions if cfg.sessions
-                 else "what the heap holds", _prepared[1], SESSION_BYTES,
+                 else "what the heap holds", reserved, free, SESSION_BYTES,
                  self.max_pending, BACKLOG))
+        if n > fit:
+            print("  ! the heap holds %d TLS session%s; the others get their memory when "
+                  "they start, or are refused with a TLS alert" % (fit, "" if fit == 1 else "s"))
         return n
 
     # --- the page ------------------------------------------------------------------------
@@ -386,20 +391,24 @@ class Server:
 
 
 _server = None
-_prepared = [0, 0]          # sessions set aside, free heap then
+_prepared = [0, 0, 0]       # sessions set aside, free heap then, sessions the heap holds
 
 
 def prepare(cfg):
     """At start-up, before anything else takes the heap (demo.run): decide how many TLS
-    sessions run at once, the config's `sessions` or as many as the free heap holds, and
-    set their record buffers aside (tls.reserve) while the heap is whole, so that
-    fragmentation cannot take them later. Returns that number."""
+    sessions the free heap holds and set their record buffers aside (tls.reserve) while
+    the heap is whole, so that fragmentation cannot take them later. A `sessions` in the
+    config above that number still runs that many at once, but only the sessions that fit
+    get buffers set aside (the server needs the rest of the heap itself); the others take
+    their memory when they start, or are refused politely. Returns the sessions at once."""
     gc.collect()
     free = gc.mem_free()
-    want = cfg.sessions or max(1, (free - HEAP_RESERVE) // SESSION_BYTES)
+    fit = max(1, (free - HEAP_RESERVE) // SESSION_BYTES)
+    want = min(cfg.sessions, fit) if cfg.sessions else fit
     _prepared[0] = _tls_reserve(want)
     _prepared[1] = free
-    return _prepared[0]
+    _prepared[2] = fit
+    return cfg.sessions or _prepared[0]
 
 
 async def task(board):
