@@ -43,7 +43,8 @@ PENDING_EXTRA = 8           # accepted connections waiting without a session, be
 MAX_REQUEST = 4096          # request line and headers
 # What one TLS session can take from the heap at its peak (mbedTLS's 16 KiB input and 4 KiB
 # output record buffers, the handshake's key exchange, the socket objects), measured with
-# tls.mem_info() over RSA-2048/ECDSA certificates, TLS 1.2 and 1.3 (tests/test_server_robust.py).
+# tls.mem_info()'s peak over RSA-2048/ECDSA certificates, TLS 1.2 and 1.3, by hand at the
+# REPL (no test checks this figure; test_app_robustness checks the refusal when it is wrong).
 SESSION_BYTES = 34 * 1024
 # Heap the server needs besides its sessions, counted when the sessions are set aside at
 # start-up (prepare()): the SSL context with its certificate and key (~7 KiB), the tasks,
