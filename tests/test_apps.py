@@ -270,8 +270,12 @@ def test_server_memory_is_stable_across_requests(boot, pki):
         free.append(int(page_value(r.body, "Free memory").split()[0]))
         # the server is idle again (the last connection's close is done) before the next
         b.expect(re.compile(rb"  \. Waiting for a remote connection \.\.\.\r\n"))
-    # after the first request (lazy allocations), gc.mem_free() stays put
-    assert min(free[1:]) >= free[1] - 512, free
+    # after the first request (lazy allocations), gc.mem_free() stays put. The GC is
+    # conservative and the page is made mid-connection, so one request may see a few
+    # hundred bytes still held that the next gets back: a leak is a trend, the median of
+    # the last three requests below that of requests 2-4 (100 bytes a request would show).
+    first, last = sorted(free[1:4])[1], sorted(free[-3:])[1]
+    assert last >= first - 512, free
     assert page_value(r.body, "Page hits") == "10"
 
 
