@@ -14,7 +14,7 @@
 // Descriptors: normal (4-word) descriptors in ring mode, one 1524-byte buffer each, in SRAM
 // (.bss; the linker script keeps .bss out of CCM, which the Ethernet DMA cannot reach, and
 // eth_start checks it). RX: the DMA fills a descriptor and raises RS (IRQ 61); the lwIP
-// context copies the frame into a pool pbuf, gives the descriptor straight back (OWN) and
+// context copies the frame into a PBUF_RAM pbuf of the frame's size (lwIP's heap, in CCM), gives the descriptor straight back (OWN) and
 // issues a receive poll demand, so a suspended receiver (RBUS) resumes at once. TX: the
 // frame is copied into the next free buffer, OWN set, then a transmit poll demand.
 //
@@ -491,7 +491,7 @@ static void eth_rx_process(void) {
             eth_stats.rx_errors++;
         } else {
             len -= 4;   // the FCS
-            struct pbuf *p = pbuf_alloc(PBUF_RAW, len, PBUF_POOL);
+            struct pbuf *p = pbuf_alloc(PBUF_RAW, len, PBUF_RAM);
             if (p == NULL) {
                 eth_stats.rx_dropped++;
             } else {

@@ -32,6 +32,7 @@
 #include "uart.h"
 
 extern uint32_t _heap_start, _heap_end, _sstack, _estack;
+void stm32lab_tls_port_init(void);
 
 // Keep this much stack spare below the limit MicroPython checks against, for interrupt
 // handlers and the C code that runs between checks.
@@ -70,6 +71,9 @@ int main(void) {
         mp_stack_set_limit((char *)&_estack - (char *)&_sstack - STACK_SPARE);
         gc_init(&_heap_start, &_heap_end);
         mp_init();
+        #if MICROPY_PY_SSL
+        stm32lab_tls_port_init();   // mbedtls/mbedtls_port.c: buffers set aside in the old heap
+        #endif
         #if MICROPY_PY_LWIP
         mpnetworkport_init();
         #endif

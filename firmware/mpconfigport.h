@@ -80,6 +80,9 @@
 // allocates from the GC heap through tracked allocations.
 #define MICROPY_PY_SSL                      (1)
 #define MICROPY_SSL_MBEDTLS                 (1)
+// do_handshake/unwrap, session resumption, TLS versions, CPython's CERT_OPTIONAL
+// (patches/micropython/0005-modtls-*.patch)
+#define MICROPY_SSL_MBEDTLS_EXTRAS          (1)
 #define MICROPY_TRACKED_ALLOC               (1)
 #define MICROPY_PY_HASHLIB_MD5              (1)
 #define MICROPY_PY_HASHLIB_SHA1             (1)

@@ -16,7 +16,7 @@
 #include "startup.h"
 #include "uart.h"
 
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _sccm, _eccm, _estack;
 int main(void);
 
 void Reset_Handler(void);
@@ -66,6 +66,9 @@ void Reset_Handler(void) {
         *dst++ = *src++;
     }
     for (uint32_t *dst = &_sbss; dst < &_ebss;) {
+        *dst++ = 0;
+    }
+    for (uint32_t *dst = &_sccm; dst < &_eccm;) {   // CPU-only data in CCM (lwIP's memory)
         *dst++ = 0;
     }
     SCB->VTOR = (uint32_t)isr_vector;

@@ -20,7 +20,8 @@ __all__ = ["CONFIG_ADDR", "CONFIG_KEYS", "CONFIG_PEM_KEYS", "CONFIG_SIZE", "elf_
 CONFIG_ADDR = 0x080E0000      # the EVAL boards' sector; lab.Machine.config_addr per machine
 CONFIG_SIZE = 128 * 1024
 CONFIG_KEYS = ("role", "dhcp", "ip", "netmask", "gateway", "mac", "server_ip", "server_port",
-               "server_name", "path", "period", "port", "client_auth", "blink_ms",
+               "server_name", "path", "period", "port", "client_auth", "deadline", "sessions",
+               "max_reply", "resume", "tls_min", "tls_max", "ciphers", "blink_ms",
                "dhcp_timeout", "time", "ca", "cert", "key")
 CONFIG_PEM_KEYS = ("ca", "cert", "key")
 

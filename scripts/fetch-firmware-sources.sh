@@ -9,10 +9,12 @@
 #   bash scripts/fetch-firmware-sources.sh           fetch and unpack what is missing
 #   bash scripts/fetch-firmware-sources.sh --print   print the unpacked source directories
 #
-# Trees land in $CACHE/<name>-<upstream version>/. The firmware's own small patches,
-# firmware/patches/<name>/*.patch (patch -p1, in name order), are applied after unpacking;
-# the .unpacked stamp records a hash of them, so a second run does nothing and a changed
-# patch set unpacks the pristine tree again. The firmware Makefile calls this script.
+# Trees land in $CACHE/<name>-<upstream version>-<patch hash>/. The firmware's own small
+# patches, firmware/patches/<name>/*.patch (patch -p1, in name order), are applied after
+# unpacking; the directory name carries a hash of them, so a second run does nothing, a
+# changed patch set gets a tree of its own, and worktrees with different patch sets can
+# share the cache without unpacking over each other's build. The firmware Makefile calls
+# this script.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,11 +30,6 @@ upstream_of() {
     echo "${v%-*}"
 }
 
-# the unpacked tree of a package: $CACHE/<name>-<upstream>
-tree_of() {
-    echo "$CACHE/$1-$(upstream_of "$2")"
-}
-
 # a hash of the firmware's patches for a package (empty patch set: "none")
 patches_hash() {
     local dir="$top/firmware/patches/$1"
@@ -41,6 +38,11 @@ patches_hash() {
     else
         echo none
     fi
+}
+
+# the unpacked tree of a package with this checkout's patches: $CACHE/<name>-<upstream>-<hash>
+tree_of() {
+    echo "$CACHE/$1-$(upstream_of "$2")-$(patches_hash "$1")"
 }
 
 fetch() {

@@ -27,6 +27,7 @@ PKGS=(
     build-essential pkg-config ninja-build flex bison bzip2 xz-utils dpkg-dev rsync patch git openssl curl
     libglib2.0-dev libpixman-1-dev libpng-dev libslirp-dev libfdt-dev
     gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
+    testssl.sh
 )
 
 # The machine's Debian archive for its own release: "URI<TAB>keyring" (keyring may be

@@ -68,30 +68,36 @@ def pc_server(pki):
         srv.stop()
 
 
-CLIENT_SEQUENCE = [
-    "  . Seeding the random number generator... ok",
-    "  . Loading the CA root certificate ... ok",
-    "  . Connecting to tcp/192.168.0.1/443... ok",
-    "  . Performing the SSL/TLS handshake... ok",
-    "    [ Protocol is TLSv1.2 ]",
-]
+def client_sequence(protocol):
+    return [
+        "  . Seeding the random number generator... ok",
+        "  . Loading the CA root certificate ... ok",
+        "  . Connecting to tcp/192.168.0.1/443... ok",
+        "  . Performing the SSL/TLS handshake... ok",
+        f"    [ Protocol is {protocol} ]",
+    ]
 
 
 # --- SSL client role -------------------------------------------------------------------
 
-@pytest.mark.parametrize("stem,kx", [("server-rsa", "ECDHE-RSA"), ("server-ec", "ECDHE-ECDSA")])
-def test_client_connects_verifies_and_prints_each_step(boot, pc_server, pki, stem, kx):
-    srv = pc_server(stem)
+@pytest.mark.parametrize("stem,tls_max,protocol,suite_prefix", [
+    ("server-rsa", None, "TLSv1.3", "TLS-AES-"),
+    ("server-rsa", "1.2", "TLSv1.2", "TLS-ECDHE-RSA-WITH-"),
+    ("server-ec", "1.2", "TLSv1.2", "TLS-ECDHE-ECDSA-WITH-"),
+])
+def test_client_connects_verifies_and_prints_each_step(boot, pc_server, pki, stem, tls_max,
+                                                       protocol, suite_prefix):
+    srv = pc_server(stem, tls_max=tls_max)
     b = boot(guestfwd=[f"443:{srv.port}"],
              config={"role": "client", "ca": pki / "ca.pem", "period": 2})
     b.expect("SSL client demonstration", BOOT_TIMEOUT)
     b.expect("  Static IP address: 192.168.0.10")
     out = b.expect("  . Connection #1 done; the next one in 2 s")
     lines = out.split("\n")
-    pos = [lines.index(step) for step in CLIENT_SEQUENCE]
+    pos = [lines.index(step) for step in client_sequence(protocol)]
     assert pos == sorted(pos), out
     suite = re.search(r"    \[ Ciphersuite is (TLS-[\w-]+) \]", out)
-    assert suite and suite.group(1).startswith(f"TLS-{kx}-WITH-"), out
+    assert suite and suite.group(1).startswith(suite_prefix), out
     assert "  . Verifying peer X.509 certificate... ok" in lines, out
     written = re.search(r"  > Write to server: (\d+) bytes written\n\nGET / HTTP/1.0\r?\n", out)
     read = re.search(r"  < Read from server: (\d+) bytes read\n\nHTTP/1.0 200 OK", out)
@@ -175,7 +181,7 @@ def test_server_page_lists_tasks_hits_and_cipher(boot, pki):
         assert r.status == 200 and r.verified, r
         assert page_value(r.body, "Page hits") == str(n)
         assert page_value(r.body, "Successful connection using").replace("-", "_") == r.cipher
-        assert page_value(r.body, "Protocol") == r.protocol == "TLSv1.2"
+        assert page_value(r.body, "Protocol") == r.protocol == "TLSv1.3"
         assert int(page_value(r.body, "Free memory").split()[0]) > 10000
         assert re.fullmatch(r"\d+:\d\d:\d\d", page_value(r.body, "Uptime"))
     body = results[-1].body.decode()
@@ -184,7 +190,7 @@ def test_server_page_lists_tasks_hits_and_cipher(boot, pki):
     b.expect("  > Write to client: Successfully write")
     out = b.con.seen.decode(errors="replace").replace("\r\n", "\n")
     assert "  . Waiting for a remote connection ... ok (#1 from 192.168.0.2:" in out, out
-    assert "  . Performing the SSL/TLS handshake... ok\n    [ Protocol is TLSv1.2 ]" in out
+    assert "  . Performing the SSL/TLS handshake... ok\n    [ Protocol is TLSv1.3 ]" in out
     m = re.search(r"  < Read from client: (\d+) bytes read", out)
     assert m and int(m.group(1)) > 16, out
     size = int(re.search(r"Successfully write (\d+) bytes to client", out).group(1))
@@ -235,8 +241,14 @@ def test_server_memory_is_stable_across_requests(boot, pki):
     for _ in range(10):
         r = fetch(f"https://127.0.0.1:{port}/", ca=pki / "ca.pem", timeout=30)
         free.append(int(page_value(r.body, "Free memory").split()[0]))
-    # after the first request (lazy allocations), gc.mem_free() stays put
-    assert min(free[1:]) >= free[1] - 512, free
+        # the server is idle again (the last connection's close is done) before the next
+        b.expect(re.compile(rb"  \. Waiting for a remote connection \.\.\.\r\n"))
+    # after the first request (lazy allocations), gc.mem_free() stays put. The GC is
+    # conservative and the page is made mid-connection, so one request may see a few
+    # hundred bytes still held that the next gets back: a leak is a trend, the median of
+    # the last three requests below that of requests 2-4 (100 bytes a request would show).
+    first, last = sorted(free[1:4])[1], sorted(free[-3:])[1]
+    assert last >= first - 512, free
     assert page_value(r.body, "Page hits") == "10"
 
 

@@ -309,6 +309,32 @@ ssl.set_time(1800000000); print(ssl.time() - 1800000000 < 5, ssl.time_is_set())
     ], out
 
 
+def test_ssl_module_tls13_versions_and_error_names(make_board):
+    b = make_board()
+    out = b.run("""
+import ssl, tls
+print(ssl.suite_name('TLS1-3-AES-256-GCM-SHA384'), ssl.iana_name('TLS1-3-AES-128-GCM-SHA256'))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+print(ctx.minimum_version == ssl.TLSVersion.TLSv1_2, ctx.maximum_version == ssl.TLSVersion.TLSv1_3)
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+print(hex(ctx.minimum_version), hex(ctx.maximum_version))
+try:
+    ctx.minimum_version = 0x0301
+except ValueError as e:
+    print('ValueError', e)
+print([c['protocol'] for c in ctx.get_ciphers() if c['name'] == 'TLS_AES_128_GCM_SHA256'])
+print(tls.strerror(-0x7280))
+""")
+    assert out.splitlines() == [
+        "TLS_AES_256_GCM_SHA384 TLS-AES-128-GCM-SHA256",
+        "True True",
+        "0x303 0x303",
+        "ValueError TLS version 0x0301 is not available",
+        "['TLSv1.3']",
+        "MBEDTLS_ERR_SSL_CONN_EOF",
+    ], out
+
+
 # --- test PKI --------------------------------------------------------------------------------
 
 def _name(cn):
@@ -532,7 +558,7 @@ def setup_board(b: TlsBoard, pki, set_time=True) -> None:
         b.run(f"ssl.set_time({int(time.time())})")
 
 
-TLS_OK = re.compile(r"TLS-OK \('([\w-]+)', '(TLSv1\.2)', (\d+)\) TLSv1\.2 ([\w-]+)")
+TLS_OK = re.compile(r"TLS-OK \('([\w-]+)', '(TLSv1\.[23])', (\d+)\) TLSv1\.[23] ([\w-]+)")
 
 
 def board_client(b: TlsBoard, **kw) -> str:
@@ -590,13 +616,18 @@ def test_board_client_with_openssl_server_and_ecdsa(make_board, pki):
     assert f"PEER New, TLSv1.2, Cipher is {m.group(1)}\n" in out, out
 
 
-@pytest.mark.parametrize("cipher", ["DHE-RSA-AES256-SHA256", "DHE-RSA-AES256-SHA"])
-def test_board_client_negotiates_dhe_rsa_aes256_with_openssl(make_board, pki, cipher):
+@pytest.mark.parametrize("cipher, board_ciphers", [
+    ("DHE-RSA-AES256-SHA256", None),                    # offered by default
+    ("DHE-RSA-AES256-SHA", "DHE-RSA-AES256-SHA"),       # SHA-1 MAC: by configuration only
+])
+def test_board_client_negotiates_dhe_rsa_aes256_with_openssl(make_board, pki, cipher,
+                                                            board_ciphers):
     """The original demo's suite family, when the server asks for it."""
     server = OpensslServer(pki, cipher=cipher)
     b = make_board(guestfwd=[f"443:{server.port}"])
     setup_board(b, pki)
-    out = board_client(b, request=b"GET / HTTP/1.0\r\n\r\n", www=True)
+    kw = {"ciphers": board_ciphers} if board_ciphers else {}
+    out = board_client(b, request=b"GET / HTTP/1.0\r\n\r\n", www=True, **kw)
     server.finish()
     m = TLS_OK.search(out)
     assert m, out
@@ -605,6 +636,18 @@ def test_board_client_negotiates_dhe_rsa_aes256_with_openssl(make_board, pki, ci
                           "DHE-RSA-AES256-SHA": "TLS-DHE-RSA-WITH-AES-256-CBC-SHA"}[cipher]
     # (s_server names the suite's first protocol there: SSLv3 for the -SHA ones)
     assert re.search(rf"PEER New, \w+v[\d.]+, Cipher is {cipher}\n", out), out
+
+
+def test_board_client_does_not_offer_sha1_suites_by_default(make_board, pki):
+    """Forward secrecy and no SHA-1 MACs by default: a server that only has the original
+    demo's DHE-RSA-AES256-SHA finds nothing in common with the board's default offer."""
+    server = OpensslServer(pki, cipher="DHE-RSA-AES256-SHA")
+    b = make_board(guestfwd=[f"443:{server.port}"])
+    setup_board(b, pki)
+    out = board_client(b, request=b"GET / HTTP/1.0\r\n\r\n", www=True)
+    peer = server.finish().decode(errors="replace")
+    assert "TLS-OK" not in out and "TLS-ERROR SSLError" in out, out
+    assert "no shared cipher" in peer or "no suitable" in peer or "alert" in peer, peer[-800:]
 
 
 def test_board_server_with_openssl_client_and_dhe(make_board, pki):

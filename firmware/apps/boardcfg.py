@@ -27,6 +27,7 @@ SECTOR_SIZE = 128 * 1024
 
 ROLES = ("client", "server", "repl")
 CLIENT_AUTH = ("none", "optional", "required")
+TLS_VERSIONS = ("1.2", "1.3")
 
 # key -> default; the type of the default is the type of the value
 DEFAULTS = {
@@ -43,6 +44,15 @@ DEFAULTS = {
     "period": 10,               # seconds between client connections (and retries)
     "port": 443,                # the board's HTTPS port (server role)
     "client_auth": "none",      # server role: none | optional | required client certificate
+    "deadline": 10,             # server role: seconds for a connection's first bytes, and then
+                                # for its handshake and request
+    "sessions": 0,              # server role: TLS sessions at once; 0: as many as the heap holds
+    "max_reply": 1048576,       # client role: the most reply bytes read (then: failure)
+    "resume": True,             # client role: resume the last TLS session
+    "tls_min": "1.2",           # TLS versions (1.2, 1.3) both roles may negotiate
+    "tls_max": "1.3",
+    "ciphers": "",              # OpenSSL suite names joined by ':' (e.g. DHE-RSA-AES256-SHA,
+                                # ST's original); "": the ssl module's (forward secrecy, AEAD)
     "blink_ms": 200,            # LED4 half-period, as ST's LED task
     "dhcp_timeout": 30,         # seconds before falling back to the static address
     "time": 0,                  # certificate clock (s since 1970); 0: the firmware's default
@@ -135,6 +145,10 @@ def _value(key, value):
         return _mac(value)
     if key == "role" and value not in ROLES:
         raise ValueError("not one of " + "|".join(ROLES))
+    if key in ("tls_min", "tls_max") and value not in TLS_VERSIONS:
+        raise ValueError("not one of " + "|".join(TLS_VERSIONS))
+    if key == "ciphers" and any(c in value for c in " ,;"):
+        raise ValueError("OpenSSL suite names joined by ':'")
     if key == "client_auth":
         value = {"off": "none", "on": "required"}.get(value, value)
         if value not in CLIENT_AUTH:
@@ -242,5 +256,6 @@ def describe(cfg):
             ("    server %s:%d (name %s), every %d s; %s"
              % (cfg.server_ip, cfg.server_port, cfg.hostname(), cfg.period, pems))
             if cfg.role == "client" else
-            ("    HTTPS on port %d, client certificates %s; %s"
-             % (cfg.port, cfg.client_auth, pems))]
+            ("    HTTPS on port %d, client certificates %s, deadline %d s; %s"
+             % (cfg.port, cfg.client_auth, cfg.deadline, pems)),
+            "    TLS %s to %s, suites %s" % (cfg.tls_min, cfg.tls_max, cfg.ciphers or "default")]

@@ -3,7 +3,9 @@
 # The ST demo runs FreeRTOS threads: LED (LED4 blinks every 200 ms), Ethernet link (cable
 # out: interface down, red LED3 on; cable back: interface up, LED2 on, the address shown),
 # DHCP client (when enabled) and the SSL client or SSL server thread. Here each is an
-# asyncio task; lwIP itself runs in the Ethernet interrupt. The role and the addresses come
+# asyncio task under a supervisor: a task that fails is reported on the console in one line
+# and started again, so nothing a network peer sends can stop the LED, the link reports or
+# the service. lwIP itself runs in the Ethernet interrupt. The role and the addresses come
 # from the config flash sector (boardcfg). At power-on the firmware runs app_main, which
 # calls boot(); Ctrl-C stops the demo and leaves you at the MicroPython REPL.
 #
@@ -162,20 +164,60 @@ def _chip():
     return sys.implementation._machine if hasattr(sys.implementation, "_machine") else "STM32F4"
 
 
+# --- supervisor ------------------------------------------------------------------------------
+
+RESTART_MS = 1000
+
+
+def _describe(e):
+    try:
+        import tlsio
+        return tlsio.describe(e)
+    except Exception:
+        return type(e).__name__
+
+
+async def supervise(board, name, run):
+    """Run the task coroutine function run(board) for ever: if it returns or raises, say so
+    in one line and start it again after RESTART_MS (Ctrl-C and cancellation go through)."""
+    restarts = 0
+    while True:
+        try:
+            await run(board)
+            why = "ended"
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            why = "failed: " + _describe(e)
+        restarts += 1
+        board.state(name, "Restarting")
+        print("  ! supervisor: the %s task %s; restarting it (restart #%d)" % (name, why, restarts))
+        gc.collect()
+        await asyncio.sleep_ms(RESTART_MS)
+
+
+def _exception_handler(loop, context):
+    # a task nobody awaits failed (the applications catch their own errors; this is the
+    # last boundary): one line, no traceback
+    print("  ! task error: %s" % _describe(context["exception"]))
+
+
 async def _main(board):
     cfg = board.cfg
     if cfg.time:
         import ssl
         ssl.set_time(cfg.time)
+    asyncio.get_event_loop().set_exception_handler(_exception_handler)
     lan_start(board)
-    tasks = [asyncio.create_task(led_task(board)), asyncio.create_task(link_task(board))]
     if cfg.role == "client":
         import demo_client
-        tasks.append(asyncio.create_task(demo_client.task(board)))
+        app = ("SSL client", demo_client.task)
     else:
         import demo_server
-        tasks.append(asyncio.create_task(demo_server.task(board)))
-    await asyncio.gather(*tasks)
+        app = ("SSL server", demo_server.task)
+    await asyncio.gather(supervise(board, "LED", led_task),
+                         supervise(board, "Eth link", link_task),
+                         supervise(board, *app))
 
 
 def run(role=None, cfg=None, **settings):
@@ -188,6 +230,8 @@ def run(role=None, cfg=None, **settings):
         cfg[k] = v
     if cfg.role not in ("client", "server"):
         raise ValueError("role must be 'client' or 'server'")
+    # the TLS record buffers first, while the heap is whole (demo_server.prepare)
+    __import__("demo_client" if cfg.role == "client" else "demo_server").prepare(cfg)
     banner(cfg)
     lcd_log.init(LCD_TITLES[cfg.role])
     board = Board(cfg)
@@ -195,6 +239,7 @@ def run(role=None, cfg=None, **settings):
         asyncio.run(_main(board))
     finally:
         board.led4.off()
+        asyncio.get_event_loop().set_exception_handler(None)
         asyncio.new_event_loop()
         gc.collect()
 

@@ -10,6 +10,7 @@
  */
 // lwIP 2.2 configuration for the lab firmware: NO_SYS raw API for MicroPython's modlwip,
 // one Ethernet netif (eth.c), IPv4 only, DHCP client, DNS resolver, TCP/UDP/raw.
+// Its memory is in CCM (see "Memory" below).
 //
 // lwIP runs in one execution context at a time: the ETH interrupt (lowest priority, also
 // pended by SysTick for the timers, see mpnetworkport.c) or Python code with that
@@ -51,22 +52,35 @@ typedef uint32_t sys_prot_t;
 // offload is not used, so every checksum is checked the same way on any target.
 #define LWIP_CHKSUM_ALGORITHM           3
 
-// Memory. The heap (MEM_SIZE) holds TX segments (modlwip copies data in); received frames
-// are copied out of the DMA buffers into pool pbufs, which stay queued on a socket until
-// Python reads them, so the pool bounds what can be buffered for reading.
+// Memory. lwIP's heap and pools live in CCM (section .ccm.lwip, zeroed at start-up): only
+// the Ethernet DMA descriptors and buffers (eth.c) must be in SRAM, and every frame is copied
+// between them and pbufs by the CPU, so the 128 KiB of SRAM stays for the MicroPython heap.
+// The heap (MEM_SIZE) holds received frames (eth.c copies each into a PBUF_RAM pbuf of its
+// own size, so a queued 300-byte ClientHello costs ~330 bytes, not a 1.5 KiB pool buffer)
+// and TX segments (modlwip copies data in). Received data stays queued on a socket until
+// Python reads it, bounded per connection by the window (TCP_WND).
+//
+// Connections: up to 24 TCP PCBs: the HTTPS server's TLS sessions, the connections it has
+// accepted but not yet given a session (demo_server.py), those waiting in the listen
+// backlog, and closed ones in TIME_WAIT (lwIP reuses the oldest when it runs out). A SYN
+// beyond the listen backlog is dropped without an answer, so the peer retries it (TCP's own
+// back-off) instead of getting a reset (patches/micropython/0004).
+#define LWIP_DECLARE_MEMORY_ALIGNED(variable_name, size) \
+    u8_t variable_name[LWIP_MEM_ALIGN_BUFFER(size)] \
+    __attribute__((section(".ccm.lwip"), aligned(MEM_ALIGNMENT)))
 #define MEM_ALIGNMENT                   4
-#define MEM_SIZE                        (12 * 1024)
+#define MEM_SIZE                        (28 * 1024)
 #define TCP_MSS                         (1460)
 #define TCP_WND                         (4 * TCP_MSS)
 #define TCP_SND_BUF                     (4 * TCP_MSS)
 #define TCP_SND_QUEUELEN                (2 * TCP_SND_BUF / TCP_MSS + 2)
-#define MEMP_NUM_TCP_SEG                (TCP_SND_QUEUELEN + 4)
-#define MEMP_NUM_TCP_PCB                (8)
+#define MEMP_NUM_TCP_SEG                (48)
+#define MEMP_NUM_TCP_PCB                (24)
 #define MEMP_NUM_TCP_PCB_LISTEN         (4)
 #define MEMP_NUM_UDP_PCB                (4)
 #define MEMP_NUM_RAW_PCB                (2)
 #define MEMP_NUM_PBUF                   (16)
-#define PBUF_POOL_SIZE                  (8)
+#define PBUF_POOL_SIZE                  (4)
 #define DNS_TABLE_SIZE                  (2)
 #define MEMP_NUM_SYS_TIMEOUT            (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 2)
 

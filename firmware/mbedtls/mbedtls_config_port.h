@@ -10,9 +10,15 @@
  */
 // mbedTLS 3.6 configuration for the lab's STM32F4 boards (MBEDTLS_CONFIG_FILE).
 //
-// TLS 1.2 client and server as in ST's "SSL client/server on STM32F4" demo: RSA, DHE-RSA,
-// ECDHE-RSA and ECDHE-ECDSA key exchange (P-256, P-384, X25519), AES-CBC and AES-GCM,
-// SHA-1/SHA-256/SHA-384 MACs, X.509 parsing and verification with validity dates.
+// TLS 1.3 and TLS 1.2, client and server: TLS 1.3's AES-GCM suites with (EC)DHE key
+// exchange (X25519, P-256, P-384) and ticket resumption (PSK with (EC)DHE); TLS 1.2 with
+// ECDHE-RSA/ECDSA, DHE-RSA (ST's "SSL client/server on STM32F4" demo used DHE-RSA-AES256-SHA)
+// and RSA key exchange, AES-GCM and AES-CBC, session IDs (server cache) and tickets. Which
+// suites a context offers by default is the ssl module's choice (forward secrecy only, AEAD
+// first); everything built here stays available through set_ciphers(). X.509 parsing and
+// verification with validity dates. TLS 1.3 needs PSA Crypto (its key schedule, HKDF and
+// (EC)DHE go through it); PSA's built-in drivers call the same mbedTLS modules, so AES and
+// the hashes still reach the ALT code below.
 //
 // Crypto runs on the CRYP/HASH peripherals when STM32LAB_HW_CRYPTO is 1 (make HW_CRYPTO=1,
 // the default): AES, DES/3DES, SHA-1 and MD5 on both chips, SHA-224/256 only where the HASH
@@ -32,11 +38,12 @@
 #define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
 #define MBEDTLS_DEPRECATED_REMOVED
 
-// Memory from MicroPython's GC heap, tracked so the GC keeps it alive (py/malloc.c).
-void *m_tracked_calloc(size_t nmemb, size_t size);
-void m_tracked_free(void *ptr);
-#define MBEDTLS_PLATFORM_STD_CALLOC         m_tracked_calloc
-#define MBEDTLS_PLATFORM_STD_FREE           m_tracked_free
+// Memory from MicroPython's GC heap, tracked so the GC keeps it alive (py/malloc.c), through
+// mbedtls_port.c's counters (tls.mem_info(): bytes in use now and at the peak).
+void *stm32lab_tls_calloc(size_t nmemb, size_t size);
+void stm32lab_tls_free(void *ptr);
+#define MBEDTLS_PLATFORM_STD_CALLOC         stm32lab_tls_calloc
+#define MBEDTLS_PLATFORM_STD_FREE           stm32lab_tls_free
 // shared/libc/printf.c: printf goes to the console, snprintf into a buffer
 #include <stdio.h>
 #define MBEDTLS_PLATFORM_SNPRINTF_MACRO     snprintf
@@ -63,11 +70,20 @@ time_t stm32lab_tls_time(time_t *timer);
 #define MBEDTLS_SSL_CLI_C
 #define MBEDTLS_SSL_SRV_C
 #define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_SSL_PROTO_TLS1_3
+#define MBEDTLS_SSL_TLS1_3_COMPATIBILITY_MODE   // middlebox-compatible TLS 1.3 (RFC 8446 D.4)
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED  // resumption, still (EC)DHE
+#define MBEDTLS_SSL_SESSION_TICKETS
+#define MBEDTLS_SSL_TICKET_C                // server tickets (ssl_ticket.c, AES-256-GCM keys)
+#define MBEDTLS_SSL_CACHE_C                 // server session-ID cache (ssl_cache.c)
+#define MBEDTLS_SSL_CACHE_DEFAULT_MAX_ENTRIES   (8)
+#define MBEDTLS_SSL_CACHE_DEFAULT_TIMEOUT       (3600)
 #define MBEDTLS_SSL_PROTO_DTLS             // also gives tls sockets recv/send (read1/write1)
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_ENCRYPT_THEN_MAC
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
-#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE   // SSLSocket.getpeercert(True)
+#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE   // SSLSocket.getpeercert(True); TLS 1.3 needs it
 
 #define MBEDTLS_KEY_EXCHANGE_RSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_DHE_RSA_ENABLED
@@ -125,6 +141,9 @@ time_t stm32lab_tls_time(time_t *timer);
 #define MBEDTLS_SHA512_C
 #define MBEDTLS_ENTROPY_C
 #define MBEDTLS_CTR_DRBG_C
+#define MBEDTLS_HKDF_C                      // PSA's HKDF for the TLS 1.3 key schedule
+#define MBEDTLS_PSA_CRYPTO_C                // seeded from the same RNG-only entropy
+#define MBEDTLS_PSA_KEY_SLOT_COUNT          (16)    // a few live keys per TLS 1.3 handshake
 #define MBEDTLS_ERROR_C                     // error texts (MicroPython's compact table)
 #define MBEDTLS_SELF_TEST                   // tls.selftest()
 

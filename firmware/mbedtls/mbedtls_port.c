@@ -9,9 +9,12 @@
  * The licence text is in LICENSE at the top of the repository.
  */
 // mbedTLS platform glue for the lab's boards: entropy from the RNG, a settable wall clock for
-// certificate dates, and the port's extras on the `tls` module (set_time, time, selftest).
+// certificate dates, counted allocations, and the port's extras on the `tls` module
+// (set_time, time, selftest, mem_info, strerror, reserve, heap).
 #include <string.h>
 
+// ssl_misc.h (mbedTLS's library directory) for the record buffer sizes reads private fields
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include "py/runtime.h"
 #include "py/mphal.h"
 
@@ -31,7 +34,105 @@
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/rsa.h"
 #include "mbedtls/ecp.h"
+#include "mbedtls/error.h"
+#include "ssl_misc.h"                   // MBEDTLS_SSL_IN_BUFFER_LEN, _OUT_BUFFER_LEN
+#include "py/gc.h"
 #include "rng.h"
+
+/******************************************************************************/
+// Memory: mbedTLS allocates from MicroPython's GC heap as tracked allocations (kept alive
+// until freed, whatever the GC sees), with an 8-byte header holding the size so that
+// tls.mem_info() can tell what TLS holds now and held at most: what one more session costs.
+//
+// A session's two record buffers (MBEDTLS_SSL_IN_BUFFER_LEN, ~16.7 KiB, and _OUT_, ~4.4 KiB)
+// need contiguous blocks, which a heap fragmented by Python objects may no longer have
+// even with enough free bytes. tls.reserve(n) sets aside n pairs of them while the heap is
+// still whole (an application does it when it starts); mbedTLS then gets its record
+// buffers from there, and everything else from the heap.
+
+void *m_tracked_calloc(size_t nmemb, size_t size);
+void m_tracked_free(void *ptr);
+
+static size_t tls_mem_now, tls_mem_peak, tls_mem_blocks;
+
+#define TLS_POOL_MAX (16)
+MP_REGISTER_ROOT_POINTER(void *stm32lab_tls_pool[16]);   // keeps the blocks alive
+static size_t tls_pool_size[TLS_POOL_MAX];
+static bool tls_pool_used[TLS_POOL_MAX];
+
+static void *tls_pool_take(size_t n) {
+    for (size_t i = 0; i < TLS_POOL_MAX; i++) {
+        void *p = MP_STATE_VM(stm32lab_tls_pool)[i];
+        if (p != NULL && !tls_pool_used[i] && tls_pool_size[i] == n) {
+            tls_pool_used[i] = true;
+            memset(p, 0, n);
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static bool tls_pool_give(void *ptr) {
+    for (size_t i = 0; i < TLS_POOL_MAX; i++) {
+        if (MP_STATE_VM(stm32lab_tls_pool)[i] == ptr) {
+            tls_pool_used[i] = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+// After a soft reset the heap is new: forget the old blocks (main.c).
+void stm32lab_tls_port_init(void) {
+    for (size_t i = 0; i < TLS_POOL_MAX; i++) {
+        MP_STATE_VM(stm32lab_tls_pool)[i] = NULL;
+        tls_pool_size[i] = 0;
+        tls_pool_used[i] = false;
+    }
+    tls_mem_now = tls_mem_peak = tls_mem_blocks = 0;
+}
+
+void *stm32lab_tls_calloc(size_t nmemb, size_t size) {
+    if (size != 0 && nmemb > (SIZE_MAX - 8) / size) {
+        return NULL;
+    }
+    size_t n = nmemb * size;
+    uint8_t *p = NULL;
+    if (n == MBEDTLS_SSL_IN_BUFFER_LEN || n == MBEDTLS_SSL_OUT_BUFFER_LEN) {
+        p = tls_pool_take(n);
+    }
+    if (p == NULL) {
+        p = m_tracked_calloc(1, n + 8);
+        if (p == NULL) {
+            return NULL;
+        }
+        *(size_t *)p = n;
+        p += 8;
+        tls_mem_blocks++;
+    }
+    tls_mem_now += n;
+    if (tls_mem_now > tls_mem_peak) {
+        tls_mem_peak = tls_mem_now;
+    }
+    return p;
+}
+
+void stm32lab_tls_free(void *ptr) {
+    if (ptr == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < TLS_POOL_MAX; i++) {
+        if (MP_STATE_VM(stm32lab_tls_pool)[i] == ptr) {
+            tls_mem_now -= tls_pool_size[i];
+            tls_pool_give(ptr);
+            return;
+        }
+    }
+    uint8_t *p = (uint8_t *)ptr - 8;
+    tls_mem_now -= *(size_t *)p;
+    tls_mem_blocks--;
+    m_tracked_free(p);
+}
 
 /******************************************************************************/
 // Entropy: the RNG peripheral. A failing RNG (seed/clock error, no data) fails the entropy
@@ -194,7 +295,91 @@ static mp_obj_t tls_port_selftest(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(tls_port_selftest_obj, 0, 1, tls_port_selftest);
 
+// tls.mem_info(reset_peak=False) -> (bytes, peak bytes, blocks) that mbedTLS holds in the
+// heap now; reset_peak=True starts a new peak from now.
+static mp_obj_t tls_port_mem_info(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t t[3] = {
+        mp_obj_new_int_from_uint(tls_mem_now),
+        mp_obj_new_int_from_uint(tls_mem_peak),
+        mp_obj_new_int_from_uint(tls_mem_blocks),
+    };
+    if (n_args > 0 && mp_obj_is_true(args[0])) {
+        tls_mem_peak = tls_mem_now;
+    }
+    return mp_obj_new_tuple(3, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(tls_port_mem_info_obj, 0, 1, tls_port_mem_info);
+
+// tls.strerror(code): mbedTLS's name for an error code (read/write errors reach Python as
+// OSError(code) without text).
+static mp_obj_t tls_port_strerror(mp_obj_t code_in) {
+    char buf[80];
+    mbedtls_strerror(mp_obj_get_int(code_in), buf, sizeof(buf));
+    return mp_obj_new_str_from_cstr(buf);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_strerror_obj, tls_port_strerror);
+
+// tls.reserve(sessions): set aside record buffers for that many sessions in all (0: give
+// back the ones not in use); returns how many sessions' buffers are set aside (fewer than
+// asked when the heap runs out).
+static mp_obj_t tls_port_reserve(mp_obj_t sessions_in) {
+    mp_int_t want = mp_obj_get_int(sessions_in);
+    if (want < 0 || 2 * want > TLS_POOL_MAX) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("0 to %d sessions"), TLS_POOL_MAX / 2);
+    }
+    static const size_t sizes[2] = { MBEDTLS_SSL_IN_BUFFER_LEN, MBEDTLS_SSL_OUT_BUFFER_LEN };
+    mp_int_t have[2] = { 0, 0 };
+    for (size_t i = 0; i < TLS_POOL_MAX; i++) {
+        void *p = MP_STATE_VM(stm32lab_tls_pool)[i];
+        for (int k = 0; k < 2 && p != NULL; k++) {
+            if (tls_pool_size[i] != sizes[k]) {
+                continue;
+            }
+            if (have[k] >= want && !tls_pool_used[i]) {
+                m_free(p);          // more than asked, and free: give it back
+                MP_STATE_VM(stm32lab_tls_pool)[i] = NULL;
+                tls_pool_size[i] = 0;
+            } else {
+                have[k]++;
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < TLS_POOL_MAX && have[k] < want; i++) {
+            if (MP_STATE_VM(stm32lab_tls_pool)[i] != NULL) {
+                continue;
+            }
+            void *p = m_malloc_maybe(sizes[k]);
+            if (p == NULL) {
+                break;
+            }
+            MP_STATE_VM(stm32lab_tls_pool)[i] = p;
+            tls_pool_size[i] = sizes[k];
+            tls_pool_used[i] = false;
+            have[k]++;
+        }
+    }
+    return MP_OBJ_NEW_SMALL_INT(have[0] < have[1] ? have[0] : have[1]);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_reserve_obj, tls_port_reserve);
+
+// tls.heap() -> (free bytes, largest free block in bytes) of the GC heap.
+static mp_obj_t tls_port_heap(void) {
+    gc_info_t info;
+    gc_info(&info);
+    mp_obj_t t[2] = {
+        mp_obj_new_int_from_uint(info.free),
+        mp_obj_new_int_from_uint(info.max_free * MICROPY_BYTES_PER_GC_BLOCK),
+    };
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_heap_obj, tls_port_heap);
+
 static const mp_rom_map_elem_t tls_port_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_reserve), MP_ROM_PTR(&tls_port_reserve_obj) },
+    { MP_ROM_QSTR(MP_QSTR_heap), MP_ROM_PTR(&tls_port_heap_obj) },
+    { MP_ROM_QSTR(MP_QSTR_strerror), MP_ROM_PTR(&tls_port_strerror_obj) },
+    { MP_ROM_QSTR(MP_QSTR_mem_info), MP_ROM_PTR(&tls_port_mem_info_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_time), MP_ROM_PTR(&tls_port_set_time_obj) },
     { MP_ROM_QSTR(MP_QSTR_time), MP_ROM_PTR(&tls_port_time_obj) },
     { MP_ROM_QSTR(MP_QSTR_time_is_set), MP_ROM_PTR(&tls_port_time_is_set_obj) },

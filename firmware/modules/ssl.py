@@ -10,7 +10,13 @@
 #   ctx.load_verify_locations(cadata=CA_PEM)
 #   ssl.set_time(1790000000)              # the board has no RTC: see set_time below
 #   s = ctx.wrap_socket(sock, server_hostname="192.168.0.1")
-#   print(s.cipher(), s.version())        # ('ECDHE-RSA-AES256-GCM-SHA384', 'TLSv1.2', 256)
+#   print(s.cipher(), s.version())        # ('TLS_AES_256_GCM_SHA384', 'TLSv1.3', 256)
+#
+# TLS 1.3 and 1.2 (ctx.minimum_version / maximum_version), forward-secret suites only by
+# default with AEAD first (DEFAULT_CIPHERS; set_ciphers() reaches every suite the firmware
+# has, e.g. the original ST demo's DHE-RSA-AES256-SHA), session resumption (servers keep a
+# session cache and issue tickets; clients pass wrap_socket(session=s.session)), and
+# do_handshake()/unwrap() for non-blocking sockets (see the tlsio module for asyncio).
 
 import tls
 from tls import (
@@ -42,6 +48,45 @@ class SSLCertVerificationError(SSLError):
     """The peer's certificate was refused (untrusted, expired, wrong name, ...)."""
 
 
+class SSLWantReadError(SSLError):
+    """A non-blocking handshake waits for data from the peer."""
+
+
+class SSLWantWriteError(SSLError):
+    """A non-blocking handshake waits for room to send."""
+
+
+class TLSVersion:
+    """TLS versions as CPython names them (values: the protocol's version numbers)."""
+    TLSv1_2 = 0x0303
+    TLSv1_3 = 0x0304
+    MINIMUM_SUPPORTED = 0x0303
+    MAXIMUM_SUPPORTED = 0x0304
+
+
+# The suites a new context offers, in preference order (OpenSSL/IANA names): TLS 1.3's, then
+# TLS 1.2 with forward secrecy, AEAD (GCM) before CBC, no SHA-1 MACs and no RSA key
+# transport. The rest (DHE-RSA-AES256-SHA, AES256-SHA256, ...) stays available through
+# set_ciphers().
+DEFAULT_CIPHERS = (
+    "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"
+    "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:"
+    "DHE-RSA-AES256-SHA256:DHE-RSA-AES128-SHA256")
+
+# A server context keeps the sessions of its last SESSION_CACHE_SIZE clients (TLS 1.2
+# session IDs) for SESSION_TIMEOUT s and issues tickets (TLS 1.2 and 1.3) whose key rotates
+# every SESSION_TIMEOUT s.
+SESSION_CACHE_SIZE = 8
+SESSION_TIMEOUT = 3600
+
+
+_CONN_EOF = -0x7280     # MBEDTLS_ERR_SSL_CONN_EOF: TCP closed without close_notify
+
+
 class Purpose:
     SERVER_AUTH = "SERVER_AUTH"  # a client context that checks servers
     CLIENT_AUTH = "CLIENT_AUTH"  # a server context
@@ -62,11 +107,19 @@ def _data(value, what):
     raise TypeError("%s must be PEM/DER data or a path" % what)
 
 
+def iana_name(name):
+    """mbedTLS suite name -> the IANA name with dashes, as the console shows it:
+    TLS1-3-AES-256-GCM-SHA384 -> TLS-AES-256-GCM-SHA384 (TLS 1.2 names are already so)."""
+    return "TLS-" + name[7:] if name.startswith("TLS1-3-") else name
+
+
 def suite_name(name):
     """mbedTLS/IANA suite name -> OpenSSL's, as CPython's SSLSocket.cipher() gives it:
     TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 -> ECDHE-RSA-AES256-GCM-SHA384,
     TLS-DHE-RSA-WITH-AES-256-CBC-SHA -> DHE-RSA-AES256-SHA, TLS-RSA-WITH-AES-128-CBC-SHA256
-    -> AES128-SHA256."""
+    -> AES128-SHA256; TLS 1.3's TLS1-3-AES-256-GCM-SHA384 -> TLS_AES_256_GCM_SHA384."""
+    if name.startswith("TLS1-3-"):
+        return "TLS_" + name[7:].replace("-", "_")
     if not name.startswith("TLS-") or "-WITH-" not in name:
         return name
     kx, cipher = name[4:].split("-WITH-", 1)
@@ -99,6 +152,37 @@ class SSLContext:
         self.protocol = protocol
         # as CPython: clients verify the server and its name, servers ask for no client cert
         self._check_hostname = protocol == PROTOCOL_TLS_CLIENT
+        self._tls13 = []        # the TLS 1.3 suites offered (set_ciphers keeps them)
+        known = self._known()
+        self.set_ciphers([c for c in DEFAULT_CIPHERS.split(":") if c in known])
+        if protocol == PROTOCOL_TLS_SERVER:
+            self.set_session_cache(SESSION_CACHE_SIZE, SESSION_TIMEOUT)
+            self.set_session_tickets(SESSION_TIMEOUT)
+
+    @property
+    def minimum_version(self):
+        return self._ctx.get_versions()[0]
+
+    @minimum_version.setter
+    def minimum_version(self, version):
+        self._ctx.set_versions(version, max(version, self._ctx.get_versions()[1]))
+
+    @property
+    def maximum_version(self):
+        return self._ctx.get_versions()[1]
+
+    @maximum_version.setter
+    def maximum_version(self, version):
+        self._ctx.set_versions(min(version, self._ctx.get_versions()[0]), version)
+
+    def set_session_cache(self, size=SESSION_CACHE_SIZE, timeout=SESSION_TIMEOUT):
+        """Server: keep the last size sessions for timeout s (TLS 1.2 resumption by session
+        ID); size 0 turns the cache off."""
+        self._ctx.session_cache(size, timeout)
+
+    def set_session_tickets(self, lifetime=SESSION_TIMEOUT):
+        """Server: issue session tickets valid for lifetime s (0: none)."""
+        self._ctx.session_tickets(lifetime)
 
     @property
     def verify_mode(self):
@@ -146,36 +230,52 @@ class SSLContext:
         pass  # the board has no system CA store
 
     def get_ciphers(self):
-        """[{'name': OpenSSL name, 'id': mbedTLS name, 'protocol': 'TLSv1.2'}, ...] in
-        preference order."""
-        return [{"name": suite_name(n), "id": n, "protocol": "TLSv1.2"}
+        """Every suite the firmware has: [{'name': OpenSSL name, 'id': mbedTLS name,
+        'protocol': 'TLSv1.3' or 'TLSv1.2'}, ...] (DEFAULT_CIPHERS: what is offered)."""
+        return [{"name": suite_name(n), "id": n,
+                 "protocol": "TLSv1.3" if n.startswith("TLS1-3-") else "TLSv1.2"}
                 for n in self._ctx.get_ciphers()]
+
+    def _known(self):
+        # every name a suite goes by -> its mbedTLS name
+        known = {}
+        for n in self._ctx.get_ciphers():
+            for alias in (n, suite_name(n), iana_name(n), iana_name(n).replace("-", "_")):
+                known[alias] = n
+        return known
 
     def set_ciphers(self, ciphers):
         """Restrict and order the suites: OpenSSL names joined by ':' as in CPython
-        ('DHE-RSA-AES256-SHA256:ECDHE-RSA-AES128-GCM-SHA256'), or a list of OpenSSL or
-        mbedTLS names."""
+        ('DHE-RSA-AES256-SHA256:ECDHE-RSA-AES128-GCM-SHA256'), or a list of OpenSSL, IANA or
+        mbedTLS names. As in CPython, TLS 1.2 suites are replaced and TLS 1.3's stay unless
+        the list names TLS 1.3 suites too (maximum_version = TLSVersion.TLSv1_2 leaves them
+        out altogether)."""
         if isinstance(ciphers, str):
             ciphers = [c for c in ciphers.split(":") if c]
-        known = {}
-        for n in self._ctx.get_ciphers():
-            known[n] = n
-            known[suite_name(n)] = n
+        known = self._known()
         chosen = []
         for c in ciphers:
             if c not in known:
                 raise SSLError(-1, "No cipher can be selected: %s is not available" % c)
             chosen.append(known[c])
-        if not chosen:
+        tls13 = [c for c in chosen if c.startswith("TLS1-3-")]
+        tls12 = [c for c in chosen if not c.startswith("TLS1-3-")]
+        if tls13:
+            self._tls13 = tls13
+        if not tls12 and not tls13:
             raise SSLError(-1, "No cipher can be selected.")
-        self._ctx.set_ciphers(chosen)
+        self._ctx.set_ciphers(self._tls13 + tls12 if tls12 else self._tls13)
 
     def wrap_socket(self, sock, server_side=False, do_handshake_on_connect=True,
-                    suppress_ragged_eofs=True, server_hostname=None):
+                    suppress_ragged_eofs=True, server_hostname=None, session=None):
         """Run the TLS handshake on a connected socket (server_side=True for an accepted one)
         and return an SSLSocket. The handshake refuses a server certificate that does not
         chain to a loaded CA, is outside its validity dates (see set_time), or does not match
-        server_hostname: SSLCertVerificationError with mbedTLS's reason."""
+        server_hostname: SSLCertVerificationError with mbedTLS's reason. A server with
+        verify_mode CERT_OPTIONAL refuses a presented client certificate that does not
+        verify (as CPython), with the alert. session: a client's earlier SSLSocket.session,
+        to resume it. do_handshake_on_connect=False: call do_handshake() (non-blocking
+        sockets: again until it returns True)."""
         if server_side:
             if self.protocol != PROTOCOL_TLS_SERVER:
                 raise ValueError("server_side needs a PROTOCOL_TLS_SERVER context")
@@ -191,53 +291,135 @@ class SSLContext:
         try:
             s = self._ctx.wrap_socket(sock, server_side=server_side,
                                       do_handshake_on_connect=do_handshake_on_connect,
-                                      server_hostname=server_hostname)
-        except ValueError as e:
-            # tls reports a refused certificate as ValueError with x509 verify texts
-            reasons = "; ".join(r.strip() for r in str(e).split("\n") if r.strip())
-            raise SSLCertVerificationError(-0x2700, "certificate verify failed: " + reasons)
-        except OSError as e:
-            if e.args and isinstance(e.args[0], int) and e.args[0] < 0:
-                raise SSLError(*e.args)
-            raise
-        return SSLSocket(self, s, sock, server_side, server_hostname)
+                                      server_hostname=server_hostname, session=session)
+        except (ValueError, OSError) as e:
+            raise _tls_error(e)
+        return SSLSocket(self, s, sock, server_side, server_hostname, suppress_ragged_eofs)
+
+
+def _tls_error(e):
+    """tls's exception -> ssl's: a refused certificate (tls: ValueError with the x509
+    reasons) -> SSLCertVerificationError; an mbedTLS code -> SSLError with mbedTLS's name
+    for it; other errors as they are (OSError with an errno, MemoryError ...)."""
+    if isinstance(e, ValueError) and not isinstance(e, SSLError):
+        reasons = "; ".join(r.strip() for r in str(e).split("\n") if r.strip())
+        return SSLCertVerificationError(-0x2700, "certificate verify failed: " + reasons)
+    if (isinstance(e, OSError) and not isinstance(e, SSLError) and e.args
+            and isinstance(e.args[0], int) and e.args[0] < 0):
+        if len(e.args) == 1:        # read/write errors come without mbedTLS's text
+            return SSLError(e.args[0], tls.strerror(e.args[0]))
+        return SSLError(*e.args)
+    return e
 
 
 class SSLSocket:
     """A TLS connection: stream methods (read, write, readinto, readline), socket methods
-    (recv, recv_into, send, sendall), and what was negotiated (cipher, version)."""
+    (recv, recv_into, send, sendall), what was negotiated (cipher, version, session_reused)
+    and the session to resume (session)."""
 
-    def __init__(self, context, tls_sock, sock, server_side, server_hostname):
+    def __init__(self, context, tls_sock, sock, server_side, server_hostname,
+                 suppress_ragged_eofs=True):
         self.context = context
+        # as CPython: True reads a TCP close without close_notify as the end of the stream
+        # (b""), False raises SSLError (MBEDTLS_ERR_SSL_CONN_EOF, -0x7280): a cut reply
+        self.suppress_ragged_eofs = suppress_ragged_eofs
         self._s = tls_sock
         self._sock = sock
+        self._session = None
         self.server_side = server_side
         self.server_hostname = server_hostname
 
+    def do_handshake(self, block=True):
+        """Run the handshake (after wrap_socket(do_handshake_on_connect=False)). On a
+        non-blocking socket: SSLWantReadError/SSLWantWriteError while it waits for the peer
+        (poll the SSLSocket, then call again), or block=False to get False instead."""
+        try:
+            while not self._s.do_handshake():
+                if not block:
+                    return False
+                raise SSLWantReadError(-0x6900, "SSL - the handshake waits for the peer")
+        except (ValueError, OSError) as e:
+            raise _tls_error(e)
+        return True
+
+    @property
+    def session(self):
+        """The client's session, for wrap_socket(session=...) on a later connection (None on
+        a server or before one was made). With TLS 1.3 it carries the server's ticket, which
+        comes after the handshake: read it after some data was read."""
+        s = self._s.get_session()
+        if s is not None:
+            self._session = s
+        return self._session
+
+    @property
+    def session_reused(self):
+        """Whether this handshake resumed an earlier session."""
+        return self._s.session_reused()
+
+    def unwrap(self):
+        """End TLS (close_notify) and return the underlying socket, still open."""
+        return self._s.unwrap()
+
+    # stream and socket methods; errors come out as ssl's (SSLError with mbedTLS's name)
+
+    def _ragged(self, e):
+        return self.suppress_ragged_eofs and isinstance(e, OSError) and e.args \
+            and e.args[0] == _CONN_EOF
+
     def read(self, n=-1):
-        return self._s.read(n) if n >= 0 else self._s.read()
+        try:
+            return self._s.read(n) if n >= 0 else self._s.read()
+        except (ValueError, OSError) as e:
+            if self._ragged(e):
+                return b""
+            raise _tls_error(e)
 
     def readinto(self, buf, n=None):
-        return self._s.readinto(buf) if n is None else self._s.readinto(buf, n)
+        try:
+            return self._s.readinto(buf) if n is None else self._s.readinto(buf, n)
+        except (ValueError, OSError) as e:
+            if self._ragged(e):
+                return 0
+            raise _tls_error(e)
 
     def readline(self):
-        return self._s.readline()
+        try:
+            return self._s.readline()
+        except (ValueError, OSError) as e:
+            raise _tls_error(e)
 
     def write(self, data):
-        return self._s.write(data)
+        try:
+            return self._s.write(data)
+        except (ValueError, OSError) as e:
+            raise _tls_error(e)
 
     def recv(self, n):
         """At most n bytes as soon as some arrive; b'' at the end of the stream."""
-        return self._s.recv(n)
+        try:
+            return self._s.recv(n)
+        except (ValueError, OSError) as e:
+            if self._ragged(e):
+                return b""
+            raise _tls_error(e)
 
     def recv_into(self, buf, n=0):
-        return self._s.recv_into(buf, n) if n else self._s.recv_into(buf)
+        try:
+            return self._s.recv_into(buf, n) if n else self._s.recv_into(buf)
+        except (ValueError, OSError) as e:
+            if self._ragged(e):
+                return 0
+            raise _tls_error(e)
 
     def send(self, data):
-        return self._s.send(data)
+        try:
+            return self._s.send(data)
+        except (ValueError, OSError) as e:
+            raise _tls_error(e)
 
     def sendall(self, data):
-        self._s.write(data)
+        self.write(data)
 
     def cipher(self):
         """(OpenSSL suite name, protocol version, secret bits), as CPython gives it."""
@@ -245,8 +427,9 @@ class SSLSocket:
         return (suite_name(name), version, _suite_bits(name))
 
     def cipher_suite(self):
-        """The negotiated suite's mbedTLS (IANA-style) name."""
-        return self._s.cipher()[0]
+        """The negotiated suite's IANA name with dashes, as mbedTLS names TLS 1.2 suites:
+        TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384, TLS-AES-256-GCM-SHA384 (TLS 1.3)."""
+        return iana_name(self._s.cipher()[0])
 
     def version(self):
         return self._s.cipher()[1]
