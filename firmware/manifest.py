@@ -9,6 +9,7 @@ module("tlsio.py", base_path="modules")
 # The board applications (apps/): the ST demo's tasks, SSL client, HTTPS server, and the
 # configuration from the config flash sector; main.c runs app_main.py before the REPL.
 module("boardcfg.py", base_path="apps")
+module("sysinfo.py", base_path="apps")
 module("demo.py", base_path="apps")
 module("lcd_log.py", base_path="apps")
 module("demo_client.py", base_path="apps")

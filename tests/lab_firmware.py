@@ -137,3 +137,39 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- the apps (role client / server) ------------------------------------------------
+
+BOOT_TIMEOUT = 30
+STEP_TIMEOUT = 60
+
+
+class AppBoard:
+    """A board running the apps: the console from the first byte, text helpers."""
+
+    def __init__(self, elf, qemu, **options):
+        self.board, self.con = boot(elf, qemu, **options)
+
+    def expect(self, text, timeout=STEP_TIMEOUT) -> str:
+        pattern = text if isinstance(text, re.Pattern) else text.encode()
+        return self.con.expect(pattern, timeout).decode(errors="replace").replace("\r\n", "\n")
+
+    def stop(self):
+        self.con.close()
+        self.board.stop()
+
+
+def page_value(body: bytes, label: str) -> str:
+    m = re.search(rf"<p>{label}: ([^<]+)</p>".encode(), body)
+    assert m, body
+    return m.group(1).decode()
+
+
+def wait_led(board, name, state, timeout=10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if board.led(name) == state:
+            return True
+        time.sleep(0.05)
+    return False

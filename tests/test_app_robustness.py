@@ -24,9 +24,7 @@ import pytest
 from host_tools import hostile_peers as hp
 from host_tools.ssl_client import FetchError, fetch
 from host_tools.ssl_server import FFDHE2048_PEM
-from test_apps import firmware_elf, pki  # noqa: F401 (fixtures)
-from test_apps import BOOT_TIMEOUT, AppBoard, page_value, wait_led
-from test_firmware_repl import PROMPT, build_firmware
+from lab_firmware import BOOT_TIMEOUT, PROMPT, AppBoard, build_firmware, page_value, wait_led
 
 STEP = 90           # s: a step that includes TLS handshakes on the emulated CPU
 NAME = "stm32-board.lab"

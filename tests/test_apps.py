@@ -17,27 +17,7 @@ import pytest
 from host_tools import certs
 from host_tools.ssl_client import FetchError, fetch
 from host_tools.ssl_server import SslServer
-from lab_firmware import PROMPT, free_port
-from lab_firmware import boot as lab_boot
-
-BOOT_TIMEOUT = 30
-STEP_TIMEOUT = 60
-
-
-class AppBoard:
-    """A board running the apps: the console from the first byte, text helpers."""
-
-    def __init__(self, elf, qemu, **options):
-        self.board, self.con = lab_boot(elf, qemu, **options)
-
-    def expect(self, text, timeout=STEP_TIMEOUT) -> str:
-        pattern = text if isinstance(text, re.Pattern) else text.encode()
-        return self.con.expect(pattern, timeout).decode(errors="replace").replace("\r\n", "\n")
-
-    def stop(self):
-        self.con.close()
-        self.board.stop()
-
+from lab_firmware import BOOT_TIMEOUT, PROMPT, AppBoard, free_port, page_value, wait_led
 
 @pytest.fixture
 def boot(firmware_elf, qemu):
@@ -167,12 +147,6 @@ def server_board(boot, pki, **config):
     return b, b.board.forwarded_port(443)
 
 
-def page_value(body: bytes, label: str) -> str:
-    m = re.search(rf"<p>{label}: ([^<]+)</p>".encode(), body)
-    assert m, body
-    return m.group(1).decode()
-
-
 def test_server_page_lists_tasks_hits_and_cipher(boot, pki):
     b, port = server_board(boot, pki)
     results = [fetch(f"https://127.0.0.1:{port}/", ca=pki / "ca.pem", timeout=30)
@@ -262,15 +236,6 @@ def led_toggles(board, name, seconds) -> int:
         last = now
         time.sleep(0.02)
     return seen
-
-
-def wait_led(board, name, state, timeout=10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if board.led(name) == state:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_led4_blinks_and_link_task_reports_cable(boot, pki):

@@ -23,8 +23,6 @@ import network
 import boardcfg
 import lcd_log
 
-START_MS = time.ticks_ms()
-
 
 class Board:
     """What the tasks share: the config, the LAN, LEDs, task states, the network state."""
@@ -51,16 +49,6 @@ def say(text):
     """A status line: on the console and, as ST's demo shows it, on the LCD."""
     print(text)
     lcd_log.log(text.strip())
-
-
-def uptime():
-    s = time.ticks_diff(time.ticks_ms(), START_MS) // 1000
-    return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
-
-
-def mem_free():
-    gc.collect()
-    return gc.mem_free()
 
 
 # --- LED task --------------------------------------------------------------------------

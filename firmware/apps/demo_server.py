@@ -36,7 +36,7 @@ from tls import reserve as _tls_reserve
 
 import tlsconf
 
-import demo
+import sysinfo
 
 BACKLOG = 8                 # connections lwIP completes and queues before accept()
 PENDING_EXTRA = 8           # accepted connections waiting without a session, besides those
@@ -165,7 +165,7 @@ class Server:
 
     def page(self, tls):
         board = self.board
-        free = demo.mem_free()
+        free = sysinfo.mem_free()
         tls_now, tls_peak, _ = _tls_mem()
         rows = "".join("<tr><td>%s</td><td>%s</td></tr>\n" % (name, state)
                        for name, state in sorted(board.tasks.items()))
@@ -187,7 +187,7 @@ class Server:
 </body></html>
 """ % (tls.cipher_suite(), tls.version(), "resumed" if tls.session_reused else "new",
             self.hits, rows, self.served, self.failed, self.refused, self.sessions.busy(),
-            self.sessions.total, demo.uptime(), free, tls_now, tls_peak, board.address,
+            self.sessions.total, sysinfo.uptime(), free, tls_now, tls_peak, board.address,
             board.cfg.mac)
 
     def respond(self, tls, request):
@@ -238,7 +238,7 @@ class Server:
                 if c.stage == "handshake":
                     tlsio.send_alert(c.sock, tlsio.ALERT_INTERNAL_ERROR)
                 print("  ! %s: refused, not enough memory for a TLS session now (%s; free "
-                      "heap %d bytes)" % (c.tag(), tlsio.describe(e), demo.mem_free()))
+                      "heap %d bytes)" % (c.tag(), tlsio.describe(e), sysinfo.mem_free()))
             else:
                 print("  ! %s: %s: %s" % (c.tag(), c.stage, tlsio.describe(e)))
         finally:
