@@ -568,6 +568,29 @@ def board_client(b: TlsBoard, **kw) -> str:
 
 # --- network tests ----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("hw", [1, 0], ids=["hwcrypto", "swcrypto"])
+def test_tls12_cbc_sha1_records_go_through_the_f417_cryp_and_hash(make_board, pki, hw):
+    """TLS 1.2 with AES-CBC and HMAC-SHA-1 on the F417: the records' cipher goes through the
+    CRYP and their MAC through the HASH (the models' block counters rise), and through
+    neither in the software build."""
+    server = PyTlsServer(pki, ciphers="ECDHE-RSA-AES128-SHA")
+    server.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    b = make_board("stm324xg-eval", hw, guestfwd=[f"443:{server.port}"])
+    setup_board(b, pki)
+    cryp_before, hash_before = b.counter("cryp"), b.counter("hash")
+    out = board_client(b, ciphers="ECDHE-RSA-AES128-SHA")  # CBC suites: by configuration
+    server.join()
+    m = TLS_OK.search(out)
+    assert m, f"handshake failed: {out} (server: {server.error!r})"
+    assert server.error is None, server.error
+    assert (m.group(2), server.cipher[0]) == ("TLSv1.2", "ECDHE-RSA-AES128-SHA"), out
+    cryp, hashed = b.counter("cryp") - cryp_before, b.counter("hash") - hash_before
+    if hw:
+        assert cryp > 0 and hashed > 0, (cryp, hashed)
+    else:
+        assert cryp == hashed == 0, (cryp, hashed)
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_board_client_handshakes_with_python_server(make_board, pki, variant):
     board, hw = variant
