@@ -28,6 +28,7 @@ PKGS=(
     libglib2.0-dev libpixman-1-dev libpng-dev libslirp-dev libfdt-dev
     gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
     testssl.sh
+    perl        # QEMU's scripts/checkpatch.pl (tests/test_qemu_style.py)
 )
 
 # The machine's Debian archive for its own release: "URI<TAB>keyring" (keyring may be
