@@ -29,6 +29,7 @@ PKGS=(
     gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
     testssl.sh
     perl        # QEMU's scripts/checkpatch.pl (tests/test_qemu_style.py)
+    bind9-dnsutils  # dig, the real client that tests/test_lab_dns.py asks
 )
 
 # The machine's Debian archive for its own release: "URI<TAB>keyring" (keyring may be
