@@ -209,12 +209,13 @@ PATCHES = {
         ],
     ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
-        "Register the STM32F4xx Ethernet MAC/DMA model.",
+        "Register the STM32F4xx Ethernet MAC/DMA model and the DP83848 PHY.",
         [
             ("hw/net/Kconfig", "config CAN_CTUCANFD_PCI\n",
              None),
             ("hw/net/meson.build",
              "system_ss.add(when: 'CONFIG_IMX_FEC', if_true: files('imx_fec.c'))\n",
+             "system_ss.add(when: 'CONFIG_DP83848_PHY', if_true: files('dp83848_phy.c'))\n"
              "system_ss.add(when: 'CONFIG_STM32F4XX_ETH', if_true: files('stm32f4xx_eth.c'))\n"),
             ("hw/net/trace-events", "# lan9118_phy.c\n", None),
         ],

@@ -409,6 +409,22 @@ def test_descriptor_in_ccm_is_a_fatal_bus_error(qts):
     assert qts.alive()
 
 
+def test_phy_is_the_boards_chip_and_dma_masters_the_bus_matrix(qts):
+    """The DP83848 is a device of its own (dp83848-phy), which a system reset resets; the
+    MAC's DMA reaches memory through the SoC's bus matrix ('dma-memory' link), where CCM
+    is not: the SoC, not the MAC, knows the bus."""
+    assert qts.qom_get("/machine/soc/eth/phy", "type") == "dp83848-phy"
+    assert qts.qom_get("/machine/soc/eth", "dma-memory").endswith("/dma-bus-matrix[0]")
+    mdio_write(qts, 4, 0x0061)                       # ANAR: 10 Mb/s only
+    assert mdio_read(qts, 4) == 0x0061
+    qts.qmp("system_reset")
+    # the reset clears the RCC too (ETHMACEN in RCC_AHB1ENR): the MAC's clock is off again
+    qts.wait_until(lambda: not qts.readl(0x40023830) & 1 << 25)
+    qts.enable_clock("eth")
+    assert mdio_read(qts, 4) == 0x01E1               # ANAR reset value
+    assert mdio_read(qts, 0x19) & 0x1F == 1          # PHYCR: PHYAD strap = 1
+
+
 def test_garbage_everywhere_leaves_qemu_alive(qts):
     for off in range(0, 0x1400, 4):
         qts.readl(ETH + off)

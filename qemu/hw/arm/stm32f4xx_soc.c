@@ -271,18 +271,16 @@ static bool stm32f4xx_soc_gate_blocks(STM32F4xxSocState *s, Error **errp)
 }
 
 /*
- * DMA1 and DMA2 with what their AHB master ports reach (RM0090 2.1 and
- * figure 1): the bus matrix, which has neither the CCM RAM (CPU D-bus only)
- * nor the Cortex-M4's private peripheral bus and bit-band aliases (not in
- * system memory here); DMA1's peripheral port is wired to the APB1 bridge
- * alone. Then the request lines of the modelled blocks.
+ * What the AHB bus masters other than the CPU (DMA1, DMA2, the Ethernet
+ * MAC's DMA) reach through the bus matrix (RM0090 2.1 and figure 1): all of
+ * the memory map but the CCM RAM (CPU D-bus only), the Cortex-M4's private
+ * peripheral bus and the bit-band aliases (not in system memory here).
  */
-static bool stm32f4xx_soc_init_dma(STM32F4xxSocState *s, Error **errp)
+static void stm32f4xx_soc_init_bus_matrix(STM32F4xxSocState *s)
 {
     MemoryRegion *system_memory = get_system_memory();
     Object *obj = OBJECT(s);
     hwaddr ccm_end = STM32F4XX_CCM_BASE + STM32F4XX_CCM_SIZE;
-    int i, j;
 
     memory_region_init(&s->dma_matrix, obj, "dma-bus-matrix", 4 * GiB);
     memory_region_init_alias(&s->dma_matrix_low, obj, "dma-bus-matrix-low",
@@ -291,6 +289,19 @@ static bool stm32f4xx_soc_init_dma(STM32F4xxSocState *s, Error **errp)
     memory_region_init_alias(&s->dma_matrix_high, obj, "dma-bus-matrix-high",
                              system_memory, ccm_end, 4 * GiB - ccm_end);
     memory_region_add_subregion(&s->dma_matrix, ccm_end, &s->dma_matrix_high);
+}
+
+/*
+ * DMA1 and DMA2 with what their AHB master ports reach: the bus matrix;
+ * DMA1's peripheral port is wired to the APB1 bridge alone. Then the
+ * request lines of the modelled blocks.
+ */
+static bool stm32f4xx_soc_init_dma(STM32F4xxSocState *s, Error **errp)
+{
+    MemoryRegion *system_memory = get_system_memory();
+    Object *obj = OBJECT(s);
+    int i, j;
+
     memory_region_init(&s->dma1_periph, obj, "dma1-peripheral-bus", 4 * GiB);
     memory_region_init_alias(&s->dma1_apb1, obj, "dma1-apb1", system_memory,
                              APB1_BASE, APB1_SIZE);
@@ -388,6 +399,7 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
                                 STM32F4XX_BKPSRAM_BASE, errp)) {
         return;
     }
+    stm32f4xx_soc_init_bus_matrix(s);
 
     /*
      * Device electronic signature (RM0090 39.1, 39.2): the 96-bit unique ID
@@ -518,6 +530,8 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     /* Ethernet MAC: -nic/-netdev options pick its backend */
     dev = DEVICE(&s->eth);
     qemu_configure_nic_device(dev, true, NULL);
+    object_property_set_link(OBJECT(dev), "dma-memory",
+                             OBJECT(&s->dma_matrix), &error_abort);
     if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), ETH_ADDR, nvic, ETH_IRQ,
                            errp)) {
         return;

@@ -1,8 +1,12 @@
 /*
- * STM32F4xx Ethernet MAC with DMA (RM0090 chapter 33) and a DP83848 PHY
+ * STM32F4xx Ethernet MAC with DMA (RM0090 chapter 33)
  *
- * RM0090 rev 19, section 33.8 (register map) and 33.6 (DMA descriptors);
- * DP83848C datasheet for the PHY registers (MDIO address 1 on STM324xG-EVAL).
+ * RM0090 rev 19, section 33.8 (register map) and 33.6 (DMA descriptors).
+ * The MAC's MII management frames reach a DP83848 PHY (dp83848_phy.c) at
+ * MDIO address 1, as on the STM324xG-EVAL; other addresses read 0xffff.
+ * The DMA masters the bus through the "dma-memory" region the SoC links in
+ * (its bus matrix, which has no CCM RAM): an access outside it is a fatal
+ * bus error.
  *
  * Modelled: MAC configuration, frame filter (perfect, hash, promiscuous,
  * broadcast/multicast controls, SA filter), MII management to the PHY,
@@ -27,10 +31,10 @@
 #include "qemu/timer.h"
 #include "migration/vmstate.h"
 #include "system/dma.h"
-#include "system/reset.h"
 #include "net/checksum.h"
 #include "net/eth.h"
 #include "hw/net/stm32f4xx_eth.h"
+#include "hw/net/dp83848_phy.h"
 #include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
 #include <zlib.h>
@@ -261,52 +265,7 @@ REG32(DMACHRBAR, 0x1054)
 #define FCS_LEN          4
 #define ETH_P_MIN_TYPE   0x0600  /* below: IEEE 802.3 length field */
 
-/* Ethernet DMA cannot reach the core-coupled memory (RM0090 2.1) */
-#define CCM_BASE         0x10000000
-#define CCM_SIZE         0x10000
-
-/* DP83848 registers and bits */
 #define PHY_ADDR         1
-#define PHY_BMCR         0x00
-#define PHY_BMSR         0x01
-#define PHY_IDR1         0x02
-#define PHY_IDR2         0x03
-#define PHY_ANAR         0x04
-#define PHY_ANLPAR       0x05
-#define PHY_ANER         0x06
-#define PHY_ANNPTR       0x07
-#define PHY_STS          0x10
-#define PHY_MICR         0x11
-#define PHY_MISR         0x12
-#define PHY_PHYCR        0x19
-
-#define BMCR_RESET       (1u << 15)
-#define BMCR_LOOPBACK    (1u << 14)
-#define BMCR_SPEED100    (1u << 13)
-#define BMCR_ANEN        (1u << 12)
-#define BMCR_ANRESTART   (1u << 9)
-#define BMCR_FD          (1u << 8)
-#define BMCR_WMASK       0x7d80u
-#define BMSR_BASE        0x7849u    /* abilities, preamble suppression */
-#define BMSR_ANC         (1u << 5)
-#define BMSR_LINK        (1u << 2)
-#define PHYSTS_LINK      (1u << 0)
-#define PHYSTS_SPEED10   (1u << 1)
-#define PHYSTS_FD        (1u << 2)
-#define PHYSTS_LOOPBACK  (1u << 3)
-#define PHYSTS_ANC       (1u << 4)
-#define PHYSTS_MIIINT    (1u << 7)
-#define MICR_INT_OE      (1u << 0)
-#define MICR_INTEN       (1u << 1)
-#define MICR_TINT        (1u << 2)
-#define MISR_ANC_INT     (1u << 10)
-#define MISR_LINK_INT    (1u << 13)
-#define MISR_EN_MASK     0x007fu
-
-static AddressSpace *eth_as(void)
-{
-    return &address_space_memory;
-}
 
 /* ------------------------------------------------------------------ */
 /* Interrupts                                                          */
@@ -381,18 +340,10 @@ static void eth_fatal_bus_error(STM32F4xxEthState *s, unsigned ebs,
     eth_set_status(s, R_DMASR_FBES_MASK);
 }
 
-static bool eth_addr_in_ccm(uint32_t addr, uint32_t len)
-{
-    uint64_t end = (uint64_t)addr + (len ? len : 1);
-
-    return addr < CCM_BASE + CCM_SIZE && end > CCM_BASE;
-}
-
 static bool eth_dma_read(STM32F4xxEthState *s, uint32_t addr, void *buf,
                          uint32_t len, unsigned ebs)
 {
-    if (eth_addr_in_ccm(addr, len) ||
-        dma_memory_read(eth_as(), addr, buf, len,
+    if (dma_memory_read(&s->dma_as, addr, buf, len,
                         MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
         eth_fatal_bus_error(s, ebs | EBS_READ, addr,
                             (ebs & EBS_DESC) ? "descriptor read" :
@@ -405,8 +356,7 @@ static bool eth_dma_read(STM32F4xxEthState *s, uint32_t addr, void *buf,
 static bool eth_dma_write(STM32F4xxEthState *s, uint32_t addr,
                           const void *buf, uint32_t len, unsigned ebs)
 {
-    if (eth_addr_in_ccm(addr, len) ||
-        dma_memory_write(eth_as(), addr, buf, len,
+    if (dma_memory_write(&s->dma_as, addr, buf, len,
                          MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
         eth_fatal_bus_error(s, ebs, addr,
                             (ebs & EBS_DESC) ? "descriptor write" :
@@ -451,148 +401,7 @@ static uint32_t eth_ring_next(STM32F4xxEthState *s, uint32_t addr)
 }
 
 /* ------------------------------------------------------------------ */
-/* DP83848 PHY                                                         */
-
-static bool eth_link_up(STM32F4xxEthState *s)
-{
-    return !qemu_get_queue(s->nic)->link_down;
-}
-
-static void eth_phy_update_int(STM32F4xxEthState *s)
-{
-    uint16_t micr = s->phy_regs[PHY_MICR];
-    uint16_t pending = (s->phy_misr_status >> 8) &
-                       s->phy_regs[PHY_MISR] & MISR_EN_MASK;
-    bool asserted = (micr & MICR_INT_OE) && (micr & MICR_INTEN) &&
-                    (pending || (micr & MICR_TINT));
-    bool level = !asserted;   /* open drain, active low */
-
-    if (level != s->phy_int_level) {
-        s->phy_int_level = level;
-        trace_stm32f4xx_eth_phy_int(level);
-    }
-    qemu_set_irq(s->phy_int, level);
-}
-
-static void eth_phy_reset(STM32F4xxEthState *s)
-{
-    memset(s->phy_regs, 0, sizeof(s->phy_regs));
-    s->phy_regs[PHY_BMCR] = BMCR_SPEED100 | BMCR_ANEN | BMCR_FD;
-    s->phy_regs[PHY_ANAR] = 0x01e1;
-    s->phy_regs[PHY_ANNPTR] = 0x2001;
-    s->phy_regs[PHY_PHYCR] = 0x8000 | PHY_ADDR;
-    s->phy_misr_status = 0;
-}
-
-static bool eth_phy_an_done(STM32F4xxEthState *s)
-{
-    return eth_link_up(s) && (s->phy_regs[PHY_BMCR] & BMCR_ANEN);
-}
-
-static uint16_t eth_phy_read(STM32F4xxEthState *s, unsigned reg)
-{
-    uint16_t bmcr = s->phy_regs[PHY_BMCR];
-    uint16_t val;
-
-    switch (reg) {
-    case PHY_BMSR:
-        val = BMSR_BASE;
-        if (eth_link_up(s)) {
-            val |= BMSR_LINK;
-        }
-        if (eth_phy_an_done(s)) {
-            val |= BMSR_ANC;
-        }
-        break;
-    case PHY_IDR1:
-        val = 0x2000;
-        break;
-    case PHY_IDR2:
-        val = 0x5c90;
-        break;
-    case PHY_ANLPAR:
-        /* Link partner (QEMU's backend): 10/100 half/full, pause, ACK */
-        val = eth_phy_an_done(s) ? 0x45e1 : 0;
-        break;
-    case PHY_ANER:
-        val = 0x0004 | (eth_phy_an_done(s) ? 0x0001 : 0);
-        break;
-    case PHY_STS:
-        val = 0;
-        if (eth_link_up(s)) {
-            val |= PHYSTS_LINK;
-        }
-        if (bmcr & BMCR_ANEN) {
-            val |= PHYSTS_FD;          /* negotiated 100 Mb/s full duplex */
-            if (eth_phy_an_done(s)) {
-                val |= PHYSTS_ANC;
-            }
-        } else {
-            if (!(bmcr & BMCR_SPEED100)) {
-                val |= PHYSTS_SPEED10;
-            }
-            if (bmcr & BMCR_FD) {
-                val |= PHYSTS_FD;
-            }
-        }
-        if (bmcr & BMCR_LOOPBACK) {
-            val |= PHYSTS_LOOPBACK;
-        }
-        if ((s->phy_misr_status >> 8) & s->phy_regs[PHY_MISR] &
-            MISR_EN_MASK) {
-            val |= PHYSTS_MIIINT;
-        }
-        break;
-    case PHY_MISR:
-        /* Status bits clear on read */
-        val = s->phy_misr_status | (s->phy_regs[PHY_MISR] & MISR_EN_MASK);
-        s->phy_misr_status = 0;
-        eth_phy_update_int(s);
-        break;
-    default:
-        val = s->phy_regs[reg];
-        break;
-    }
-    return val;
-}
-
-static void eth_phy_write(STM32F4xxEthState *s, unsigned reg, uint16_t val)
-{
-    switch (reg) {
-    case PHY_BMCR:
-        if (val & BMCR_RESET) {
-            eth_phy_reset(s);
-            break;
-        }
-        s->phy_regs[PHY_BMCR] = val & BMCR_WMASK;
-        if ((val & BMCR_ANRESTART) && (val & BMCR_ANEN) && eth_link_up(s)) {
-            /* Negotiation against QEMU's backend finishes at once */
-            s->phy_misr_status |= MISR_ANC_INT;
-        }
-        break;
-    case PHY_BMSR:
-    case PHY_IDR1:
-    case PHY_IDR2:
-    case PHY_ANLPAR:
-    case PHY_ANER:
-    case PHY_STS:
-        /* read-only */
-        break;
-    case PHY_ANAR:
-        s->phy_regs[reg] = (val & 0x2fe0) | 0x0001;
-        break;
-    case PHY_MICR:
-        s->phy_regs[reg] = val & 0x0007;
-        break;
-    case PHY_MISR:
-        s->phy_regs[reg] = val & MISR_EN_MASK;
-        break;
-    default:
-        s->phy_regs[reg] = val;
-        break;
-    }
-    eth_phy_update_int(s);
-}
+/* MII management                                                      */
 
 static void eth_mdio_access(STM32F4xxEthState *s)
 {
@@ -604,11 +413,11 @@ static void eth_mdio_access(STM32F4xxEthState *s)
 
         trace_stm32f4xx_eth_mdio_write(pa, mr, val);
         if (pa == PHY_ADDR) {
-            eth_phy_write(s, mr, val);
+            dp83848_phy_write(&s->phy, mr, val);
         }
     } else {
         /* Nothing drives MDIO for other addresses: the pull-up reads 1s */
-        uint16_t val = pa == PHY_ADDR ? eth_phy_read(s, mr) : 0xffff;
+        uint16_t val = pa == PHY_ADDR ? dp83848_phy_read(&s->phy, mr) : 0xffff;
 
         trace_stm32f4xx_eth_mdio_read(pa, mr, val);
         s->macmiidr = val;
@@ -622,16 +431,7 @@ static void eth_set_link(NetClientState *nc)
     STM32F4xxEthState *s = qemu_get_nic_opaque(nc);
 
     trace_stm32f4xx_eth_link(!nc->link_down);
-    /* The DP83848 interrupts on a change of link status, not on every report */
-    if (s->phy_link_seen == !nc->link_down) {
-        return;
-    }
-    s->phy_link_seen = !nc->link_down;
-    s->phy_misr_status |= MISR_LINK_INT;
-    if (!nc->link_down && (s->phy_regs[PHY_BMCR] & BMCR_ANEN)) {
-        s->phy_misr_status |= MISR_ANC_INT;
-    }
-    eth_phy_update_int(s);
+    dp83848_phy_update_link(&s->phy, nc->link_down);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1316,7 +1116,7 @@ static void eth_tx_send(STM32F4xxEthState *s, uint32_t ls_addr,
     }
 
     loop = FIELD_EX32(s->maccr, MACCR, LM) ||
-           (s->phy_regs[PHY_BMCR] & BMCR_LOOPBACK);
+           dp83848_phy_loopback(&s->phy);
     trace_stm32f4xx_eth_tx_frame(len, ls_addr, loop);
     if (loop) {
         if (!eth_rx_frame(s, s->tx_frame, len)) {
@@ -1949,20 +1749,36 @@ static void stm32f4xx_eth_reset_exit(Object *obj, ResetType type)
     qemu_set_irq(s->wkup_irq, 0);
 }
 
-static void stm32f4xx_eth_phy_power_on(void *opaque)
+/* The PHY's INT pin goes out through the MAC's "phy-int" to the board */
+static void eth_phy_int(void *opaque, int n, int level)
 {
     STM32F4xxEthState *s = opaque;
 
-    eth_phy_reset(s);
-    s->phy_int_level = true;
-    s->phy_link_seen = s->nic && !qemu_get_queue(s->nic)->link_down;
-    qemu_set_irq(s->phy_int, 1);
+    qemu_set_irq(s->phy_int, level);
+}
+
+static void stm32f4xx_eth_init(Object *obj)
+{
+    STM32F4xxEthState *s = STM32F4XX_ETH(obj);
+
+    object_initialize_child(obj, "phy", &s->phy, TYPE_DP83848_PHY);
 }
 
 static void stm32f4xx_eth_realize(DeviceState *dev, Error **errp)
 {
     STM32F4xxEthState *s = STM32F4XX_ETH(dev);
 
+    if (!s->dma_mr) {
+        error_setg(errp, "stm32f4xx-eth: 'dma-memory' link not set");
+        return;
+    }
+    address_space_init(&s->dma_as, s->dma_mr, "stm32f4xx-eth-dma");
+    qdev_prop_set_uint8(DEVICE(&s->phy), "phy-addr", PHY_ADDR);
+    if (!sysbus_realize(SYS_BUS_DEVICE(&s->phy), errp)) {
+        return;
+    }
+    qemu_init_irq(&s->phy_irq, eth_phy_int, s, 0);
+    qdev_connect_gpio_out_named(DEVICE(&s->phy), "int", 0, &s->phy_irq);
     memory_region_init_io(&s->mmio, OBJECT(dev), &stm32f4xx_eth_ops, s,
                           TYPE_STM32F4XX_ETH, STM32F4XX_ETH_MMIO_SIZE);
     sysbus_init_mmio(SYS_BUS_DEVICE(dev), &s->mmio);
@@ -1975,14 +1791,13 @@ static void stm32f4xx_eth_realize(DeviceState *dev, Error **errp)
                           &dev->mem_reentrancy_guard, s);
     qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
     s->tx_bh = qemu_bh_new_guarded(eth_tx_bh, s, &dev->mem_reentrancy_guard);
-    qemu_register_reset(stm32f4xx_eth_phy_power_on, s);
+    dp83848_phy_update_link(&s->phy, qemu_get_queue(s->nic)->link_down);
 }
 
 static void stm32f4xx_eth_unrealize(DeviceState *dev)
 {
     STM32F4xxEthState *s = STM32F4XX_ETH(dev);
 
-    qemu_unregister_reset(stm32f4xx_eth_phy_power_on, s);
     qemu_bh_delete(s->tx_bh);
     s->tx_bh = NULL;
     qemu_del_nic(s->nic);
@@ -2045,17 +1860,14 @@ static const VMStateDescription vmstate_stm32f4xx_eth = {
         VMSTATE_UINT32(tx_first_tdes0, STM32F4xxEthState),
         VMSTATE_BOOL(tx_in_frame, STM32F4xxEthState),
         VMSTATE_BOOL(tx_oversize, STM32F4xxEthState),
-        VMSTATE_UINT16_ARRAY(phy_regs, STM32F4xxEthState,
-                             STM32F4XX_ETH_PHY_NREGS),
-        VMSTATE_UINT16(phy_misr_status, STM32F4xxEthState),
-        VMSTATE_BOOL(phy_int_level, STM32F4xxEthState),
-        VMSTATE_BOOL(phy_link_seen, STM32F4xxEthState),
         VMSTATE_END_OF_LIST()
     },
 };
 
 static const Property stm32f4xx_eth_properties[] = {
     DEFINE_NIC_PROPERTIES(STM32F4xxEthState, conf),
+    DEFINE_PROP_LINK("dma-memory", STM32F4xxEthState, dma_mr,
+                     TYPE_MEMORY_REGION, MemoryRegion *),
 };
 
 static void stm32f4xx_eth_class_init(ObjectClass *klass, void *data)
@@ -2064,7 +1876,7 @@ static void stm32f4xx_eth_class_init(ObjectClass *klass, void *data)
     ResettableClass *rc = RESETTABLE_CLASS(klass);
 
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
-    dc->desc = "STM32F4xx Ethernet MAC/DMA with DP83848 PHY";
+    dc->desc = "STM32F4xx Ethernet MAC/DMA";
     dc->realize = stm32f4xx_eth_realize;
     dc->unrealize = stm32f4xx_eth_unrealize;
     dc->vmsd = &vmstate_stm32f4xx_eth;
@@ -2077,6 +1889,7 @@ static const TypeInfo stm32f4xx_eth_info = {
     .name = TYPE_STM32F4XX_ETH,
     .parent = TYPE_SYS_BUS_DEVICE,
     .instance_size = sizeof(STM32F4xxEthState),
+    .instance_init = stm32f4xx_eth_init,
     .class_init = stm32f4xx_eth_class_init,
 };
 

@@ -1,5 +1,5 @@
 /*
- * STM32F4xx Ethernet MAC with DMA (RM0090 chapter 33) and a DP83848 PHY
+ * STM32F4xx Ethernet MAC with DMA (RM0090 chapter 33)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -8,6 +8,8 @@
 #define HW_NET_STM32F4XX_ETH_H
 
 #include "hw/sysbus.h"
+#include "hw/irq.h"
+#include "hw/net/dp83848_phy.h"
 #include "net/net.h"
 #include "qom/object.h"
 
@@ -20,7 +22,6 @@ OBJECT_DECLARE_SIMPLE_TYPE(STM32F4xxEthState, STM32F4XX_ETH)
 /* Largest frame the model moves in one piece (the MAC watchdog/jabber limit) */
 #define STM32F4XX_ETH_MAX_FRAME 2048
 
-#define STM32F4XX_ETH_PHY_NREGS 32
 #define STM32F4XX_ETH_RWUFF_WORDS 8
 #define STM32F4XX_ETH_PTP_WORDS (0x60 / 4)
 
@@ -30,7 +31,7 @@ struct STM32F4xxEthState {
     MemoryRegion mmio;
     qemu_irq irq;          /* ETH global interrupt, NVIC 61 */
     qemu_irq wkup_irq;     /* ETH wakeup through EXTI line 19, NVIC 62 */
-    /* DP83848 PWR_DOWN/INT pin, active low (named GPIO out "phy-int") */
+    /* the PHY's PWR_DOWN/INT pin, active low (named GPIO out "phy-int") */
     qemu_irq phy_int;
     NICState *nic;
     NICConf conf;
@@ -84,11 +85,13 @@ struct STM32F4xxEthState {
     bool tx_in_frame;
     bool tx_oversize;
 
-    /* DP83848 PHY at MDIO address 1 */
-    uint16_t phy_regs[STM32F4XX_ETH_PHY_NREGS];
-    uint16_t phy_misr_status;
-    bool phy_link_seen;     /* link state the PHY last reported, for LINK_INT */
-    bool phy_int_level;
+    /* The board's DP83848 at MDIO address 1 */
+    DP83848PhyState phy;
+    IRQState phy_irq;      /* the PHY's INT pin, passed on to phy_int */
+
+    /* What the DMA reaches: the SoC's bus matrix ("dma-memory" link) */
+    MemoryRegion *dma_mr;
+    AddressSpace dma_as;
 
     bool log_mmc_unimp;
     bool log_ptp_unimp;
