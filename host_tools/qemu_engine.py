@@ -670,7 +670,7 @@ class QemuEngine(Engine):
 
     def save_state(self, path: Path) -> None:
         # QEMU's migration to a file: the VM stays paused once it completes
-        self._control("stop")
+        self.pause()
         self._control("migrate", uri=f"file:{path}")
         deadline = time.monotonic() + SAVE_STATE_TIMEOUT
         while True:

@@ -123,13 +123,20 @@ def boot(elf: Path, qemu, **options):
     return board, console
 
 
-def wait_for(predicate, timeout: float = 5.0) -> bool:
+def wait_for(predicate, timeout: float = 5.0, what: str | None = None):
+    """Polls predicate until it returns a true value, which is returned; at the deadline
+    the last value is returned, or, with what, an AssertionError names what was awaited.
+    The one polling helper of the tests (waits on the condition, never a fixed sleep)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        value = predicate()
+        if value:
+            return value
         time.sleep(0.02)
-    return predicate()
+    value = predicate()
+    if value or what is None:
+        return value
+    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 def free_port() -> int:
@@ -167,9 +174,4 @@ def page_value(body: bytes, label: str) -> str:
 
 
 def wait_led(board, name, state, timeout=10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if board.led(name) == state:
-            return True
-        time.sleep(0.05)
-    return False
+    return bool(wait_for(lambda: board.led(name) == state, timeout))

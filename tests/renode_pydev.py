@@ -25,6 +25,9 @@ RENODE_DIR = os.path.join(TOP, "renode")
 VECTORS = os.path.join(TOP, "tests", "vectors")
 CONFIG_OFFSET, CONFIG_KEY = 0x3FC, 0x5EC00000
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lab_vectors import rsp_records  # noqa: E402  (tests/, also as a script on 2.7)
+
 
 # ---- stand-ins ----------------------------------------------------------------------
 
@@ -346,34 +349,7 @@ def read_text(*parts):
 
 def parse_rsp(name):
     """Records of a CAVP file: dicts with the section headers merged in."""
-    records, params, cur, direction = [], {}, None, None
-    for line in read_text("cryp", name).splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r"^\[(ENCRYPT|DECRYPT)\]$", line)
-        if m:
-            direction, cur = m.group(1), None
-            continue
-        m = re.match(r"^\[(.*)\]$", line)
-        if m:
-            cur = None
-            for part in m.group(1).split(","):
-                k, v = (x.strip() for x in part.split("="))
-                params[k] = v
-            continue
-        if line == "FAIL":
-            cur["FAIL"] = True
-            continue
-        k, _, v = (x.strip() for x in line.partition("="))
-        if k.upper() == "COUNT":
-            cur = dict(params, DIRECTION=direction)
-            records.append(cur)
-        if cur is None:
-            params[k] = v
-        else:
-            cur[k] = v
-    return records
+    return rsp_records(read_text("cryp", name))
 
 
 AES_FILES = (["ECB%s%d.rsp" % (k, n) for k in ("GFSbox", "KeySbox", "MMT")

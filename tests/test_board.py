@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 
-TOP = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TOP))
-
-from host_tools.board import (  # noqa: E402
+from host_tools.board import (
     Board, BoardError, GuestForward, HostForward, check_firmware,
 )
+from lab_firmware import wait_for
 
+TOP = Path(__file__).resolve().parent.parent
 BOARD_PY = TOP / "host_tools" / "board.py"
 BANNER = b"hello from stm324xg-eval"
 
@@ -100,17 +99,6 @@ def board(qemu_bin, hello_elf):
     b.start(paused=True)
     yield b
     b.stop()
-
-
-def wait_until(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout} s")
-        time.sleep(0.02)
 
 
 def read_until(port, marker: bytes, timeout=10.0) -> bytes:
@@ -309,7 +297,7 @@ def test_console_banner_and_echo_over_socket_url(board):
     assert url.startswith("socket://127.0.0.1:")
     port = serial.serial_for_url(url, timeout=0.2)
     try:
-        wait_until(board.uart_connected, what="QEMU seeing the console client")
+        wait_for(board.uart_connected, 10, what="QEMU seeing the console client")
         board.resume()
         assert BANNER in read_until(port, BANNER)
         port.write(b"ping 123\r")
@@ -322,8 +310,8 @@ def test_console_banner_and_echo_over_socket_url(board):
 def test_led4_blinks(board):
     board.resume()
     seen = set()
-    wait_until(lambda: seen.add(board.led("led4")) or len(seen) == 2, timeout=10,
-               what="LED4 seen both on and off")
+    wait_for(lambda: seen.add(board.led("led4")) or len(seen) == 2, 10,
+             what="LED4 seen both on and off")
     leds = board.leds()
     assert set(leds) == {"led1", "led2", "led3", "led4"}
     board.pause()                               # the names of one LED agree while it holds
@@ -363,7 +351,7 @@ def test_pty_console_echoes(qemu_bin, hello_elf):
             assert b"pty!" in data
         finally:
             port.close()
-        wait_until(lambda: BANNER.decode() in b.console_text(), what="banner in console log")
+        wait_for(lambda: BANNER.decode() in b.console_text(), 10, what="banner in console log")
 
 
 def test_hostfwd_listens_on_loopback_and_pcap_has_a_header(qemu_bin, hello_elf, tmp_path):
@@ -389,7 +377,7 @@ def test_deterministic_mode_boots_with_the_seed(qemu_bin, hello_elf):
         cmd = " ".join(b.engine.command)
         assert "-icount shift=7,align=off,sleep=off" in cmd   # the documented default
         assert "stm32f4xx-rng.seed=1234" in cmd
-        wait_until(lambda: BANNER.decode() in b.console_text(), what="banner in console log")
+        wait_for(lambda: BANNER.decode() in b.console_text(), 10, what="banner in console log")
 
 
 def test_deterministic_runs_replay_byte_for_byte(qemu_bin, baremetal):
@@ -399,8 +387,8 @@ def test_deterministic_runs_replay_byte_for_byte(qemu_bin, baremetal):
     def run(seed):
         with Board(baremetal / "replay.elf", emulator=qemu_bin, deterministic=True,
                    seed=seed) as b:
-            wait_until(lambda: "replay: end" in b.console_text(), timeout=60,
-                       what="the end of the replay window")
+            wait_for(lambda: "replay: end" in b.console_text(), 60,
+                     what="the end of the replay window")
             return b.console_text()
 
     first, again, other = run(7), run(7), run(8)
@@ -528,8 +516,8 @@ def test_attach_shows_console_from_first_byte_and_leds(qemu_bin, hello_elf):
 def test_console_log_is_complete_without_a_client(qemu_bin, hello_elf):
     """Nobody attached: the banner still reaches the console log (QEMU alone would drop it)."""
     with Board(hello_elf, emulator=qemu_bin) as b:
-        wait_until(lambda: "clock: SYSCLK 168000000 Hz" in b.console_text(),
-                   what="banner in the console log with no client attached")
+        wait_for(lambda: "clock: SYSCLK 168000000 Hz" in b.console_text(), 10,
+                 what="banner in the console log with no client attached")
         assert b.console_text().startswith("hello from stm324xg-eval")
 
 
@@ -538,7 +526,7 @@ def test_two_console_clients_see_the_same_output(qemu_bin, hello_elf):
     with Board(hello_elf, emulator=qemu_bin).start(paused=True) as b:
         with serial.serial_for_url(b.uart(), timeout=0.2) as one, \
                 serial.serial_for_url(b.uart(), timeout=0.2) as two:
-            wait_until(lambda: b.engine._hubs["usart3"].clients == 2, what="two clients")
+            wait_for(lambda: b.engine._hubs["usart3"].clients == 2, 10, what="two clients")
             b.resume()
             for port in (one, two):
                 seen = b""

@@ -4,16 +4,12 @@ pins and counts EXTI interrupts the way ST's HAL/BSP button code does."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from host_tools.board import Board, BoardError, _button_command
 from host_tools.console import Console
+from lab_robot import run_robot
 
-TOP = Path(__file__).resolve().parent.parent
 
 # hal_gpio.elf's GPIO steps, each answered with "n" before it reports the buttons
 GPIO_STEPS = 9
@@ -73,12 +69,7 @@ def test_attach_console_command(gpio_board, capsys):
 
 
 def test_robot_button_keywords(qemu, baremetal, tmp_path):
-    suite = tmp_path / "buttons.robot"
-    suite.write_text(f"""*** Settings ***
-Library    {TOP / 'robot' / 'libraries' / 'Stm32Lab.py'}
-Test Teardown    Reset Emulation
-
-*** Test Cases ***
+    run_robot(tmp_path, "buttons", f"""\
 Buttons Reach The Firmware
     Create Board    firmware={baremetal / 'hal_gpio.elf'}
     Create Terminal Tester    console    timeout=20
@@ -94,9 +85,6 @@ Buttons Reach The Firmware
     Click Button    wakeup
     Wait For Line On Uart    EXTI wakeup level=1 count=1
 """)
-    r = subprocess.run([sys.executable, "-m", "robot", "--outputdir", str(tmp_path),
-                        str(suite)], capture_output=True, text=True, cwd=TOP)
-    assert r.returncode == 0, r.stdout[-3000:]
 
 
 def test_screenshot_without_an_lcd_is_one_clear_error(baremetal, qemu, tmp_path):

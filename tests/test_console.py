@@ -23,15 +23,13 @@ from pathlib import Path
 import pexpect
 import pytest
 
-TOP = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TOP))
-
-from host_tools.board import Board  # noqa: E402
-from host_tools.console import (  # noqa: E402
+from host_tools.board import Board
+from host_tools.console import (
     Console, ConsoleClosed, ConsoleError, ConsoleTimeout, check_url,
 )
-from lab_firmware import free_port  # noqa: E402
+from lab_firmware import free_port
 
+TOP = Path(__file__).resolve().parent.parent
 CONSOLE_PY = TOP / "host_tools" / "console.py"
 BANNER = b"hello from fake board\r\n"
 RUN_TIMEOUT = 30          # bound on every console.py subprocess
@@ -365,7 +363,7 @@ def test_interactive_enter_sends_the_eol(tcp_board, eol, sent):
         child.send("go\r")
         tcp_board.wait_received(b"go")
         child.expect_exact("echo: go")
-        time.sleep(0.2)
+        tcp_board.wait_received(sent)
         assert bytes(tcp_board.received) == sent
         child.sendcontrol("]")
         child.expect(pexpect.EOF)

@@ -20,6 +20,7 @@ except ImportError:  # cryptography < 43
     TripleDES = algorithms.TripleDES
 
 from lab_qtest import QTest
+from lab_vectors import rsp_records
 
 VECTORS = Path(__file__).parent / "vectors" / "cryp"
 BASE = 0x50060000
@@ -279,35 +280,7 @@ def ref_des(algo, keys, iv, data, decrypt):
 
 def parse_rsp(name):
     """Records of a CAVP file: dicts with the section headers merged in."""
-    records, params, cur, direction = [], {}, None, None
-    for line in (VECTORS / name).read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = re.fullmatch(r"\[(ENCRYPT|DECRYPT)\]", line)
-        if m:
-            direction = m[1]
-            cur = None
-            continue
-        m = re.fullmatch(r"\[(.*)\]", line)
-        if m:
-            cur = None
-            for part in m[1].split(","):
-                k, v = (x.strip() for x in part.split("="))
-                params[k] = v
-            continue
-        if line == "FAIL":
-            cur["FAIL"] = True
-            continue
-        k, _, v = (x.strip() for x in line.partition("="))
-        if k.upper() == "COUNT":
-            cur = dict(params, DIRECTION=direction)
-            records.append(cur)
-        if cur is None:
-            params[k] = v   # file-level parameters (CCM files)
-        else:
-            cur[k] = v
-    return records
+    return rsp_records((VECTORS / name).read_text())
 
 
 # ---- fixtures ---------------------------------------------------------------

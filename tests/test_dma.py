@@ -23,6 +23,7 @@ try:
 except ImportError:  # cryptography < 43
     TripleDES = algorithms.TripleDES
 
+from lab_firmware import wait_for
 from lab_qtest import QTest
 
 DMA1, DMA2 = 0x40026000, 0x40026400
@@ -465,6 +466,11 @@ class Serials:
             c.settimeout(5)
             self.socks[u] = c
 
+    def connected(self) -> bool:
+        """Every USART's socket chardev has its client (query-chardev, not a sleep)."""
+        return all(not c["filename"].startswith("disconnected:")
+                   for c in self.q.qmp("query-chardev") if c["label"].startswith("serial"))
+
     def recv(self, u: int, n: int) -> bytes:
         data = b""
         while len(data) < n:
@@ -495,10 +501,8 @@ class Serials:
 def serials(qemu):
     s = Serials(qemu)
     enable_clocks(s.q)
-    # give the main loop a moment to accept the four connections
-    for _ in range(20):
-        s.q.clock_step(1000)
-        time.sleep(0.005)
+    # QEMU's main loop accepts the four connections on its own time
+    wait_for(s.connected, 10, what="QEMU accepting the four USART connections")
     yield s
     s.close()
 

@@ -17,6 +17,7 @@ import serial
 
 from host_tools.board import Board
 from lab_lcd import SCREEN_H, SCREEN_W, read_png, rgb565, text_mismatches
+from lab_robot import run_robot
 
 TOP = Path(__file__).resolve().parent.parent
 BAREMETAL = TOP / "tests" / "baremetal"
@@ -132,12 +133,7 @@ def test_screenshot_refused_on_a_board_without_an_lcd(qemu, lcd_elf, tmp_path):
 
 
 def test_robot_capture_lcd_embeds_the_screen(qemu, lcd_elf, tmp_path):
-    suite = tmp_path / "lcd.robot"
-    suite.write_text(f"""*** Settings ***
-Library    {TOP / 'robot' / 'libraries' / 'Stm32Lab.py'}
-Test Teardown    Reset Emulation
-
-*** Test Cases ***
+    output = run_robot(tmp_path, "lcd", f"""\
 LCD Shows The Picture
     Create Board    firmware={lcd_elf}
     Create Terminal Tester    console    timeout=60
@@ -146,9 +142,6 @@ LCD Shows The Picture
     ${{png}}=    Capture LCD    picture
     Should Be Equal    ${{png}}    {tmp_path / 'picture-1.png'}
 """)
-    r = subprocess.run([sys.executable, "-m", "robot", "--outputdir", str(tmp_path),
-                        str(suite)], capture_output=True, text=True, cwd=TOP)
-    assert r.returncode == 0, r.stdout[-3000:]
     assert_the_picture(read_png((tmp_path / "picture-1.png").read_bytes()))
     assert 'html="true">&lt;img src="picture-1.png" alt="LCD"' in \
-        (tmp_path / "output.xml").read_text()
+        output.read_text()

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 import serial
 
-TOP = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TOP))
-from host_tools.board import Board, BoardError  # noqa: E402
+from host_tools.board import Board, BoardError
 
+TOP = Path(__file__).resolve().parent.parent
 FAKE_RENODE = r'''#!PYTHON
 """Stand-in for renode --console: records, opens the pty, answers the monitor."""
 import os, re, sys, json
