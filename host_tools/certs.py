@@ -80,6 +80,8 @@ class Item:
     ips: tuple = ()
     expired: bool = False
     der: bool = False         # also write <stem>.der and (not for the CA) <stem>.key.der
+    chain: bool = False       # <stem>.pem holds the certificate, then its issuing CA's:
+                              # the chain a server presents (the root stays with the client)
 
     @property
     def der_suffixes(self) -> tuple:
@@ -101,10 +103,15 @@ _ALL_NAMES = dict(dns=(PC_NAME, BOARD_NAME, "localhost"),
 ITEMS = (
     Item("ca", "test CA (trusted by the board and the host tools)", None, "ca",
          "STM32 TLS Lab Test CA", "ca", der=True),
+    Item("issuing-ca", "issuing CA under the test CA (root -> issuing CA -> server, as "
+         "public servers' chains are)", "ca", "ca", "STM32 TLS Lab Issuing CA", "ca"),
     Item("server-rsa", "PC ssl_server certificate, RSA", "ca", "rsa", PC_NAME, "server",
          **_PC_NAMES),
     Item("server-ec", "PC ssl_server certificate, ECDSA", "ca", "ec", PC_NAME, "server",
          **_PC_NAMES),
+    Item("server-chain", "PC ssl_server certificate from the issuing CA, with that CA's "
+         "certificate after it (ssl_server.py --cert server-chain.pem)", "issuing-ca", "rsa",
+         PC_NAME, "server", chain=True, **_PC_NAMES),
     Item("client-rsa", "client certificate (board as SSL client, ssl_client.py), RSA", "ca",
          "rsa", "stm32-lab-client", "client", der=True),
     Item("client-ec", "client certificate (board as SSL client, ssl_client.py), ECDSA",
@@ -232,6 +239,11 @@ def _name(cn: str):
     ])
 
 
+def _path_length(item: Item) -> int:
+    """A root CA signs at most one CA level below it; an issuing CA end entities only."""
+    return 1 if item.issuer is None else 0
+
+
 def _build(item: Item, key, issuer_cert, issuer_key, params: Params):
     x509, hashes, _, _, rsa, EKU, _ = _crypto()
     now = dt.datetime.now(dt.timezone.utc)
@@ -247,7 +259,8 @@ def _build(item: Item, key, issuer_cert, issuer_key, params: Params):
          .not_valid_after(not_after)
          .add_extension(ski, critical=False))
     if item.role == "ca":
-        b = (b.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        b = (b.add_extension(x509.BasicConstraints(ca=True, path_length=_path_length(item)),
+                             critical=True)
               .add_extension(x509.KeyUsage(
                   digital_signature=False, content_commitment=False, key_encipherment=False,
                   data_encipherment=False, key_agreement=False, key_cert_sign=True,
@@ -277,11 +290,15 @@ def _build(item: Item, key, issuer_cert, issuer_key, params: Params):
     return b.sign(issuer_key if issuer_key is not None else key, hashes.SHA256())
 
 
-def _encodings(cert, key) -> dict:
-    """File suffix -> bytes for one item."""
+def _encodings(cert, key, chain_issuer=None) -> dict:
+    """File suffix -> bytes for one item (chain_issuer: the CA certificate that follows
+    the certificate in its .pem)."""
     _, _, ser, _, _, _, _ = _crypto()
+    pem = cert.public_bytes(ser.Encoding.PEM)
+    if chain_issuer is not None:
+        pem += chain_issuer.public_bytes(ser.Encoding.PEM)
     return {
-        ".pem": cert.public_bytes(ser.Encoding.PEM),
+        ".pem": pem,
         ".key.pem": key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8,
                                       ser.NoEncryption()),
         ".der": cert.public_bytes(ser.Encoding.DER),
@@ -369,6 +386,16 @@ def _load(item: Item, out: Path, params: Params, issuers: dict) -> _State:
                       f"(the set was made with other key options)")
     if not item.expired and cert.not_valid_after_utc <= dt.datetime.now(dt.timezone.utc):
         return broken(f"{cert_file} expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+    if item.role == "ca":
+        limit = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        if limit.path_length != _path_length(item):
+            return broken(f"{cert_file} has path length {limit.path_length}, not "
+                          f"{_path_length(item)} (made before the issuing CA existed)")
+    if item.chain:
+        rest = x509.load_pem_x509_certificates(cert_file.read_bytes())[1:]
+        if rest != [issuer]:
+            return broken(f"{cert_file} does not end with {item.issuer}.pem's certificate "
+                          f"(the chain a server presents)")
     encoded = _encodings(cert, key)
     missing = []
     for suffix in item.der_suffixes:
@@ -473,7 +500,7 @@ def make_pki(out: Path | None = None, *, force: bool = False, report=None,
             issuer_cert, issuer_key, _ = made[item.issuer]
         cert = _build(item, key, issuer_cert, issuer_key, params)
         made[item.stem] = (cert, key, True)
-        enc = _encodings(cert, key)
+        enc = _encodings(cert, key, issuer_cert if item.chain else None)
         verb = "replaced" if any((out / n).exists() for n in item.files) else "wrote"
         for name in item.files:
             suffix = name[len(item.stem):]

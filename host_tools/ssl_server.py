@@ -270,7 +270,12 @@ def load_identity(cert: Path, key: Path | None, *, default: bool = False,
         kind = f"ECDSA {private.curve.name}"
     else:
         kind = type(private).__name__
-    return Identity(cert, key, f"{certificate.subject.rfc4514_string()}, {kind}")
+    summary = f"{certificate.subject.rfc4514_string()}, {kind}"
+    chain = x509.load_pem_x509_certificates(cert.read_bytes())[1:]
+    if chain:
+        # a chain file (certs.py's server-chain.pem): the server presents the CAs after it
+        summary += ", chain: " + " <- ".join(c.subject.rfc4514_string() for c in chain)
+    return Identity(cert, key, summary)
 
 
 def _split_ciphers(ciphers: str) -> tuple[str, list[str]]:
@@ -794,8 +799,10 @@ def _parser() -> argparse.ArgumentParser:
                         "(default %(default)s)")
     g = p.add_argument_group("certificates")
     g.add_argument("--cert", metavar="FILE",
-                   help="server certificate, PEM (default: the lab PKI's server-rsa.pem; "
-                        "server-ec.pem for ECDSA)")
+                   help="server certificate, PEM, optionally followed by its issuing CAs "
+                        "(presented as the chain) (default: the lab PKI's server-rsa.pem; "
+                        "server-ec.pem for ECDSA; server-chain.pem for root -> issuing CA "
+                        "-> server)")
     g.add_argument("--key", metavar="FILE",
                    help="its private key, PEM (default: <cert stem>.key.pem next to it, "
                         "else the certificate file)")

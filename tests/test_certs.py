@@ -110,6 +110,37 @@ def test_good_certificates_verify_with_openssl(pki, stem, host):
     assert r.returncode == 0 and ": OK" in r.stdout, r.stderr
 
 
+def test_server_chain_goes_through_the_issuing_ca(pki):
+    """root -> issuing CA -> server, as the Nucleo write-up's server presents it: the file
+    is the server certificate then the issuing CA's; the root (ca.pem) alone verifies it,
+    and the root may sign one CA level, the issuing CA none."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization as ser
+    chain = x509.load_pem_x509_certificates((pki / "server-chain.pem").read_bytes())
+    root = x509.load_pem_x509_certificate((pki / "ca.pem").read_bytes())
+    issuing = x509.load_pem_x509_certificate((pki / "issuing-ca.pem").read_bytes())
+    assert chain[1:] == [issuing]
+    chain[0].verify_directly_issued_by(issuing)
+    issuing.verify_directly_issued_by(root)
+    limits = [c.extensions.get_extension_for_class(x509.BasicConstraints).value
+              for c in (root, issuing)]
+    assert [(b.ca, b.path_length) for b in limits] == [(True, 1), (True, 0)]
+    r = subprocess.run(["openssl", "verify", "-CAfile", str(pki / "ca.pem"), "-untrusted",
+                        str(pki / "server-chain.pem"), "-verify_hostname", "ssl-server.lab",
+                        "-show_chain", str(pki / "server-chain.pem")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and ": OK" in r.stdout, r.stderr
+    assert "depth=1: O = STM32 TLS Lab (test only), CN = STM32 TLS Lab Issuing CA" in r.stdout
+    assert "depth=2: O = STM32 TLS Lab (test only), CN = STM32 TLS Lab Test CA" in r.stdout
+    # without the issuing CA the root alone cannot link the server certificate
+    alone = pki / "leaf-only.pem"
+    alone.write_bytes(chain[0].public_bytes(ser.Encoding.PEM))
+    r = subprocess.run(["openssl", "verify", "-CAfile", str(pki / "ca.pem"), str(alone)],
+                       capture_output=True, text=True, timeout=30)
+    alone.unlink()
+    assert r.returncode != 0 and "unable to get local issuer certificate" in r.stderr + r.stdout
+
+
 @pytest.mark.parametrize("stem, openssl_says", [
     ("expired", "certificate has expired"),
     ("wrong-host", "hostname mismatch"),
@@ -212,6 +243,43 @@ def test_refuses_a_half_made_or_foreign_directory(fresh, capsys, damage, says):
     assert err.count("\n") == 1 and err.startswith("certs: ")
     assert says in err and "--force" in err
     assert _snapshot(fresh) == before, "a refused run must not touch anything"
+
+
+@pytest.mark.parametrize("damage, says", [
+    ("old-root", "path length 0, not 1 (made before the issuing CA existed)"),
+    ("chain", "does not end with issuing-ca.pem's certificate"),
+])
+def test_refuses_an_old_root_or_a_broken_chain(fresh, capsys, damage, says):
+    """A set from before the issuing CA (root with path length 0) or a server chain
+    without its issuing CA is named in one line; --force makes it anew."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization as ser
+    if damage == "old-root":
+        key = ser.load_pem_private_key((fresh / "ca.key.pem").read_bytes(), None)
+        old = x509.load_pem_x509_certificate((fresh / "ca.pem").read_bytes())
+        b = (x509.CertificateBuilder().subject_name(old.subject).issuer_name(old.issuer)
+             .public_key(key.public_key()).serial_number(old.serial_number)
+             .not_valid_before(old.not_valid_before_utc)
+             .not_valid_after(old.not_valid_after_utc))
+        for ext in old.extensions:
+            value = ext.value
+            if isinstance(value, x509.BasicConstraints):
+                value = x509.BasicConstraints(ca=True, path_length=0)
+            b = b.add_extension(value, ext.critical)
+        (fresh / "ca.pem").write_bytes(b.sign(key, hashes.SHA256()).public_bytes(
+            ser.Encoding.PEM))
+    else:
+        pem = (fresh / "server-chain.pem").read_bytes()
+        (fresh / "server-chain.pem").write_bytes(pem[:pem.index(b"-----END CERTIFICATE-----")
+                                                     + 26])
+    before = _snapshot(fresh)
+    assert certs.main(["--out", str(fresh)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err and "--force" in err, err
+    assert _snapshot(fresh) == before
+    assert certs.main(["--out", str(fresh), "--force"]) == 0
+    assert certs.check_pki(fresh) == []
 
 
 def test_force_replaces_the_lab_files_and_keeps_others(fresh, capsys):

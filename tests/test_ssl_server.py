@@ -96,6 +96,21 @@ def test_handshake_lines_and_page_name_the_suite(pki, serve, stem, tls_max, ciph
     assert any(line.startswith(f"    [ Ciphersuite is {cipher}") for line in lines)
 
 
+def test_presents_the_chain_through_the_issuing_ca(pki, serve):
+    """--cert server-chain.pem: the server sends its certificate and the issuing CA's;
+    clients that trust only the root (ca.pem) verify it, at depth 2."""
+    server = serve("server-chain")
+    protocol, _, response = py_get(pki, server.port, tls_max="1.2")
+    assert protocol == "TLSv1.2" and response.startswith(b"HTTP/1.0 200 OK\r\n")
+    r = s_client(pki, server.port, "-showcerts", "-tls1_2")
+    out = r.stdout.decode(errors="replace")
+    assert "Verify return code: 0 (ok)" in out, r.stderr.decode(errors="replace")
+    assert out.count("-----BEGIN CERTIFICATE-----") == 2
+    assert "i:O = STM32 TLS Lab (test only), CN = STM32 TLS Lab Test CA" in out
+    assert "depth=2 O = STM32 TLS Lab (test only), CN = STM32 TLS Lab Test CA" in \
+        r.stderr.decode(errors="replace") + out
+
+
 @pytest.mark.parametrize("suite, iana", [
     ("ECDHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
     ("DHE-RSA-AES256-SHA256", "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256"),
