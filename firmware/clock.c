@@ -75,7 +75,11 @@ const char *clock_init(void) {
     (void)RCC->APB1ENR;
     PWR->CR = (PWR->CR & ~(3UL << PWR_CR_VOS_Pos)) | ((uint32_t)MICROPY_HW_PWR_VOS_SCALE1 << PWR_CR_VOS_Pos);
 
-    // HSE: the board's crystal
+    // HSE: the board's crystal, or an external clock on OSC_IN (bypass: the Nucleo's
+    // ST-LINK MCO), which must be selected while the HSE is off
+    #if MICROPY_HW_CLK_HSE_BYPASS
+    RCC->CR |= RCC_CR_HSEBYP;
+    #endif
     RCC->CR |= RCC_CR_HSEON;
     if (!systick_wait_bits(&RCC->CR, RCC_CR_HSERDY, RCC_CR_HSERDY, HSE_TIMEOUT_MS)) {
         clock_fall_back_to_hsi();

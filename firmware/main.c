@@ -82,7 +82,7 @@ int main(void) {
         // --- apps ---
         // The board application (apps/app_main.py: the role in the config flash sector)
         // runs first; Ctrl-C, role=repl or an empty sector bring the REPL.
-        #if MICROPY_MODULE_FROZEN_MPY
+        #if MICROPY_MODULE_FROZEN_MPY && MICROPY_HW_HAS_APPS
         if (pyexec_mode_kind == PYEXEC_MODE_FRIENDLY_REPL) {
             pyexec_frozen_module("app_main.py", true);
         }

@@ -13,6 +13,23 @@
 
 #include "mpconfigboard.h"
 
+// What the chip has (boards/<board>/mpconfigboard.h); the EVAL boards have everything.
+#ifndef MICROPY_HW_HAS_ETH
+#define MICROPY_HW_HAS_ETH                  (1)
+#endif
+#ifndef MICROPY_HW_HAS_CRYPTO
+#define MICROPY_HW_HAS_CRYPTO               (1)
+#endif
+#ifndef MICROPY_HW_HAS_RNG
+#define MICROPY_HW_HAS_RNG                  (1)
+#endif
+#ifndef MICROPY_HW_HAS_TLS
+#define MICROPY_HW_HAS_TLS                  (1)
+#endif
+#ifndef MICROPY_HW_CLK_HSE_BYPASS
+#define MICROPY_HW_CLK_HSE_BYPASS           (0)
+#endif
+
 // Features: the "extra" level, as MicroPython's own stm32 port uses.
 #define MICROPY_CONFIG_ROM_LEVEL            (MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES)
 
@@ -48,7 +65,7 @@
 #define MICROPY_PY_OS                       (1)
 #define MICROPY_PY_OS_INCLUDEFILE           "port_modos.c"
 #define MICROPY_PY_OS_UNAME                 (1)
-#define MICROPY_PY_OS_URANDOM               (1)
+#define MICROPY_PY_OS_URANDOM               (MICROPY_HW_HAS_RNG)
 #define MICROPY_PY_OS_SYNC                  (0)
 #define MICROPY_PY_OS_DUPTERM               (0)
 #define MICROPY_PY_TIME                     (1)
@@ -56,7 +73,9 @@
 #define MICROPY_PY_TIME_TIME_TIME_NS        (0)
 #define MICROPY_PY_SELECT                   (1)
 #define MICROPY_PY_ASYNCIO                  (1)
+#if MICROPY_HW_HAS_RNG
 #define MICROPY_PY_RANDOM_SEED_INIT_FUNC    (rng_seed_word())
+#endif
 #define MICROPY_PY_MACHINE                  (1)
 #define MICROPY_PY_MACHINE_INCLUDEFILE      "port_modmachine.c"
 #define MICROPY_PY_MACHINE_RESET            (1)
@@ -78,6 +97,7 @@
 // --- mbedTLS / TLS ---
 // tls (extmod/modtls_mbedtls.c), hashlib and cryptolib on mbedTLS 3.6 (mbedtls/), which
 // allocates from the GC heap through tracked allocations.
+#if MICROPY_HW_HAS_TLS
 #define MICROPY_PY_SSL                      (1)
 #define MICROPY_SSL_MBEDTLS                 (1)
 // do_handshake/unwrap, session resumption, TLS versions, CPython's CERT_OPTIONAL
@@ -90,11 +110,13 @@
 #define MICROPY_PY_CRYPTOLIB                (1)
 #define MICROPY_PY_CRYPTOLIB_CTR            (1)
 #define MICROPY_PY_CRYPTOLIB_CONSTS         (1)
+#endif
 // --- end mbedTLS / TLS ---
 
 // --- network (lwIP, ETH) ---
 // socket over lwIP (extmod/modlwip.c) and network.LAN on the Ethernet MAC (network_lan.c,
 // eth.c). lwIP runs in the ETH interrupt; Python masks it while it calls lwIP.
+#if MICROPY_HW_HAS_ETH
 #define MICROPY_PY_LWIP                     (1)
 #define MICROPY_PY_LWIP_SOCK_RAW            (1)
 #define MICROPY_PY_NETWORK                  (1)
@@ -106,18 +128,19 @@
     { MP_ROM_QSTR(MP_QSTR_LAN), MP_ROM_PTR(&network_lan_type) },
 extern const struct _mp_obj_type_t network_lan_type;
 #include "mpnetworkport.h"
+#endif
 // --- end network ---
 
 // --- hardware crypto ---
 // stm32crypto: CRYP, HASH and RNG from Python (hwcrypto/modstm32crypto.c)
 #ifndef MICROPY_PY_STM32CRYPTO
-#define MICROPY_PY_STM32CRYPTO              (1)
+#define MICROPY_PY_STM32CRYPTO              (MICROPY_HW_HAS_CRYPTO)
 #endif
 // --- end hardware crypto ---
 
 // descbc: DES/TDES-CBC through mbedTLS (moddescbc.c), the CRYP or software as built
 #ifndef MICROPY_PY_DESCBC
-#define MICROPY_PY_DESCBC                   (1)
+#define MICROPY_PY_DESCBC                   (MICROPY_HW_HAS_TLS)
 #endif
 
 // Type definitions for the 32-bit ARM target
@@ -143,7 +166,7 @@ typedef long mp_off_t;
 #define MICROPY_END_ATOMIC_SECTION(state)   enable_irq(state)
 #define MICROPY_INTERNAL_WFE(TIMEOUT_MS)    __asm volatile ("wfi")
 
-#define MICROPY_HW_ENABLE_RNG (1)
+#define MICROPY_HW_ENABLE_RNG (MICROPY_HW_HAS_RNG)
 extern const struct _mp_obj_type_t machine_pin_type;
 extern const struct _mp_obj_type_t machine_led_type;
 uint32_t rng_seed_word(void);

@@ -1,0 +1,11 @@
+# ST Nucleo-F411RE: STM32F411RE, 512 KiB flash, 128 KiB SRAM, no CCM; no Ethernet, CRYP,
+# HASH or RNG (the board's network is a W5100 shield on SPI1).
+MCU_LDSCRIPT = mcu/stm32f411xe.ld
+QEMU_MACHINE = nucleo-f411re
+NETWORK = none
+HW_CRYPTO_BLOCKS = 0
+TLS = none
+STACK_RAM = the top of SRAM (no CCM)
+# no apps yet: the REPL comes up at once
+APPS = 0
+FROZEN_MANIFEST = $(abspath boards/nucleo-f411re/manifest.py)
