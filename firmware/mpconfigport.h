@@ -81,6 +81,10 @@
 #define MICROPY_PY_MACHINE_RESET            (1)
 #define MICROPY_PY_MACHINE_BARE_METAL_FUNCS (1)
 #define MICROPY_PY_MACHINE_MEMX             (1)
+// machine.SPI (machine_spi.c) on boards that name SPI1's pins
+#ifdef MICROPY_HW_SPI1_SCK_PORT
+#define MICROPY_PY_MACHINE_SPI              (1)
+#endif
 #define MICROPY_PY_MACHINE_EXTRA_GLOBALS \
     { MP_ROM_QSTR(MP_QSTR_Pin), MP_ROM_PTR(&machine_pin_type) }, \
     { MP_ROM_QSTR(MP_QSTR_LED), MP_ROM_PTR(&machine_led_type) }, \

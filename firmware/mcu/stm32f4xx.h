@@ -124,10 +124,35 @@ typedef struct {
     STM32_REG DR;
 } RNG_TypeDef;
 
+// SPI (RM0090 28.5, RM0383 20.5); I2S registers not used
+typedef struct {
+    STM32_REG CR1;
+    STM32_REG CR2;
+    STM32_REG SR;
+    STM32_REG DR;
+    STM32_REG CRCPR;
+    STM32_REG RXCRCR;
+    STM32_REG TXCRCR;
+} SPI_TypeDef;
+
+#define SPI_CR1_CPHA            (1UL << 0)
+#define SPI_CR1_CPOL            (1UL << 1)
+#define SPI_CR1_MSTR            (1UL << 2)
+#define SPI_CR1_BR_Pos          (3)
+#define SPI_CR1_SPE             (1UL << 6)
+#define SPI_CR1_LSBFIRST        (1UL << 7)
+#define SPI_CR1_SSI             (1UL << 8)
+#define SPI_CR1_SSM             (1UL << 9)
+#define SPI_SR_RXNE             (1UL << 0)
+#define SPI_SR_TXE              (1UL << 1)
+#define SPI_SR_OVR              (1UL << 6)
+#define SPI_SR_BSY              (1UL << 7)
+
 #define USART2_BASE     (0x40004400UL)
 #define USART3_BASE     (0x40004800UL)
 #define PWR_BASE        (0x40007000UL)
 #define USART1_BASE     (0x40011000UL)
+#define SPI1_BASE       (0x40013000UL)
 #define USART6_BASE     (0x40011400UL)
 #define GPIOA_BASE      (0x40020000UL)
 #define GPIO_STRIDE     (0x400UL)
@@ -179,6 +204,7 @@ typedef struct {
 #define RCC_APB1ENR_PWREN       (1UL << 28)
 #define RCC_APB2ENR_USART1EN    (1UL << 4)
 #define RCC_APB2ENR_USART6EN    (1UL << 5)
+#define RCC_APB2ENR_SPI1EN      (1UL << 12)
 // RCC_CSR reset flags
 #define RCC_CSR_RMVF            (1UL << 24)
 #define RCC_CSR_BORRSTF         (1UL << 25)

@@ -1,3 +1,7 @@
-# Python modules frozen into the Nucleo-F411RE firmware: asyncio only for now (the EVAL
-# boards' apps need lwIP and TLS, which this board does not have yet).
+# Python modules frozen into the Nucleo-F411RE firmware (the EVAL boards' apps need lwIP
+# and TLS, which this board does not have).
 include("$(MPY_DIR)/extmod/asyncio")
+# The W5100 shield's driver (sockets on the chip's own TCP/IP stack) and a DNS stub
+# resolver over its UDP sockets.
+module("w5100.py", base_path="../../modules")
+module("dnsclient.py", base_path="../../modules")

@@ -45,6 +45,15 @@
 #define MICROPY_HW_LEDS(X) \
     X("LD2", "green", 'A', 5)
 
+// SPI1 on the Arduino header (machine.SPI(1)), the W5100 shield's bus: SCK PA5 (D13, shared
+// with LD2, as on the board), MISO PA6 (D12), MOSI PA7 (D11); its chip select is D10 (PB6).
+#define MICROPY_HW_SPI1_SCK_PORT    ('A')
+#define MICROPY_HW_SPI1_SCK_PIN     (5)
+#define MICROPY_HW_SPI1_MISO_PORT   ('A')
+#define MICROPY_HW_SPI1_MISO_PIN    (6)
+#define MICROPY_HW_SPI1_MOSI_PORT   ('A')
+#define MICROPY_HW_SPI1_MOSI_PIN    (7)
+
 // No RNG on the F411: random is seeded without it, and os.urandom is not there. (What
 // else the chip lacks, Ethernet and CRYP/HASH, is in mpconfigboard.mk.)
 #define MICROPY_HW_HAS_RNG          (0)
