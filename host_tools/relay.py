@@ -11,7 +11,9 @@ connection opened when QEMU starts, shared by every board connection)::
 slirp gives this process the board's connection as fds 0, 1 and 2, one socket: so its own
 messages go to the log file (or nowhere), never into the board's TCP stream, and the end
 of the PC's data is passed on by half-closing that socket (closing fd 1 alone would leave
-it open through fds 0 and 2). The target must be a loopback address (network rule).
+it open through fds 0 and 2). The target must be a loopback address (network rule). A
+target that cannot be reached resets the board's connection (slirp has already accepted
+it; a reset is the nearest to a refused connect).
 
 Starting a Python interpreter costs ~125 ms per board connection, so the launcher runs the
 same relay as a small native program, ``native/relay.c``, built on first use with the
@@ -31,6 +33,7 @@ import shlex
 import shutil
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -134,6 +137,7 @@ def relay(target: str, log_path: str | None = None) -> int:
         peer = socket.create_connection(addr, timeout=10)
     except (ValueError, OSError) as e:
         print(f"board relay: cannot reach {target}: {e}", file=sys.stderr)
+        _reset_board_on_exit()
         return 1
     peer.settimeout(None)
     sel = selectors.DefaultSelector()
@@ -162,6 +166,16 @@ def relay(target: str, log_path: str | None = None) -> int:
             open_sides -= 1
     peer.close()
     return 0
+
+
+def _reset_board_on_exit() -> None:
+    """Make the exit reset the board's connection instead of closing it (slirp passes the
+    reset on to the board: ECONNRESET, the nearest it has to a refused connect; a close
+    the moment the connection is made would reach the board while its connect() is still
+    returning)."""
+    if _is_socket(0):
+        with socket.socket(fileno=os.dup(0)) as board:
+            board.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -8,7 +8,8 @@
 // socket), so messages go to the log file (or nowhere), never to fd 2 as it is. The
 // target must be an IPv4 loopback address (network rule: 127.0.0.0/8); nothing is looked
 // up. Each direction ends with a half-close of the other side, and the other direction
-// goes on until it ends too: no timeout cuts a slow reply short.
+// goes on until it ends too: no timeout cuts a slow reply short. When the target cannot be
+// reached, the board's connection is reset, the nearest slirp has to a refused connect.
 // Exit status: 0 when both directions ended, 1 when the target is refused or unreachable
 // or a copy fails, 2 on a bad command line.
 
@@ -181,6 +182,17 @@ static int copy(int board_in, int board_out, int pc) {
     return 0;
 }
 
+// Make the exit reset the board's connection instead of closing it: slirp, reading the
+// reset on its end, resets the board's TCP connection, which the board reports as
+// ECONNRESET (a close the moment the connection is made would reach the board while
+// its connect() is still returning).
+static void reset_board_on_exit(void) {
+    struct linger abort_on_close = { .l_onoff = 1, .l_linger = 0 };
+    if (is_socket(0)) {
+        setsockopt(0, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+    }
+}
+
 static int usage(void) {
     fprintf(stderr, "usage: stm32lab-relay HOST:PORT [--log FILE]\n");
     return 2;
@@ -217,11 +229,9 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     target_text = target;
     struct sockaddr_in addr;
-    if (parse_target(target, &addr) != 0) {
-        return 1;
-    }
-    int pc = connect_to(&addr);
+    int pc = parse_target(target, &addr) == 0 ? connect_to(&addr) : -1;
     if (pc < 0) {
+        reset_board_on_exit();
         return 1;
     }
     int status = copy(0, 1, pc);
