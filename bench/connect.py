@@ -6,13 +6,17 @@ QEMU's guest forward starts a relay for every board connection (host_tools/relay
 boards boot at once, one with each relay (``Board(relay="python")`` and the default,
 ``relay="native"``), and take turns, a batch at a time, so both see the same host load:
 
-* **connect**: the board's ``socket.connect`` to 192.168.0.1 (a PC server on 127.0.0.1
-  that accepts and waits for the board to close), timed by the guest's ``time.ticks_us()``;
+* **connect**: the board's ``socket.connect`` to 192.168.0.1 (an echo server on
+  127.0.0.1), timed by the guest's ``time.ticks_us()``. slirp answers the board's SYN once
+  it has started the relay, so this hardly depends on the relay;
+* **echo**: connect until the PC's echo of one byte is back, guest clock: the relay must
+  have started and reached the PC, so this is the board-to-PC connect an application sees;
 * **handshake**: ``socket.connect`` plus the TLS 1.2 ECDHE-RSA handshake
   (``wrap_socket``) with a Python ssl server holding the lab PKI's RSA server certificate,
-  timed by the guest; and the same per handshake on the host's clock (a batch's paste
-  from its end to its last line, less an empty paste's round trip, divided by the batch
-  size; it also counts the socket's close).
+  guest clock;
+* connect + echo and connect + handshake on the host's clock: a batch's paste from its
+  end to its last line, less an empty paste's round trip, divided by the batch size (this
+  also counts the socket's close).
 
 Medians of --count connects and handshakes per relay. The guest's clock can lose SysTick
 interrupts when the host is loaded (bench/README.md), so the host's figure is there as a
@@ -32,6 +36,7 @@ import ssl
 import statistics
 import sys
 import threading
+import time
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
@@ -45,7 +50,7 @@ from host_tools.lab import HOST_IP  # noqa: E402
 
 RELAYS = ("python", "native")
 MACHINE = "stm324xg-eval"
-CONNECT_PORT, TLS_PORT = 7, 443            # the board's ports on 192.168.0.1
+ECHO_PORT, TLS_PORT = 7, 443            # the board's ports on 192.168.0.1
 CIPHER = "ECDHE-RSA-AES128-GCM-SHA256"
 
 # Pasted once: the network, then connects(n) and handshakes(n), each printing one line
@@ -59,7 +64,7 @@ while not lan.isconnected():
     if time.ticks_diff(time.ticks_ms(), t0) > 15000:
         raise OSError('no network')
     time.sleep_ms(20)
-PLAIN = socket.getaddrinfo('{pc}', {plain})[0][-1]
+ECHO = socket.getaddrinfo('{pc}', {echo})[0][-1]
 TLS = socket.getaddrinfo('{pc}', {tls})[0][-1]
 CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 CTX.load_verify_locations(cadata={ca!r})
@@ -70,7 +75,7 @@ def connects(n):
         s = socket.socket()
         s.settimeout(30)
         t = time.ticks_us()
-        s.connect(PLAIN)
+        s.connect(ECHO)
         us.append(time.ticks_diff(time.ticks_us(), t))
         s.write(b'x')
         if s.read(1) != b'x':
@@ -101,8 +106,8 @@ print('BENCH' + '-END')
 
 
 class PcServers:
-    """On 127.0.0.1: an echo server, and a TLS 1.2 server (RSA
-    certificate, ECDHE-RSA only) that completes each handshake and closes."""
+    """On 127.0.0.1: an echo server, and a TLS 1.2 server (RSA certificate, ECDHE-RSA
+    only) that completes each handshake and closes."""
 
     def __init__(self, pki: Path):
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -111,8 +116,8 @@ class PcServers:
         self.ctx.set_ciphers(CIPHER)
         self.errors: list[str] = []
         self.handshakes = 0
-        self.plain, self.tls = self._listen(), self._listen()
-        for sock, serve in ((self.plain, self._serve_plain), (self.tls, self._serve_tls)):
+        self.echo, self.tls = self._listen(), self._listen()
+        for sock, serve in ((self.echo, self._serve_echo), (self.tls, self._serve_tls)):
             threading.Thread(target=serve, args=(sock,), daemon=True).start()
 
     @staticmethod
@@ -125,7 +130,7 @@ class PcServers:
     def port(self, which: str) -> int:
         return getattr(self, which).getsockname()[1]
 
-    def _serve_plain(self, sock):
+    def _serve_echo(self, sock):
         while True:
             try:
                 conn, _ = sock.accept()
@@ -162,15 +167,14 @@ class PcServers:
                 self.errors.append(repr(e))
 
     def close(self):
-        self.plain.close()
+        self.echo.close()
         self.tls.close()
 
 
 def boot(relay: str, qemu: str, firmware: Path, servers: PcServers, pki: Path):
     """A board at the REPL with the SETUP program run; (board, console)."""
-    import time
     board = Board(firmware, emulator=qemu, machine=MACHINE, relay=relay,
-                  guestfwd=[f"{CONNECT_PORT}:{servers.port('plain')}",
+                  guestfwd=[f"{ECHO_PORT}:{servers.port('echo')}",
                             f"{TLS_PORT}:{servers.port('tls')}"])
     board.start(paused=True)
     try:
@@ -180,7 +184,7 @@ def boot(relay: str, qemu: str, firmware: Path, servers: PcServers, pki: Path):
         board.resume()
         con.expect(BANNER, 30)
         con.expect(PROMPT, 30)
-        setup = SETUP.format(pc=HOST_IP, plain=CONNECT_PORT, tls=TLS_PORT,
+        setup = SETUP.format(pc=HOST_IP, echo=ECHO_PORT, tls=TLS_PORT,
                              ca=(pki / "ca.pem").read_text(), now=int(time.time()))
         _, lines = con.paste(setup, 60)
         if any("Traceback" in line for line in lines):
