@@ -72,7 +72,7 @@ def command(target: str, log_path, implementation: str = "native") -> list[str]:
 def _compiler() -> list[str] | None:
     cc = os.environ.get("CC")
     if cc:
-        return shlex.split(cc)
+        return shlex.split(cc) or None
     for name in ("cc", "gcc", "clang"):
         found = shutil.which(name)
         if found:
@@ -110,6 +110,8 @@ def native_helper() -> Path | None:
             finally:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
+        except FileNotFoundError:
+            why = f"no C compiler at {cc[0]}"
         except (OSError, subprocess.SubprocessError) as e:
             why = f"cannot build it in {out_dir}: {e}"
     if not _warned:
