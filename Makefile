@@ -10,7 +10,8 @@
 #   make -s print-firmware  print the path of the default firmware ELF
 #   make setup         apt packages, the trixie deb-src entry, Python packages
 #   make bench         crypto throughput, HW vs SW builds on both boards, side by side:
-#                      bench/results/crypto.json and crypto.png (bench/README.md)
+#                      bench/results/crypto.json and crypto.png; board-to-PC connect and
+#                      handshake, Python relay vs native helper: connect.json (bench/README.md)
 #   make nightly       every board and variant, the long checks, one report, within a time
 #                      budget (NIGHTLY_ARGS='--budget 60 --previous results/nightly'; see README)
 
@@ -80,13 +81,15 @@ robot: qemu baremetal firmware
 nightly:
 	$(PYTHON) scripts/nightly.py $(NIGHTLY_ARGS)
 
-# Benchmarks (bench/README.md): both boards, hardware and software crypto builds
+# Benchmarks (bench/README.md): both boards, hardware and software crypto builds; then
+# the guestfwd relays (the F417 hardware-crypto build)
 BENCH_ARGS ?=
 bench: qemu
 	for b in stm324xg-eval stm324x9i-eval; do for hw in 1 0; do \
 		$(MAKE) -C firmware BOARD=$$b HW_CRYPTO=$$hw || exit 1; done; done
 	$(PYTHON) bench/crypto.py --json bench/results/crypto.json --png bench/results/crypto.png \
 		$(BENCH_ARGS)
+	$(PYTHON) bench/connect.py --json bench/results/connect.json
 
 demo: qemu firmware
 	$(PYTHON) host_tools/demo.py

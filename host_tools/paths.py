@@ -13,6 +13,9 @@ and a firmware ELF must be given. Every location can be set from the environment
 ``$STM32LAB_QEMU``     the qemu-system-arm to run
 ``$STM32LAB_FIRMWARE`` the default firmware ELF of board.py
 =====================  =====================================================
+
+The cache also holds the guestfwd relay's native helper, built on first use
+(``<cache>/relay/``, see :mod:`host_tools.relay`).
 """
 
 from __future__ import annotations

@@ -11,29 +11,114 @@ connection opened when QEMU starts, shared by every board connection)::
 slirp gives this process the board's connection as fds 0, 1 and 2, one socket: so its own
 messages go to the log file (or nowhere), never into the board's TCP stream, and the end
 of the PC's data is passed on by half-closing that socket (closing fd 1 alone would leave
-it open through fds 0 and 2). The target must be a loopback address (network rule).
+it open through fds 0 and 2). The target must be a loopback address (network rule). A
+target that cannot be reached resets the board's connection (slirp has already accepted
+it; a reset is the nearest to a refused connect).
+
+Starting a Python interpreter costs ~125 ms per board connection, so the launcher runs the
+same relay as a small native program, ``native/relay.c``, built on first use with the
+host's C compiler into the build cache (:func:`native_helper`); this module is the
+fallback where there is no C compiler (one log line says so), and ``relay="python"`` picks
+it on purpose (bench/connect.py compares the two).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import logging
 import os
 import selectors
+import shlex
+import shutil
 import socket
 import stat
+import struct
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 if __package__ in (None, ""):
     import _bootstrap  # noqa: F401  (python host_tools/relay.py)
 
+from host_tools import paths  # noqa: E402
 from host_tools.lab import check_loopback, check_port  # noqa: E402
 
-__all__ = ["command", "main", "relay"]
+__all__ = ["IMPLEMENTATIONS", "NATIVE_SOURCE", "command", "main", "native_helper", "relay"]
+
+log = logging.getLogger("board")
+
+#: the relay implementations a launcher can pick: the native helper (the default) or this module
+IMPLEMENTATIONS = ("native", "python")
+NATIVE_SOURCE = Path(__file__).resolve().parent / "native" / "relay.c"
+_warned = False
 
 
-def command(target: str, log_path) -> list[str]:
-    """The command line that runs the relay to target (HOST:PORT), logging to log_path."""
+def command(target: str, log_path, implementation: str = "native") -> list[str]:
+    """The command line that runs the relay to target (HOST:PORT), logging to log_path:
+    the native helper, or this module when implementation is "python" or no helper can
+    be built."""
+    if implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"relay implementation '{implementation}' is not one of "
+                         f"{', '.join(IMPLEMENTATIONS)}")
+    if implementation == "native":
+        helper = native_helper()
+        if helper is not None:
+            return [str(helper), target, "--log", str(log_path)]
     return [sys.executable, os.path.abspath(__file__), target, "--log", str(log_path)]
+
+
+def _compiler() -> list[str] | None:
+    cc = os.environ.get("CC")
+    if cc:
+        return shlex.split(cc) or None
+    for name in ("cc", "gcc", "clang"):
+        found = shutil.which(name)
+        if found:
+            return [found]
+    return None
+
+
+def native_helper() -> Path | None:
+    """The native relay, built from NATIVE_SOURCE into the build cache the first time
+    (named after the source's hash, so an edit builds a new one); None, with one warning
+    per process, when there is no C compiler or the build fails."""
+    global _warned
+    source = NATIVE_SOURCE.read_bytes()
+    out_dir = paths.cache_dir() / "relay"
+    exe = out_dir / f"stm32lab-relay-{hashlib.sha256(source).hexdigest()[:16]}"
+    if os.access(exe, os.X_OK):
+        return exe
+    cc = _compiler()
+    why = "no C compiler (cc, gcc, clang or $CC)"
+    if cc is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            # Build beside the final name, then rename: launchers running at once each
+            # build their own copy and the last rename wins, never a half-written one.
+            fd, tmp = tempfile.mkstemp(prefix=exe.name + ".", dir=out_dir)
+            os.close(fd)
+            try:
+                r = subprocess.run([*cc, "-O2", "-o", tmp, str(NATIVE_SOURCE)],
+                                   capture_output=True, text=True, timeout=120)
+                if r.returncode == 0:
+                    os.chmod(tmp, 0o755)
+                    os.replace(tmp, exe)
+                    return exe
+                why = f"{cc[0]} failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}"
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except FileNotFoundError:
+            why = f"no C compiler at {cc[0]}"
+        except (OSError, subprocess.SubprocessError) as e:
+            why = f"cannot build it in {out_dir}: {e}"
+    if not _warned:
+        _warned = True
+        log.warning("guestfwd relay: the Python one (~125 ms per board connection), not the "
+                    "native helper: %s", why)
+    return None
 
 
 def _is_socket(fd: int) -> bool:
@@ -54,6 +139,7 @@ def relay(target: str, log_path: str | None = None) -> int:
         peer = socket.create_connection(addr, timeout=10)
     except (ValueError, OSError) as e:
         print(f"board relay: cannot reach {target}: {e}", file=sys.stderr)
+        _reset_board_on_exit()
         return 1
     peer.settimeout(None)
     sel = selectors.DefaultSelector()
@@ -82,6 +168,16 @@ def relay(target: str, log_path: str | None = None) -> int:
             open_sides -= 1
     peer.close()
     return 0
+
+
+def _reset_board_on_exit() -> None:
+    """Make the exit reset the board's connection instead of closing it (slirp passes the
+    reset on to the board: ECONNRESET, the nearest it has to a refused connect; a close
+    the moment the connection is made would reach the board while its connect() is still
+    returning)."""
+    if _is_socket(0):
+        with socket.socket(fileno=os.dup(0)) as board:
+            board.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def _write_all(fd: int, data: bytes) -> None:

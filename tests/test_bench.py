@@ -1,10 +1,11 @@
 """bench/ in a tiny quick mode, so the benchmark scripts cannot rot: every board and
 build boots, every operation runs, its result is right (the digests and cipher blocks are
-checked against the host's hashlib/cryptography), and the JSON and PNG come out. No
-assertion is on speed: the figures depend on the host."""
+checked against the host's hashlib/cryptography), and the JSON and PNG come out; both
+guestfwd relays connect and complete handshakes. No assertion is on speed: the figures
+depend on the host."""
 import json
 
-from bench import crypto
+from bench import connect, crypto
 from lab_firmware import build_firmware
 
 
@@ -35,3 +36,24 @@ def test_bench_table_flags_a_wrong_result():
            "instr_per_kib": 10, "result": "00", "expected": "01"}
     rows = [dict(row, build="HW", ok=True), dict(row, build="SW", ok=False)]
     assert "WRONG" in crypto.table({"rows": rows})
+
+
+def test_connect_bench_quick(qemu, tmp_path):
+    """Both relays boot, connect, echo and complete handshakes; every figure is there."""
+    elf = build_firmware(connect.MACHINE, 1)
+    out_json = tmp_path / "connect.json"
+    rc = connect.main(["--quick", "--qemu", str(qemu), "--firmware", str(elf),
+                       "--json", str(out_json)])
+    result = json.loads(out_json.read_text())
+    assert result["server_errors"] == []
+    figures = {(r["relay"], r["figure"], r["clock"]): r for r in result["rows"]}
+    assert set(figures) == {(relay, f, c) for relay in connect.RELAYS
+                            for f, c, _ in connect.FIGURES}
+    for key, r in figures.items():
+        assert len(r["samples_ms"]) == 2 and r["median_ms"] > 0, (key, r)
+    # two counted handshakes and the warm-up, per relay
+    assert result["server_handshakes"] == 2 * 3
+    assert rc == 0
+    table = connect.table(result)
+    for _, _, what in connect.FIGURES:
+        assert what in table

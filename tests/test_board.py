@@ -14,7 +14,6 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -209,83 +208,6 @@ def test_options_that_open_the_network_are_refused(arm_elf, fake_qemu):
     with pytest.raises(BoardError, match="networking"):
         b.start()
     assert b.pid is None
-
-
-def test_relay_copies_both_ways_to_a_loopback_server():
-    """The per-connection guestfwd helper: stdin/stdout <-> a PC server on 127.0.0.1."""
-    with socket.socket() as srv:
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(1)
-        port = srv.getsockname()[1]
-
-        def serve():
-            conn, _ = srv.accept()
-            with conn:
-                data = b""
-                while not data.endswith(b"\n"):
-                    data += conn.recv(100)
-                conn.sendall(data.upper())
-
-        t = threading.Thread(target=serve, daemon=True)
-        t.start()
-        result = subprocess.run([sys.executable, str(BOARD_PY), "--relay",
-                                 f"127.0.0.1:{port}"], input=b"client hello\n",
-                                capture_output=True, timeout=30)
-        t.join(10)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == b"CLIENT HELLO\n"
-
-
-def _relay_as_slirp_runs_it(target, tmp_path):
-    """Run the relay the way slirp does: the board's connection as fds 0, 1 and 2."""
-    board_end, relay_end = socket.socketpair()
-    log = tmp_path / "relay.log"
-    proc = subprocess.Popen([sys.executable, str(BOARD_PY), "--relay", target,
-                             "--relay-log", str(log)],
-                            stdin=relay_end, stdout=relay_end, stderr=relay_end)
-    relay_end.close()
-    return proc, board_end, log
-
-
-def test_relay_passes_the_pc_closing_on_to_the_board(tmp_path):
-    """When the PC server closes, the board sees EOF (not a stream that stays open)."""
-    with socket.socket() as srv:
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(1)
-        proc, board, _ = _relay_as_slirp_runs_it(f"127.0.0.1:{srv.getsockname()[1]}",
-                                                 tmp_path)
-        conn, _ = srv.accept()
-        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nbye")
-        conn.close()
-        board.settimeout(10)
-        got = b""
-        while True:
-            chunk = board.recv(100)
-            if not chunk:
-                break
-            got += chunk
-        assert got == b"HTTP/1.0 200 OK\r\n\r\nbye"
-        board.close()
-        assert proc.wait(10) == 0
-
-
-def test_relay_keeps_its_messages_out_of_the_board_stream(tmp_path):
-    with socket.socket() as srv:
-        srv.bind(("127.0.0.1", 0))
-        port = srv.getsockname()[1]
-    proc, board, log = _relay_as_slirp_runs_it(f"127.0.0.1:{port}", tmp_path)
-    board.settimeout(10)
-    assert board.recv(100) == b""                    # just closed, no error text
-    assert proc.wait(10) == 1
-    board.close()
-    assert "cannot reach 127.0.0.1" in log.read_text()
-
-
-def test_relay_refuses_a_non_loopback_target():
-    result = subprocess.run([sys.executable, str(BOARD_PY), "--relay", "10.0.0.1:443"],
-                            input=b"", capture_output=True, timeout=30)
-    assert result.returncode == 1
-    assert b"loopback" in result.stderr
 
 
 # --- real runs: QEMU and the bare-metal hello firmware ------------------------------

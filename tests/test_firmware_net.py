@@ -328,7 +328,7 @@ print('CLOSED', *attempt(closed))
     code, ms, etimedout = (int(g) for g in m.groups())
     assert code == etimedout and 900 <= ms < 3000, out
     assert silent.received == [b"anyone?"]
-    # the relay finds nothing on the PC side and closes the board's connection
+    # the relay finds nothing on the PC side and resets the board's connection
     m = re.search(r"CLOSED (OK 'EOF'|OSError \d+) (\d+)", out)
     assert m and int(m.group(2)) < 9000, out
 

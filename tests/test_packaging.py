@@ -106,6 +106,20 @@ def test_ssl_server_listens_on_loopback_and_stops(installed):
     assert proc.returncode == 0 and "stopped after 1 connection(s)" in rest, rest
 
 
+def test_the_native_relay_builds_from_the_installed_package(installed):
+    """The guestfwd relay's C source ships with the package and builds into the cache."""
+    _, env, _ = installed
+    r = run(installed, "python", "-c", "from host_tools import relay; "
+                                       "print(relay.NATIVE_SOURCE); print(relay.native_helper())")
+    assert r.returncode == 0, r.stderr
+    source, helper = r.stdout.splitlines()
+    assert "site-packages" in source
+    assert helper.startswith(str(Path(env["STM32LAB_CACHE"]) / "relay" / "stm32lab-relay-"))
+    refused = subprocess.run([helper, "10.0.0.1:443"], capture_output=True, text=True,
+                             timeout=30)
+    assert refused.returncode == 1 and "loopback" in refused.stderr
+
+
 def test_board_help_names_the_installed_command(installed):
     r = run(installed, "stm32lab-board", "--help")
     assert r.returncode == 0 and r.stdout.startswith("usage: stm32lab-board ")
