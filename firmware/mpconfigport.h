@@ -34,9 +34,11 @@
 #define MICROPY_CONFIG_ROM_LEVEL            (MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES)
 
 // Code generation for the Cortex-M4F
+#ifndef MICROPY_EMIT_THUMB
 #define MICROPY_EMIT_THUMB                  (1)
 #define MICROPY_EMIT_INLINE_THUMB           (1)
 #define MICROPY_EMIT_INLINE_THUMB_FLOAT     (1)
+#endif
 #define MICROPY_MAKE_POINTER_CALLABLE(p)    ((void *)((mp_uint_t)(p) | 1))
 #define MICROPY_PERSISTENT_CODE_LOAD        (1)
 

@@ -38,6 +38,7 @@
 #include "ssl_misc.h"                   // MBEDTLS_SSL_IN_BUFFER_LEN, _OUT_BUFFER_LEN
 #include "py/gc.h"
 #include "rng.h"
+#include "systick.h"
 
 /******************************************************************************/
 // Memory: mbedTLS allocates from MicroPython's GC heap as tracked allocations (kept alive
@@ -135,9 +136,18 @@ void stm32lab_tls_free(void *ptr) {
 }
 
 /******************************************************************************/
-// Entropy: the RNG peripheral. A failing RNG (seed/clock error, no data) fails the entropy
-// source, so no DRBG is ever seeded from anything else.
+// Entropy. With the RNG peripheral: its words. A failing RNG (seed/clock error, no data)
+// fails the entropy source, so no DRBG is ever seeded from anything else.
+//
+// Without one (the Nucleo-F411RE): a seed provisioned from outside, tls.seed(bytes) of at
+// least 32 bytes (the lab's launcher hands each boot a fresh one from the host), stretched
+// as SHA-256(seed | counter | cycle counter). Until a seed is given the source fails, and
+// so does every handshake. This is mbedTLS's NV seed idea (MBEDTLS_ENTROPY_NV_SEED): on a
+// real board without an RNG, each device needs its own seed written at production and a
+// new one stored back in flash at every boot, or two boots draw the same random numbers.
+// The emulated board has no flash writes for it; its seed comes with every boot instead.
 
+#if MICROPY_HW_HAS_RNG
 int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen) {
     (void)data;
     *olen = 0;
@@ -159,6 +169,59 @@ int rand(void) {
     rng_get_word(&word);
     return word & 0x7fffffff;
 }
+#else
+static uint8_t tls_seed[64];
+static size_t tls_seed_len;
+static uint32_t tls_seed_counter;
+
+int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen) {
+    (void)data;
+    *olen = 0;
+    if (tls_seed_len < 32) {
+        return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+    }
+    while (*olen < len) {
+        uint8_t block[32];
+        uint32_t extra[2] = { tls_seed_counter++, systick_cycles() };
+        mbedtls_sha256_context ctx;
+        mbedtls_sha256_init(&ctx);
+        if (mbedtls_sha256_starts(&ctx, 0) != 0
+            || mbedtls_sha256_update(&ctx, tls_seed, tls_seed_len) != 0
+            || mbedtls_sha256_update(&ctx, (const uint8_t *)extra, sizeof(extra)) != 0
+            || mbedtls_sha256_finish(&ctx, block) != 0) {
+            mbedtls_sha256_free(&ctx);
+            return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+        }
+        mbedtls_sha256_free(&ctx);
+        size_t n = len - *olen < sizeof(block) ? len - *olen : sizeof(block);
+        memcpy(output + *olen, block, n);
+        *olen += n;
+    }
+    return 0;
+}
+
+int rand(void) {
+    uint8_t b[4];
+    size_t n;
+    if (mbedtls_hardware_poll(NULL, b, sizeof(b), &n) != 0) {
+        return (int)(systick_cycles() & 0x7fffffff);
+    }
+    return (int)((b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24) & 0x7fffffff);
+}
+
+// tls.seed(bytes): the entropy seed of a board without an RNG (32 to 64 bytes).
+static mp_obj_t tls_port_seed(mp_obj_t seed_in) {
+    mp_buffer_info_t buf;
+    mp_get_buffer_raise(seed_in, &buf, MP_BUFFER_READ);
+    if (buf.len < 32 || buf.len > sizeof(tls_seed)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("tls.seed: give 32 to 64 bytes"));
+    }
+    memcpy(tls_seed, buf.buf, buf.len);
+    tls_seed_len = buf.len;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_seed_obj, tls_port_seed);
+#endif
 
 /******************************************************************************/
 // Wall clock: seconds since 1970-01-01 UTC, kept as milliseconds from the SysTick counter.
@@ -385,6 +448,9 @@ static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_time_is_set), MP_ROM_PTR(&tls_port_time_is_set_obj) },
     { MP_ROM_QSTR(MP_QSTR_selftest), MP_ROM_PTR(&tls_port_selftest_obj) },
     { MP_ROM_QSTR(MP_QSTR_HW_CRYPTO), MP_ROM_INT(STM32LAB_HW_CRYPTO) },
+    #if !MICROPY_HW_HAS_RNG
+    { MP_ROM_QSTR(MP_QSTR_seed), MP_ROM_PTR(&tls_port_seed_obj) },
+    #endif
 };
 static MP_DEFINE_CONST_DICT(tls_port_globals, tls_port_globals_table);
 

@@ -54,6 +54,12 @@
 #define MICROPY_HW_SPI1_MOSI_PORT   ('A')
 #define MICROPY_HW_SPI1_MOSI_PIN    (7)
 
+// Flash: 384 KiB for code (the last sector is the config sector) holds MicroPython, mbedTLS
+// and the drivers once the native code emitters (@micropython.native/viper/asm_thumb) are
+// left out.
+#define MICROPY_EMIT_THUMB          (0)
+#define MICROPY_EMIT_INLINE_THUMB   (0)
+
 // No RNG on the F411: random is seeded without it, and os.urandom is not there. (What
 // else the chip lacks, Ethernet and CRYP/HASH, is in mpconfigboard.mk.)
 #define MICROPY_HW_HAS_RNG          (0)

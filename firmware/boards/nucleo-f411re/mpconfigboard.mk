@@ -4,7 +4,7 @@ MCU_LDSCRIPT = mcu/stm32f411xe.ld
 QEMU_MACHINE = nucleo-f411re
 NETWORK = none
 HW_CRYPTO_BLOCKS = 0
-TLS = none
+TLS = mbedtls
 STACK_RAM = the top of SRAM (no CCM)
 # no apps yet: the REPL comes up at once
 APPS = 0
