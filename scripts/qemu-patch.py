@@ -226,6 +226,20 @@ PATCHES = {
             ("hw/ssi/trace-events", "# allwinner_a10_spi.c\n", None),
         ],
     ),
+    "0014-hw-net-add-w5100.patch": (
+        "Register the WIZnet W5100 (SPI) model and put it on the NUCLEO-F411RE's SPI1.",
+        [
+            ("hw/net/Kconfig", "config CAN_CTUCANFD_PCI\n", ["hw__net__Kconfig.w5100"]),
+            ("hw/net/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_ETH', if_true: files('stm32f4xx_eth.c'))\n",
+             "system_ss.add(when: 'CONFIG_W5100', if_true: files('w5100.c'))\n"),
+            ("hw/net/trace-events", "# lan9118_phy.c\n", ["hw__net__trace-events.w5100"]),
+            ("hw/arm/Kconfig", ("REPLACE",
+             "    depends on TCG && ARM\n    select STM32F4XX_SOC\n\nconfig OLIMEX_STM32_H405\n",
+             "    depends on TCG && ARM\n    select STM32F4XX_SOC\n    select W5100\n"
+             "\nconfig OLIMEX_STM32_H405\n"), None),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model.",
         [

@@ -7,6 +7,12 @@
  * (green) is on PA5 (Arduino D13, shared with SPI1 SCK), active high; the
  * user button B1 (blue) on PC13 is active low with an external pull-up.
  *
+ * The lab's Nucleo carries an Arduino Ethernet shield: a WIZnet W5100 on SPI1
+ * (D13/D12/D11 = PA5/PA6/PA7) with its chip select on D10 = PB6 and its
+ * interrupt output on D2 = PA10. The shield's reset follows the board's.
+ * Its lab network mapping is set with -global w5100.forward=... and
+ * -global w5100.listen=... (hw/net/w5100.c).
+ *
  * LD2 is readable and B1 can be pressed over QMP:
  *   { "execute": "qom-get",
  *     "arguments": { "path": "/machine", "property": "led2" } }
@@ -24,6 +30,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/arm/boot.h"
 #include "hw/arm/stm32f4xx_soc.h"
+#include "hw/net/w5100.h"
 #include "trace.h"
 
 #define TYPE_NUCLEO_F411RE_MACHINE MACHINE_TYPE_NAME("nucleo-f411re")
@@ -38,6 +45,10 @@ OBJECT_DECLARE_SIMPLE_TYPE(NucleoF411reMachineState, NUCLEO_F411RE_MACHINE)
 #define LD2_PIN         5
 #define B1_PORT         'C'
 #define B1_PIN          13
+#define W5100_CS_PORT   'B'     /* Arduino D10 */
+#define W5100_CS_PIN    6
+#define W5100_INT_PORT  'A'     /* Arduino D2 */
+#define W5100_INT_PIN   10
 
 struct NucleoF411reMachineState {
     MachineState parent_obj;
@@ -88,6 +99,22 @@ static void nucleo_f411re_set_b1(Object *obj, bool pressed, Error **errp)
     nucleo_f411re_drive_b1(m);
 }
 
+/* The Ethernet shield's W5100 on SPI1, as /machine/w5100 */
+static void nucleo_f411re_add_w5100(NucleoF411reMachineState *m)
+{
+    SSIBus *spi1 = m->soc.spi[0].ssi;
+    DeviceState *w5100 = qdev_new(TYPE_W5100);
+    DeviceState *cs_port = DEVICE(&m->soc.gpio[GPIO_PORT(W5100_CS_PORT)]);
+    DeviceState *int_port = DEVICE(&m->soc.gpio[GPIO_PORT(W5100_INT_PORT)]);
+
+    object_property_add_child(OBJECT(m), "w5100", OBJECT(w5100));
+    ssi_realize_and_unref(w5100, spi1, &error_fatal);
+    qdev_connect_gpio_out(cs_port, W5100_CS_PIN,
+                          qdev_get_gpio_in_named(w5100, SSI_GPIO_CS, 0));
+    qdev_connect_gpio_out_named(w5100, "int", 0,
+                                qdev_get_gpio_in(int_port, W5100_INT_PIN));
+}
+
 static void nucleo_f411re_init(MachineState *machine)
 {
     NucleoF411reMachineState *m = NUCLEO_F411RE_MACHINE(machine);
@@ -102,6 +129,8 @@ static void nucleo_f411re_init(MachineState *machine)
 
     qdev_connect_gpio_out(DEVICE(&m->soc.gpio[GPIO_PORT(LD2_PORT)]), LD2_PIN,
                           qemu_allocate_irq(nucleo_f411re_ld2_set, m, 0));
+
+    nucleo_f411re_add_w5100(m);
 
     m->soc_ready = true;
     nucleo_f411re_drive_b1(m);
