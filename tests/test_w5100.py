@@ -672,3 +672,77 @@ def test_migration_state_keeps_registers(qemu, tmp_path):
         w2.cs(False)
         assert w2.read(0x0009, 6) == b"\x00\x08\xDC\x01\x02\x03"
         assert w2.read(0x4123, 4) == b"kept"
+
+
+# --- MACRAW ------------------------------------------------------------------------
+
+MACRAW, MF = 4, 0x40
+OUR_MAC = bytes.fromhex("0008dc010203")
+
+
+@pytest.fixture
+def wire():
+    """The other end of the W5100's NIC: QEMU's socket netdev in UDP mode on loopback,
+    one Ethernet frame per datagram."""
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(10)
+    qemu_port = free_port()
+    yield peer, (f"socket,udp=127.0.0.1:{peer.getsockname()[1]},"
+                 f"localaddr=127.0.0.1:{qemu_port}"), ("127.0.0.1", qemu_port)
+    peer.close()
+
+
+def frame(dst: bytes, src: bytes, payload: bytes) -> bytes:
+    return dst + src + b"\x88\xb5" + payload.ljust(46, b"\x00")
+
+
+def test_macraw_frames_both_ways(qemu, wire):
+    """Socket 0 in MACRAW: SEND puts one frame on the NIC; a frame from the wire lands
+    behind a 2-byte length that counts itself; with MF only our MAC and broadcast."""
+    peer, nic, qemu_addr = wire
+    with QTest(qemu, machine=MACHINE, nic=nic) as q:
+        w = W5100(q)
+        w.write(0x0009, OUR_MAC)
+        w.open(0, MACRAW | MF, 0)
+        assert w.sr(0) == 0x42
+        out = frame(b"\xff" * 6, OUR_MAC, b"hello wire")
+        w.send(0, out)
+        w.wait(lambda: w.ir(0) & SEND_OK)
+        assert peer.recv(2000) == out
+        other = frame(bytes.fromhex("020000000001"), bytes.fromhex("020000000002"), b"not ours")
+        mine = frame(OUR_MAC, bytes.fromhex("020000000002"), b"for the W5100")
+        peer.sendto(other, qemu_addr)
+        peer.sendto(mine, qemu_addr)
+        w.wait(lambda: w.read16(w.sreg(0, SN_RX_RSR)))
+        w.wait(lambda: w.ir(0) & RECV_IR)
+        assert w.recv(0) == (2 + len(mine)).to_bytes(2, "big") + mine
+
+
+def test_macraw_rx_full_queues_frames(qemu, wire):
+    """Three 1000-byte frames into a 2 KiB window: the third waits for a RECV."""
+    peer, nic, qemu_addr = wire
+    with QTest(qemu, machine=MACHINE, nic=nic) as q:
+        w = W5100(q)
+        w.open(0, MACRAW, 0)
+        frames = [frame(OUR_MAC, bytes(6), bytes([i]) * 986) for i in range(3)]
+        for f in frames:
+            peer.sendto(f, qemu_addr)
+        w.wait(lambda: w.read16(w.sreg(0, SN_RX_RSR)) == 2 * 1002)
+        q.clock_step(1_000_000)
+        time.sleep(0.2)
+        assert w.read16(w.sreg(0, SN_RX_RSR)) == 2 * 1002
+        base, size = w.window(0, tx=False)
+        rd = w.read16(w.sreg(0, SN_RX_RD))
+        w.write16(w.sreg(0, SN_RX_RD), rd + 1002)
+        w.command(0, RECV)
+        w.wait(lambda: w.read16(w.sreg(0, SN_RX_RSR)) == 2 * 1002)
+        rd += 2004
+        head = bytes(w.read(base + ((rd + i) & (size - 1)))[0] for i in range(16))
+        assert head == (1002).to_bytes(2, "big") + frames[2][:14]
+
+
+def test_macraw_is_for_socket_0_only(board):
+    board.open(1, MACRAW, 0)
+    assert board.sr(1) == CLOSED
+    assert "MACRAW is for socket 0 only" in board.q.log()

@@ -31,6 +31,7 @@
 #include "hw/arm/boot.h"
 #include "hw/arm/stm32f4xx_soc.h"
 #include "hw/net/w5100.h"
+#include "net/net.h"
 #include "trace.h"
 
 #define TYPE_NUCLEO_F411RE_MACHINE MACHINE_TYPE_NAME("nucleo-f411re")
@@ -108,6 +109,8 @@ static void nucleo_f411re_add_w5100(NucleoF411reMachineState *m)
     DeviceState *int_port = DEVICE(&m->soc.gpio[GPIO_PORT(W5100_INT_PORT)]);
 
     object_property_add_child(OBJECT(m), "w5100", OBJECT(w5100));
+    /* -nic/-netdev options give its MACRAW socket a network */
+    qemu_configure_nic_device(w5100, true, NULL);
     ssi_realize_and_unref(w5100, spi1, &error_fatal);
     qdev_connect_gpio_out(cs_port, W5100_CS_PIN,
                           qdev_get_gpio_in_named(w5100, SSI_GPIO_CS, 0));

@@ -39,8 +39,15 @@
  * header (peer IP, port, length). INT is low while IR & IMR is not 0. The
  * RESET input (active low) holds the chip in reset.
  *
- * Not modelled: MACRAW and IPRAW sockets and PPPoE (logged as unimplemented;
- * the socket stays CLOSED), ICMP (ping block, UNREACH), IP conflict, the
+ * MACRAW (socket 0 only) is attached to a QEMU NIC (-nic/-netdev, so the
+ * user-mode network with restrict=on, or a loopback socket backend): SEND
+ * puts the TX data on the wire as one frame; each frame received lands in
+ * the RX memory behind a 2-byte big-endian length that counts itself; with
+ * Sn_MR.MF only frames to SHAR and broadcast are taken. A frame that does not
+ * fit waits in QEMU's queue until a RECV.
+ *
+ * Not modelled: IPRAW sockets and PPPoE (logged as unimplemented; the socket
+ * stays CLOSED), ICMP (ping block, UNREACH), IP conflict, the
  * parallel bus modes of MR (IND, AI stored only), Sn_DHAR learning (kept as
  * written), TCP timing: data the host socket accepted is SEND_OK at once.
  * Migration keeps the registers and memories; host connections are not
@@ -97,6 +104,7 @@ enum {
     PROTO_MACRAW = 4, PROTO_PPPOE = 5,
 };
 #define SN_MR_PROTO     0x0F
+#define SN_MR_MF        0x40        /* MACRAW: own MAC and broadcast only */
 
 /* Sn_CR commands */
 enum {
@@ -116,11 +124,13 @@ enum {
 enum {
     SOCK_CLOSED = 0x00, SOCK_INIT = 0x13, SOCK_LISTEN = 0x14,
     SOCK_SYNSENT = 0x15, SOCK_ESTABLISHED = 0x17, SOCK_FIN_WAIT = 0x18,
-    SOCK_CLOSE_WAIT = 0x1C, SOCK_UDP = 0x22,
+    SOCK_CLOSE_WAIT = 0x1C, SOCK_UDP = 0x22, SOCK_MACRAW = 0x42,
 };
 
 #define SOCKET_REGS_END 0x2A        /* 0x2A..0xFF of a socket: reserved */
 #define UDP_HEADER      8
+#define MACRAW_HEADER   2
+#define MAX_FRAME       1514
 #define LAB_HOST        "192.168.0.1"
 
 static void w5100_socket_close(W5100Socket *so);
@@ -630,11 +640,19 @@ static void cmd_open(W5100Socket *so)
         }
         set_state(so, SOCK_UDP);
         break;
-    case PROTO_IPRAW:
     case PROTO_MACRAW:
+        if (so->n) {
+            qemu_log_mask(LOG_GUEST_ERROR, "w5100: socket %d: MACRAW is for "
+                          "socket 0 only\n", so->n);
+            break;
+        }
+        set_state(so, SOCK_MACRAW);
+        qemu_flush_queued_packets(qemu_get_queue(so->w5100->nic));
+        break;
+    case PROTO_IPRAW:
     case PROTO_PPPOE:
         qemu_log_mask(LOG_UNIMP, "w5100: socket %d: Sn_MR protocol %u (IPRAW, "
-                      "MACRAW, PPPoE) is not modelled\n", so->n, proto);
+                      "PPPoE) is not modelled\n", so->n, proto);
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "w5100: socket %d: OPEN with Sn_MR "
@@ -728,6 +746,23 @@ static bool take_tx_data(W5100Socket *so, GByteArray *out)
 
 static void cmd_send(W5100Socket *so)
 {
+    if (sn_sr(so) == SOCK_MACRAW) {
+        g_autoptr(GByteArray) frame = g_byte_array_new();
+
+        if (!take_tx_data(so, frame)) {
+            return;
+        }
+        if (frame->len > MAX_FRAME) {
+            qemu_log_mask(LOG_GUEST_ERROR, "w5100: MACRAW frame of %u bytes "
+                          "(at most %u) dropped\n", frame->len, MAX_FRAME);
+        } else if (frame->len) {
+            qemu_send_packet(qemu_get_queue(so->w5100->nic), frame->data,
+                             frame->len);
+            trace_w5100_host_data(so->n, "frame out", frame->len);
+        }
+        raise_sn_ir(so, SN_IR_SEND_OK);
+        return;
+    }
     if (sn_sr(so) == SOCK_UDP) {
         g_autoptr(GByteArray) dgram = g_byte_array_new();
         uint16_t port = host_port_for(so);
@@ -773,6 +808,9 @@ static void cmd_recv(W5100Socket *so)
     }
     so->rx_rd = rd;
     so->rx_blocked = false;
+    if (sn_sr(so) == SOCK_MACRAW) {
+        qemu_flush_queued_packets(qemu_get_queue(so->w5100->nic));
+    }
 }
 
 static void w5100_command(W5100Socket *so, uint8_t cmd)
@@ -810,7 +848,7 @@ static void w5100_command(W5100Socket *so, uint8_t cmd)
         break;
     case CMD_SEND:
     case CMD_SEND_MAC:
-        ok = tcp_open || sr == SOCK_UDP;
+        ok = tcp_open || sr == SOCK_UDP || sr == SOCK_MACRAW;
         if (ok) {
             cmd_send(so);
         }
@@ -820,7 +858,8 @@ static void w5100_command(W5100Socket *so, uint8_t cmd)
         ok = sr == SOCK_ESTABLISHED;
         break;
     case CMD_RECV:
-        ok = tcp_open || sr == SOCK_UDP || sr == SOCK_FIN_WAIT;
+        ok = tcp_open || sr == SOCK_UDP || sr == SOCK_FIN_WAIT ||
+             sr == SOCK_MACRAW;
         if (ok) {
             cmd_recv(so);
         }
@@ -1018,6 +1057,58 @@ static void w5100_write(W5100State *s, uint16_t addr, uint8_t value)
                   "0x%04x\n", addr);
 }
 
+/* --- MACRAW: socket 0 on a QEMU NIC ------------------------------- */
+
+static bool w5100_can_receive(NetClientState *nc)
+{
+    W5100State *s = qemu_get_nic_opaque(nc);
+    W5100Socket *so = &s->sock[0];
+
+    /* a frame for a socket not in MACRAW mode is dropped on the wire */
+    return sn_sr(so) != SOCK_MACRAW || rx_free(so) > MACRAW_HEADER;
+}
+
+static ssize_t w5100_receive(NetClientState *nc, const uint8_t *buf,
+                             size_t size)
+{
+    W5100State *s = qemu_get_nic_opaque(nc);
+    W5100Socket *so = &s->sock[0];
+    static const uint8_t broadcast[6] = {
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
+    };
+    uint8_t header[MACRAW_HEADER];
+
+    if (s->in_reset || sn_sr(so) != SOCK_MACRAW || size > MAX_FRAME ||
+        size < 14) {
+        return size;
+    }
+    if ((so->regs[SN_MR] & SN_MR_MF) && memcmp(buf, &s->common[SHAR], 6) &&
+        memcmp(buf, broadcast, 6)) {
+        return size;
+    }
+    if (MACRAW_HEADER + size > rx_size(so)) {
+        trace_w5100_host_data(0, "frame dropped (larger than the RX buffer)",
+                              size);
+        return size;
+    }
+    if (MACRAW_HEADER + size > rx_free(so)) {
+        return 0;       /* queued until a RECV makes room */
+    }
+    put16(header, MACRAW_HEADER + size);
+    rx_put(so, header, MACRAW_HEADER);
+    rx_put(so, buf, size);
+    trace_w5100_host_data(0, "frame in", size);
+    raise_sn_ir(so, SN_IR_RECV);
+    return size;
+}
+
+static NetClientInfo net_w5100_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .can_receive = w5100_can_receive,
+    .receive = w5100_receive,
+};
+
 /* --- SPI ---------------------------------------------------------- */
 
 static uint32_t w5100_transfer(SSIPeripheral *dev, uint32_t val)
@@ -1105,6 +1196,11 @@ static void w5100_realize(SSIPeripheral *dev, Error **errp)
                         false, errp)) {
         return;
     }
+    qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    s->nic = qemu_new_nic(&net_w5100_info, &s->conf,
+                          object_get_typename(OBJECT(s)), DEVICE(s)->id,
+                          &DEVICE(s)->mem_reentrancy_guard, s);
+    qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
 }
 
 static void w5100_init(Object *obj)
@@ -1135,6 +1231,9 @@ static void w5100_finalize(Object *obj)
         w5100_socket_close(&s->sock[n]);
         g_byte_array_unref(s->sock[n].pending);
         timer_free(s->sock[n].timeout);
+    }
+    if (s->nic) {
+        qemu_del_nic(s->nic);
     }
 }
 
@@ -1196,6 +1295,7 @@ static const Property w5100_properties[] = {
     DEFINE_PROP_STRING("host", W5100State, host),
     DEFINE_PROP_STRING("forward", W5100State, forward),
     DEFINE_PROP_STRING("listen", W5100State, listen),
+    DEFINE_NIC_PROPERTIES(W5100State, conf),
 };
 
 static void w5100_class_init(ObjectClass *klass, void *data)

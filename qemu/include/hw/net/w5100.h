@@ -8,6 +8,7 @@
 #define HW_NET_W5100_H
 
 #include "hw/ssi/ssi.h"
+#include "net/net.h"
 #include "qemu/timer.h"
 #include "qom/object.h"
 
@@ -54,6 +55,8 @@ struct W5100State {
     uint8_t frame_pos;
 
     qemu_irq irq;           /* INT, active low */
+    NICConf conf;           /* socket 0 in MACRAW mode */
+    NICState *nic;
     bool in_reset;          /* RESET pin held low */
 
     /* the lab's network rule: the lab host and its port mappings */
