@@ -147,7 +147,7 @@ def test_byte_dr_access_in_8_bit_mode(q):
     s.write(CR1, MASTER)
     q.writeb(s.base + DR, 0x3C)
     assert s.read(SR) & RXNE
-    assert q.readb(s.base + DR) in range(256)
+    assert q.readb(s.base + DR) == 0                # nothing selected on the bus
     assert not s.read(SR) & RXNE
     assert wait_frames(q, 1)[0][0] == 0x3C
 
@@ -238,6 +238,34 @@ def test_hardware_crc8(q):
     assert s.read(CR1) & CRCNEXT == 0
     assert s.read(SR) & CRCERR == 0
     assert wait_frames(q, 4)[-1] == (crc, 0)
+
+
+def test_crc_error_and_its_clearing(q):
+    """SPI1 with the W5100 selected (PB6 low): it answers a read of RMSR with 0x00 0x01
+    0x02 0x55, so RXCRC is not 0 while the chip answers the CRC frame with 0x00: CRCERR.
+    CRCERR clears by writing 0 to it, not 1."""
+    gpiob = 0x40020400
+    q.writel(AHB1ENR, q.readl(AHB1ENR) | 0b10)
+    q.writel(gpiob + 0x00, q.readl(gpiob + 0x00) | 1 << 12)      # PB6 output, low
+    s = Spi(q, 1)
+    s.write(CR1, MASTER | CRCEN)
+    received = []
+    for b in (0x0F, 0x00, 0x1A, 0x00):
+        s.write(DR, b)
+        received.append(s.read(DR))
+    assert received == [0x00, 0x01, 0x02, 0x55]
+    crc = 0
+    for b in received:
+        crc ^= b
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07 if crc & 0x80 else crc << 1) & 0xFF
+    assert s.read(RXCRCR) == crc != 0
+    s.write(CR1, MASTER | CRCEN | CRCNEXT)
+    assert s.read(SR) & CRCERR
+    s.write(SR, 0xFFFF)
+    assert s.read(SR) & CRCERR
+    s.write(SR, 0xFFFF & ~CRCERR)
+    assert not s.read(SR) & CRCERR
 
 
 @pytest.mark.parametrize("n", sorted(SPIS), ids=lambda n: f"spi{n}")

@@ -309,6 +309,27 @@ def test_socket_interrupt_register_is_write_1_to_clear(board, tcp_server):
     assert board.ir(3) == 0 and board.read(IR)[0] == 0 and board.int_pin() == 1
 
 
+def test_int_pin_fires_exti10(board):
+    """INT on PA10 (Arduino D2) falls when a socket interrupt is enabled in IMR: EXTI line
+    10 on port A with a falling trigger raises EXTI15_10 (NVIC 40)."""
+    q = board.q
+    q.writel(APB2ENR, q.readl(APB2ENR) | 1 << 14)                    # SYSCFG
+    q.irq_intercept_in()
+    q.writel(0x40013810, 0)                                          # EXTICR3: PA10
+    q.writel(0x40013C00, 1 << 10)                                    # IMR
+    q.writel(0x40013C0C, 1 << 10)                                    # FTSR
+    board.write16(RTR, 1)
+    board.write(RCR, b"\x00")
+    board.write(IMR, b"\x01")
+    board.open(0, TCP, 4001)
+    board.peer(0, LAB_HOST, 7)
+    board.command(0, CONNECT)
+    q.clock_step(200_000)
+    assert board.int_pin() == 0
+    assert q.readl(0x40013C14) & 1 << 10
+    assert (40, True) in q.irq_events
+
+
 @pytest.mark.parametrize("addr", [0x0013, 0x0020, 0x0100, 0x0380, 0x042A, 0x0417,
                                   0x0900, 0x3FFF, 0x8000, 0xFFFF])
 def test_reserved_and_unassigned_addresses(board, addr):
@@ -746,3 +767,14 @@ def test_macraw_is_for_socket_0_only(board):
     board.open(1, MACRAW, 0)
     assert board.sr(1) == CLOSED
     assert "MACRAW is for socket 0 only" in board.q.log()
+
+
+def test_send_larger_than_the_tx_buffer_is_refused(board):
+    """Sn_TX_WR moved past the socket's 2 KiB window: a guest error, nothing sent, no
+    SEND_OK."""
+    board.open(0, UDP, 5000)
+    board.peer(0, LAB_HOST, 53)
+    board.write16(board.sreg(0, SN_TX_WR), 3000)
+    board.command(0, SEND)
+    assert board.ir(0) == 0
+    assert "more than its 2048-byte TX buffer" in board.q.log()

@@ -731,9 +731,11 @@ static bool take_tx_data(W5100Socket *so, GByteArray *out)
     uint16_t i;
 
     buffer_window(so->w5100, true, so->n, &base, &size);
-    if (len > size) {
-        qemu_log_mask(LOG_GUEST_ERROR, "w5100: socket %d: SEND of %u bytes, "
-                      "more than its %u-byte TX buffer\n", so->n, len, size);
+    /* what the host socket has not taken yet still occupies the buffer */
+    if (len + out->len > size) {
+        qemu_log_mask(LOG_GUEST_ERROR, "w5100: socket %d: SEND of %u bytes "
+                      "(%u still unsent), more than its %u-byte TX buffer\n",
+                      so->n, len, out->len, size);
         return false;
     }
     for (i = 0; i < len; i++, rd++) {
