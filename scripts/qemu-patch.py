@@ -208,6 +208,38 @@ PATCHES = {
             ("hw/display/trace-events", "# apple-gfx.m\n", None),
         ],
     ),
+    "0013-hw-arm-add-nucleo-f411re-and-stm32f4xx-spi.patch": (
+        "Register the NUCLEO-F411RE board (STM32F411 part of the STM32F4xx SoC) and the"
+        " STM32F4xx SPI model (one frame per DR write, unlike stm32f2xx_spi).",
+        [
+            ("hw/arm/Kconfig", "config OLIMEX_STM32_H405\n", ["hw__arm__Kconfig.nucleo"]),
+            ("hw/arm/Kconfig", "    select STM32F4XX_FSMC\n", "    select STM32F4XX_SPI\n"),
+            ("hw/arm/meson.build",
+             "arm_ss.add(when: 'CONFIG_STM32F4_EVAL', if_true: files('stm324xg_eval.c'))\n",
+             "arm_ss.add(when: 'CONFIG_NUCLEO_F411RE', if_true: files('nucleo_f411re.c'))\n"),
+            ("hw/arm/trace-events", "# strongarm.c\n", ["hw__arm__trace-events.nucleo"]),
+            ("hw/ssi/Kconfig", "config STM32F2XX_SPI\n    bool\n    select SSI\n",
+             "\nconfig STM32F4XX_SPI\n    bool\n    select SSI\n"),
+            ("hw/ssi/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32F2XX_SPI', if_true: files('stm32f2xx_spi.c'))\n",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_SPI', if_true: files('stm32f4xx_spi.c'))\n"),
+            ("hw/ssi/trace-events", "# allwinner_a10_spi.c\n", None),
+        ],
+    ),
+    "0014-hw-net-add-w5100.patch": (
+        "Register the WIZnet W5100 (SPI) model and put it on the NUCLEO-F411RE's SPI1.",
+        [
+            ("hw/net/Kconfig", "config CAN_CTUCANFD_PCI\n", ["hw__net__Kconfig.w5100"]),
+            ("hw/net/meson.build",
+             "system_ss.add(when: 'CONFIG_STM32F4XX_ETH', if_true: files('stm32f4xx_eth.c'))\n",
+             "system_ss.add(when: 'CONFIG_W5100', if_true: files('w5100.c'))\n"),
+            ("hw/net/trace-events", "# lan9118_phy.c\n", ["hw__net__trace-events.w5100"]),
+            ("hw/arm/Kconfig", ("REPLACE",
+             "    depends on TCG && ARM\n    select STM32F4XX_SOC\n\nconfig OLIMEX_STM32_H405\n",
+             "    depends on TCG && ARM\n    select STM32F4XX_SOC\n    select W5100\n"
+             "\nconfig OLIMEX_STM32_H405\n"), None),
+        ],
+    ),
     "0004-hw-net-add-stm32f4xx-eth.patch": (
         "Register the STM32F4xx Ethernet MAC/DMA model and the DP83848 PHY.",
         [

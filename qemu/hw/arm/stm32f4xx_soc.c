@@ -1,14 +1,17 @@
 /*
- * STM32F4xx SoC: STM32F417 and STM32F439
+ * STM32F4xx SoC: STM32F417, STM32F439 and STM32F411
  *
  * Memory map and interrupts: RM0090 rev 19, section 2.3 (memory map) and
  * table 61/62 (vector tables); sizes: DS8626 (STM32F415/417), DS9484
- * (STM32F437/439).
+ * (STM32F437/439). STM32F411: RM0383 rev 3, table 1 (memory map), table 37
+ * (vector table), table 27/28 (DMA requests); DS10314 (512 KiB flash,
+ * 128 KiB SRAM, no CCM, Ethernet, crypto, RNG or FSMC).
  *
  * Blocks the lab models itself: RCC, flash interface, PWR, GPIO, RNG, CRYP,
- * HASH, Ethernet, DMA1/DMA2 and the FSMC. USART, TIM2..5, SYSCFG and EXTI are
- * QEMU's existing models; every other block is an unimplemented-device region
- * that logs accesses.
+ * HASH, Ethernet, DMA1/DMA2, the FSMC and the SPIs (SPI1..SPI5 on the F411).
+ * USART, TIM2..5, SYSCFG and EXTI are QEMU's existing models; every other
+ * block of the part is an unimplemented-device region that logs accesses.
+ * Each part's class data (the table at the end) says which blocks it has.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -36,6 +39,12 @@ static const uint8_t usart_number[STM32F4XX_NUM_USARTS] = { 1, 2, 3, 6 };
 static const char *const usart_name[STM32F4XX_NUM_USARTS] = {
     "usart1", "usart2", "usart3", "usart6",
 };
+
+/* SPI1..SPI5 (RM0383 table 1, table 37) */
+static const hwaddr spi_addr[STM32F4XX_NUM_SPIS] = {
+    0x40013000, 0x40003800, 0x40003C00, 0x40013400, 0x40015000,
+};
+static const int spi_irq[STM32F4XX_NUM_SPIS] = { 35, 36, 51, 84, 85 };
 
 static const hwaddr timer_addr[STM32F4XX_NUM_TIMERS] = {
     0x40000000, 0x40000400, 0x40000800, 0x40000C00,
@@ -93,6 +102,11 @@ static const struct {
     { "cryp",       STM32F4XX_RCC_AHB2, 4 },
     { "hash",       STM32F4XX_RCC_AHB2, 5 },
     { "rng",        STM32F4XX_RCC_AHB2, 6 },
+    { "spi2",       STM32F4XX_RCC_APB1, 14 },
+    { "spi3",       STM32F4XX_RCC_APB1, 15 },
+    { "spi1",       STM32F4XX_RCC_APB2, 12 },
+    { "spi4",       STM32F4XX_RCC_APB2, 13 },
+    { "spi5",       STM32F4XX_RCC_APB2, 20 },
     { "timer[0]",   STM32F4XX_RCC_APB1, 0, "tim2" },
     { "timer[1]",   STM32F4XX_RCC_APB1, 1, "tim3" },
     { "timer[2]",   STM32F4XX_RCC_APB1, 2, "tim4" },
@@ -126,7 +140,8 @@ static const int dma_irq[STM32F4XX_NUM_DMAS][STM32F4XX_DMA_STREAMS] = {
 /*
  * The DMA requests of the modelled blocks: the named GPIO output of a child
  * and each (DMA, stream, channel) it reaches, from RM0090 table 42 (DMA1)
- * and table 43 (DMA2).
+ * and table 43 (DMA2), RM0383 table 27 and 28 for SPI4 and SPI5. A route
+ * whose block the part lacks is left out.
  */
 typedef struct {
     const char *child;
@@ -149,12 +164,23 @@ static const STM32F4xxDmaRoute dma_routes[] = {
     { "cryp",   "dma-out", 1, { { 2, 5, 2 } } },
     { "cryp",   "dma-in",  1, { { 2, 6, 2 } } },
     { "hash",   "dma-in",  1, { { 2, 7, 2 } } },
+    { "spi1",   "dma-rx",  2, { { 2, 0, 3 }, { 2, 2, 3 } } },
+    { "spi1",   "dma-tx",  2, { { 2, 3, 3 }, { 2, 5, 3 } } },
+    { "spi2",   "dma-rx",  1, { { 1, 3, 0 } } },
+    { "spi2",   "dma-tx",  1, { { 1, 4, 0 } } },
+    { "spi3",   "dma-rx",  2, { { 1, 0, 0 }, { 1, 2, 0 } } },
+    { "spi3",   "dma-tx",  2, { { 1, 5, 0 }, { 1, 7, 0 } } },
+    { "spi4",   "dma-rx",  2, { { 2, 0, 4 }, { 2, 3, 5 } } },
+    { "spi4",   "dma-tx",  2, { { 2, 1, 4 }, { 2, 4, 5 } } },
+    { "spi5",   "dma-rx",  2, { { 2, 3, 2 }, { 2, 5, 7 } } },
+    { "spi5",   "dma-tx",  2, { { 2, 4, 2 }, { 2, 6, 7 } } },
 };
 QEMU_BUILD_BUG_ON(ARRAY_SIZE(dma_routes) != STM32F4XX_NUM_DMA_ROUTES);
 
 static void stm32f4xx_soc_initfn(Object *obj)
 {
     STM32F4xxSocState *s = STM32F4XX_SOC(obj);
+    STM32F4xxSocClass *sc = STM32F4XX_SOC_GET_CLASS(obj);
     int i;
 
     object_initialize_child(obj, "armv7m", &s->armv7m, TYPE_ARMV7M);
@@ -165,30 +191,51 @@ static void stm32f4xx_soc_initfn(Object *obj)
                             TYPE_STM32F4XX_FLASH);
     object_initialize_child(obj, "pwr", &s->pwr, TYPE_STM32F4XX_PWR);
     for (i = 0; i < STM32F4XX_NUM_USARTS; i++) {
-        object_initialize_child(obj, usart_name[i], &s->usart[i],
-                                TYPE_STM32F2XX_USART);
+        if (sc->usart_mask & BIT(i)) {
+            object_initialize_child(obj, usart_name[i], &s->usart[i],
+                                    TYPE_STM32F2XX_USART);
+        }
     }
     for (i = 0; i < STM32F4XX_NUM_TIMERS; i++) {
         object_initialize_child(obj, "timer[*]", &s->timer[i],
                                 TYPE_STM32F2XX_TIMER);
     }
-    for (i = 0; i < STM32F4XX_SOC_GET_CLASS(obj)->num_gpios; i++) {
+    for (i = 0; i < STM32F4XX_NUM_GPIOS; i++) {
         g_autofree char *name = g_strdup_printf("gpio%c", 'a' + i);
-        object_initialize_child(obj, name, &s->gpio[i], TYPE_STM32F4XX_GPIO);
+
+        if (sc->gpio_mask & BIT(i)) {
+            object_initialize_child(obj, name, &s->gpio[i],
+                                    TYPE_STM32F4XX_GPIO);
+        }
     }
-    object_initialize_child(obj, "rng", &s->rng, TYPE_STM32F4XX_RNG);
-    object_initialize_child(obj, "cryp", &s->cryp, TYPE_STM32F4XX_CRYP);
-    object_initialize_child(obj, "hash", &s->hash, TYPE_STM32F4XX_HASH);
-    object_initialize_child(obj, "eth", &s->eth, TYPE_STM32F4XX_ETH);
-    object_initialize_child(obj, "fsmc", &s->fsmc, TYPE_STM32F4XX_FSMC);
-    object_initialize_child(obj, "hash-rng-irq", &s->hash_rng_irq,
-                            TYPE_OR_IRQ);
+    for (i = 0; i < STM32F4XX_NUM_SPIS; i++) {
+        g_autofree char *name = g_strdup_printf("spi%d", i + 1);
+
+        if (sc->spi_mask & BIT(i)) {
+            object_initialize_child(obj, name, &s->spi[i], TYPE_STM32F4XX_SPI);
+        }
+    }
+    if (sc->crypto_version) {
+        object_initialize_child(obj, "rng", &s->rng, TYPE_STM32F4XX_RNG);
+        object_initialize_child(obj, "cryp", &s->cryp, TYPE_STM32F4XX_CRYP);
+        object_initialize_child(obj, "hash", &s->hash, TYPE_STM32F4XX_HASH);
+        object_initialize_child(obj, "hash-rng-irq", &s->hash_rng_irq,
+                                TYPE_OR_IRQ);
+    }
+    if (sc->has_eth) {
+        object_initialize_child(obj, "eth", &s->eth, TYPE_STM32F4XX_ETH);
+    }
+    if (sc->has_fsmc) {
+        object_initialize_child(obj, "fsmc", &s->fsmc, TYPE_STM32F4XX_FSMC);
+    }
     object_initialize_child(obj, "dbgmcu", &s->dbgmcu, TYPE_STM32F4XX_DBGMCU);
     object_initialize_child(obj, "dma1", &s->dma[0], TYPE_STM32F4XX_DMA);
     object_initialize_child(obj, "dma2", &s->dma[1], TYPE_STM32F4XX_DMA);
     for (i = 0; i < STM32F4XX_NUM_DMA_ROUTES; i++) {
-        object_initialize_child(obj, "dma-req[*]", &s->dma_req[i],
-                                TYPE_SPLIT_IRQ);
+        if (object_resolve_path_component(obj, dma_routes[i].child)) {
+            object_initialize_child(obj, "dma-req[*]", &s->dma_req[i],
+                                    TYPE_SPLIT_IRQ);
+        }
     }
 
     s->refclk = qdev_init_clock_in(DEVICE(s), "refclk", NULL, NULL, 0);
@@ -329,10 +376,14 @@ static bool stm32f4xx_soc_init_dma(STM32F4xxSocState *s, Error **errp)
 
     for (i = 0; i < STM32F4XX_NUM_DMA_ROUTES; i++) {
         const STM32F4xxDmaRoute *r = &dma_routes[i];
-        DeviceState *split = DEVICE(&s->dma_req[i]);
-        DeviceState *src = DEVICE(object_resolve_path_component(obj,
-                                                                r->child));
+        Object *child = object_resolve_path_component(obj, r->child);
+        DeviceState *split, *src;
 
+        if (!child) {
+            continue;       /* the part lacks the block */
+        }
+        split = DEVICE(&s->dma_req[i]);
+        src = DEVICE(child);
         qdev_prop_set_uint16(split, "num-lines", r->count);
         if (!qdev_realize(split, NULL, errp)) {
             return false;
@@ -348,10 +399,92 @@ static bool stm32f4xx_soc_init_dma(STM32F4xxSocState *s, Error **errp)
         }
     }
     /* the HASH starts its final digest after the last word of the transfer */
-    qdev_connect_gpio_out_named(DEVICE(&s->dma[1]), "dma-eot",
-                                STM32F4XX_DMA_REQ(7, 2),
-                                qdev_get_gpio_in_named(DEVICE(&s->hash),
-                                                       "dma-in-eot", 0));
+    if (STM32F4XX_SOC_GET_CLASS(s)->crypto_version) {
+        qdev_connect_gpio_out_named(DEVICE(&s->dma[1]), "dma-eot",
+                                    STM32F4XX_DMA_REQ(7, 2),
+                                    qdev_get_gpio_in_named(DEVICE(&s->hash),
+                                                           "dma-in-eot", 0));
+    }
+    return true;
+}
+
+/* RNG, HASH and CRYP; HASH and RNG share one NVIC line */
+static bool stm32f4xx_soc_init_crypto(STM32F4xxSocState *s, DeviceState *nvic,
+                                      Error **errp)
+{
+    STM32F4xxSocClass *sc = STM32F4XX_SOC_GET_CLASS(s);
+
+    object_property_set_int(OBJECT(&s->hash_rng_irq), "num-lines", 2,
+                            &error_abort);
+    if (!qdev_realize(DEVICE(&s->hash_rng_irq), NULL, errp)) {
+        return false;
+    }
+    qdev_connect_gpio_out(DEVICE(&s->hash_rng_irq), 0,
+                          qdev_get_gpio_in(nvic, HASH_RNG_IRQ));
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->rng), RNG_ADDR, nvic, -1,
+                           errp)) {
+        return false;
+    }
+    sysbus_connect_irq(SYS_BUS_DEVICE(&s->rng), 0,
+                       qdev_get_gpio_in(DEVICE(&s->hash_rng_irq), 1));
+    qdev_prop_set_uint8(DEVICE(&s->hash), "version", sc->crypto_version);
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->hash), HASH_ADDR, nvic, -1,
+                           errp)) {
+        return false;
+    }
+    sysbus_connect_irq(SYS_BUS_DEVICE(&s->hash), 0,
+                       qdev_get_gpio_in(DEVICE(&s->hash_rng_irq), 0));
+    qdev_prop_set_uint8(DEVICE(&s->cryp), "version", sc->crypto_version);
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->cryp), CRYP_ADDR, nvic,
+                           CRYP_IRQ, errp)) {
+        return false;
+    }
+    return true;
+}
+
+/* Ethernet MAC: -nic/-netdev options pick its backend */
+static bool stm32f4xx_soc_init_eth(STM32F4xxSocState *s, DeviceState *nvic,
+                                   Error **errp)
+{
+    DeviceState *dev = DEVICE(&s->eth);
+
+    /* -nic/-netdev options pick its backend; its DMA masters the bus matrix */
+    qemu_configure_nic_device(dev, true, NULL);
+    object_property_set_link(OBJECT(dev), "dma-memory",
+                             OBJECT(&s->dma_matrix), &error_abort);
+    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), ETH_ADDR, nvic, ETH_IRQ,
+                           errp)) {
+        return false;
+    }
+    sysbus_connect_irq(SYS_BUS_DEVICE(dev), 1,
+                       qdev_get_gpio_in(nvic, ETH_WKUP_IRQ));
+    return true;
+}
+
+/*
+ * FSMC: registers, bank 1 regions NE1..NE4 (the board links its devices
+ * before realizing the SoC), banks 2..4
+ */
+static bool stm32f4xx_soc_init_fsmc(STM32F4xxSocState *s, Error **errp)
+{
+    DeviceState *dev = DEVICE(&s->fsmc);
+    int i;
+
+    qdev_prop_set_bit(dev, "fmc", STM32F4XX_SOC_GET_CLASS(s)->fmc);
+    if (!sysbus_realize(SYS_BUS_DEVICE(dev), errp)) {
+        return false;
+    }
+    sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, FSMC_ADDR);
+    for (i = 0; i < STM32F4XX_FSMC_NUM_REGIONS; i++) {
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 1 + i, STM32F4XX_FSMC_BANK1_BASE +
+                        i * STM32F4XX_FSMC_REGION_SIZE);
+    }
+    for (i = 0; i < STM32F4XX_FSMC_NUM_NAND; i++) {
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev),
+                        1 + STM32F4XX_FSMC_NUM_REGIONS + i,
+                        STM32F4XX_FSMC_NAND_BASE +
+                        i * STM32F4XX_FSMC_NAND_SIZE);
+    }
     return true;
 }
 
@@ -370,12 +503,13 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
         return;
     }
     for (i = 0; i < STM32F4XX_NUM_USARTS; i++) {
-        if (usart_number[i] == s->console_usart) {
+        if (usart_number[i] == s->console_usart &&
+            (sc->usart_mask & BIT(i))) {
             break;
         }
     }
     if (i == STM32F4XX_NUM_USARTS) {
-        error_setg(errp, "console-usart must be 1, 2, 3 or 6");
+        error_setg(errp, "console-usart must be a USART of the %s", sc->part);
         return;
     }
     console = i;
@@ -392,11 +526,13 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     memory_region_add_subregion(system_memory, 0, &s->flash_alias);
     if (!stm32f4xx_soc_init_ram(&s->sram, obj, "sram", sc->sram_size,
                                 STM32F4XX_SRAM_BASE, errp) ||
-        !stm32f4xx_soc_init_ram(&s->ccm, obj, "ccm", STM32F4XX_CCM_SIZE,
-                                STM32F4XX_CCM_BASE, errp) ||
-        !stm32f4xx_soc_init_ram(&s->bkpsram, obj, "bkpsram",
-                                STM32F4XX_BKPSRAM_SIZE,
-                                STM32F4XX_BKPSRAM_BASE, errp)) {
+        (sc->has_ccm &&
+         !stm32f4xx_soc_init_ram(&s->ccm, obj, "ccm", STM32F4XX_CCM_SIZE,
+                                 STM32F4XX_CCM_BASE, errp)) ||
+        (sc->has_bkpsram &&
+         !stm32f4xx_soc_init_ram(&s->bkpsram, obj, "bkpsram",
+                                 STM32F4XX_BKPSRAM_SIZE,
+                                 STM32F4XX_BKPSRAM_BASE, errp))) {
         return;
     }
     stm32f4xx_soc_init_bus_matrix(s);
@@ -417,7 +553,8 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
 
     /* RCC first: it drives the CPU clock */
     qdev_prop_set_uint32(DEVICE(&s->rcc), "hse-frequency", s->hse_frequency);
-    qdev_prop_set_bit(DEVICE(&s->rcc), "gpio-jk", sc->num_gpios > 9);
+    qdev_prop_set_bit(DEVICE(&s->rcc), "gpio-jk", sc->gpio_mask & 0x600);
+    qdev_prop_set_bit(DEVICE(&s->rcc), "spi45", sc->spi_mask & 0x18);
     if (!sysbus_realize(SYS_BUS_DEVICE(&s->rcc), errp)) {
         return;
     }
@@ -464,6 +601,9 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     }
 
     for (i = 0, serial = 1; i < STM32F4XX_NUM_USARTS; i++) {
+        if (!(sc->usart_mask & BIT(i))) {
+            continue;
+        }
         dev = DEVICE(&s->usart[i]);
         qdev_prop_set_chr(dev, "chardev",
                           serial_hd(i == console ? 0 : serial++));
@@ -475,8 +615,7 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
 
     for (i = 0; i < STM32F4XX_NUM_TIMERS; i++) {
         dev = DEVICE(&s->timer[i]);
-        /* APB1 timer clock at the usual 168 MHz configuration */
-        qdev_prop_set_uint64(dev, "clock-frequency", 84000000);
+        qdev_prop_set_uint64(dev, "clock-frequency", sc->timer_frequency);
         if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), timer_addr[i], nvic,
                                timer_irq[i], errp)) {
             return;
@@ -487,7 +626,10 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
      * Pin input levels feed SYSCFG, whose EXTICR picks the port of each EXTI
      * line; SYSCFG takes ports A..I (its input n is port n / 16, pin n % 16).
      */
-    for (i = 0; i < sc->num_gpios; i++) {
+    for (i = 0; i < STM32F4XX_NUM_GPIOS; i++) {
+        if (!(sc->gpio_mask & BIT(i))) {
+            continue;
+        }
         dev = DEVICE(&s->gpio[i]);
         qdev_prop_set_uint8(dev, "port", i);
         if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), GPIO_BASE + i * GPIO_STRIDE,
@@ -500,44 +642,19 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
         }
     }
 
-    /* HASH and RNG share one NVIC line */
-    object_property_set_int(OBJECT(&s->hash_rng_irq), "num-lines", 2,
-                            &error_abort);
-    if (!qdev_realize(DEVICE(&s->hash_rng_irq), NULL, errp)) {
+    for (i = 0; i < STM32F4XX_NUM_SPIS; i++) {
+        if ((sc->spi_mask & BIT(i)) &&
+            !stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->spi[i]), spi_addr[i], nvic,
+                               spi_irq[i], errp)) {
+            return;
+        }
+    }
+    if (sc->crypto_version && !stm32f4xx_soc_init_crypto(s, nvic, errp)) {
         return;
     }
-    qdev_connect_gpio_out(DEVICE(&s->hash_rng_irq), 0,
-                          qdev_get_gpio_in(nvic, HASH_RNG_IRQ));
-    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->rng), RNG_ADDR, nvic, -1,
-                           errp)) {
+    if (sc->has_eth && !stm32f4xx_soc_init_eth(s, nvic, errp)) {
         return;
     }
-    sysbus_connect_irq(SYS_BUS_DEVICE(&s->rng), 0,
-                       qdev_get_gpio_in(DEVICE(&s->hash_rng_irq), 1));
-    qdev_prop_set_uint8(DEVICE(&s->hash), "version", sc->crypto_version);
-    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->hash), HASH_ADDR, nvic, -1,
-                           errp)) {
-        return;
-    }
-    sysbus_connect_irq(SYS_BUS_DEVICE(&s->hash), 0,
-                       qdev_get_gpio_in(DEVICE(&s->hash_rng_irq), 0));
-    qdev_prop_set_uint8(DEVICE(&s->cryp), "version", sc->crypto_version);
-    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(&s->cryp), CRYP_ADDR, nvic,
-                           CRYP_IRQ, errp)) {
-        return;
-    }
-
-    /* Ethernet MAC: -nic/-netdev options pick its backend */
-    dev = DEVICE(&s->eth);
-    qemu_configure_nic_device(dev, true, NULL);
-    object_property_set_link(OBJECT(dev), "dma-memory",
-                             OBJECT(&s->dma_matrix), &error_abort);
-    if (!stm32f4xx_soc_map(SYS_BUS_DEVICE(dev), ETH_ADDR, nvic, ETH_IRQ,
-                           errp)) {
-        return;
-    }
-    sysbus_connect_irq(SYS_BUS_DEVICE(dev), 1,
-                       qdev_get_gpio_in(nvic, ETH_WKUP_IRQ));
 
     /* DBGMCU sits on the CPU's private peripheral bus, with the NVIC */
     dev = DEVICE(&s->dbgmcu);
@@ -556,62 +673,73 @@ static void stm32f4xx_soc_realize(DeviceState *dev_soc, Error **errp)
     if (!stm32f4xx_soc_init_dma(s, errp)) {
         return;
     }
-    /*
-     * FSMC: registers, bank 1 regions NE1..NE4 (the board links its devices
-     * before realizing the SoC), banks 2..4
-     */
-    dev = DEVICE(&s->fsmc);
-    qdev_prop_set_bit(dev, "fmc", sc->fmc);
-    if (!sysbus_realize(SYS_BUS_DEVICE(dev), errp)) {
+    if (sc->has_fsmc && !stm32f4xx_soc_init_fsmc(s, errp)) {
         return;
     }
-    sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, FSMC_ADDR);
-    for (i = 0; i < STM32F4XX_FSMC_NUM_REGIONS; i++) {
-        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 1 + i, STM32F4XX_FSMC_BANK1_BASE +
-                        i * STM32F4XX_FSMC_REGION_SIZE);
-    }
-    for (i = 0; i < STM32F4XX_FSMC_NUM_NAND; i++) {
-        sysbus_mmio_map(SYS_BUS_DEVICE(dev),
-                        1 + STM32F4XX_FSMC_NUM_REGIONS + i,
-                        STM32F4XX_FSMC_NAND_BASE +
-                        i * STM32F4XX_FSMC_NAND_SIZE);
-    }
-
     if (!stm32f4xx_soc_gate_blocks(s, errp)) {
         return;
     }
-
-    create_unimplemented_device("TIM6",        0x40001000, 0x400);
-    create_unimplemented_device("TIM7",        0x40001400, 0x400);
-    create_unimplemented_device("TIM12",       0x40001800, 0x400);
-    create_unimplemented_device("TIM13",       0x40001C00, 0x400);
-    create_unimplemented_device("TIM14",       0x40002000, 0x400);
-    create_unimplemented_device("RTC and BKP", 0x40002800, 0x400);
-    create_unimplemented_device("WWDG",        0x40002C00, 0x400);
-    create_unimplemented_device("IWDG",        0x40003000, 0x400);
-    create_unimplemented_device("SPI2/I2S2",   0x40003800, 0x400);
-    create_unimplemented_device("SPI3/I2S3",   0x40003C00, 0x400);
-    create_unimplemented_device("UART4",       0x40004C00, 0x400);
-    create_unimplemented_device("UART5",       0x40005000, 0x400);
-    create_unimplemented_device("I2C1",        0x40005400, 0x400);
-    create_unimplemented_device("I2C2",        0x40005800, 0x400);
-    create_unimplemented_device("I2C3",        0x40005C00, 0x400);
-    create_unimplemented_device("CAN1",        0x40006400, 0x400);
-    create_unimplemented_device("CAN2",        0x40006800, 0x400);
-    create_unimplemented_device("DAC",         0x40007400, 0x400);
-    create_unimplemented_device("TIM1",        0x40010000, 0x400);
-    create_unimplemented_device("TIM8",        0x40010400, 0x400);
-    create_unimplemented_device("ADC",         0x40012000, 0x400);
-    create_unimplemented_device("SDIO",        0x40012C00, 0x400);
-    create_unimplemented_device("SPI1",        0x40013000, 0x400);
-    create_unimplemented_device("TIM9",        0x40014000, 0x400);
-    create_unimplemented_device("TIM10",       0x40014400, 0x400);
-    create_unimplemented_device("TIM11",       0x40014800, 0x400);
-    create_unimplemented_device("CRC",         0x40023000, 0x400);
-    create_unimplemented_device("USB OTG HS",  0x40040000, 0x40000);
-    create_unimplemented_device("USB OTG FS",  0x50000000, 0x40000);
-    create_unimplemented_device("DCMI",        0x50050000, 0x400);
+    for (i = 0; sc->unimp[i].name; i++) {
+        create_unimplemented_device(sc->unimp[i].name, sc->unimp[i].addr,
+                                    sc->unimp[i].size);
+    }
 }
+
+/* Blocks of the STM32F405/407/415/417 and F42x/43x that only log accesses */
+static const STM32F4xxUnimpBlock stm32f4x7_unimp[] = {
+    { "TIM6",         0x40001000, 0x400 },
+    { "TIM7",         0x40001400, 0x400 },
+    { "TIM12",        0x40001800, 0x400 },
+    { "TIM13",        0x40001C00, 0x400 },
+    { "TIM14",        0x40002000, 0x400 },
+    { "RTC and BKP",  0x40002800, 0x400 },
+    { "WWDG",         0x40002C00, 0x400 },
+    { "IWDG",         0x40003000, 0x400 },
+    { "SPI2/I2S2",    0x40003800, 0x400 },
+    { "SPI3/I2S3",    0x40003C00, 0x400 },
+    { "UART4",        0x40004C00, 0x400 },
+    { "UART5",        0x40005000, 0x400 },
+    { "I2C1",         0x40005400, 0x400 },
+    { "I2C2",         0x40005800, 0x400 },
+    { "I2C3",         0x40005C00, 0x400 },
+    { "CAN1",         0x40006400, 0x400 },
+    { "CAN2",         0x40006800, 0x400 },
+    { "DAC",          0x40007400, 0x400 },
+    { "TIM1",         0x40010000, 0x400 },
+    { "TIM8",         0x40010400, 0x400 },
+    { "ADC",          0x40012000, 0x400 },
+    { "SDIO",         0x40012C00, 0x400 },
+    { "SPI1",         0x40013000, 0x400 },
+    { "TIM9",         0x40014000, 0x400 },
+    { "TIM10",        0x40014400, 0x400 },
+    { "TIM11",        0x40014800, 0x400 },
+    { "CRC",          0x40023000, 0x400 },
+    { "USB OTG HS",   0x40040000, 0x40000 },
+    { "USB OTG FS",   0x50000000, 0x40000 },
+    { "DCMI",         0x50050000, 0x400 },
+    { NULL }
+};
+
+/* The same for the STM32F411 (RM0383 table 1) */
+static const STM32F4xxUnimpBlock stm32f411_unimp[] = {
+    { "RTC and BKP",  0x40002800, 0x400 },
+    { "WWDG",         0x40002C00, 0x400 },
+    { "IWDG",         0x40003000, 0x400 },
+    { "I2S2ext",      0x40003400, 0x400 },
+    { "I2S3ext",      0x40004000, 0x400 },
+    { "I2C1",         0x40005400, 0x400 },
+    { "I2C2",         0x40005800, 0x400 },
+    { "I2C3",         0x40005C00, 0x400 },
+    { "TIM1",         0x40010000, 0x400 },
+    { "ADC1",         0x40012000, 0x400 },
+    { "SDIO",         0x40012C00, 0x400 },
+    { "TIM9",         0x40014000, 0x400 },
+    { "TIM10",        0x40014400, 0x400 },
+    { "TIM11",        0x40014800, 0x400 },
+    { "CRC",          0x40023000, 0x400 },
+    { "USB OTG FS",   0x50000000, 0x40000 },
+    { NULL }
+};
 
 static const Property stm32f4xx_soc_properties[] = {
     DEFINE_PROP_UINT32("hse-frequency", STM32F4xxSocState, hse_frequency,
@@ -640,7 +768,15 @@ static void stm32f417_soc_class_init(ObjectClass *klass, void *data)
     sc->flash_size = 1 * MiB;
     sc->sram_size = 128 * KiB;    /* SRAM1 112 KiB + SRAM2 16 KiB */
     sc->num_irq = 82;
-    sc->num_gpios = 9;
+    sc->gpio_mask = 0x1FF;        /* A..I */
+    sc->spi_mask = 0;             /* SPI1..3 are not modelled on this part */
+    sc->usart_mask = 0xF;
+    sc->has_ccm = true;
+    sc->has_bkpsram = true;
+    sc->has_eth = true;
+    sc->has_fsmc = true;
+    sc->timer_frequency = 84000000;   /* APB1 timers at 168 MHz */
+    sc->unimp = stm32f4x7_unimp;
     sc->crypto_version = 1;
     sc->dev_id = 0x413;
     sc->rev_id = 0x1007;        /* revision 2 */
@@ -654,11 +790,37 @@ static void stm32f439_soc_class_init(ObjectClass *klass, void *data)
     sc->flash_size = 2 * MiB;
     sc->sram_size = 192 * KiB;    /* SRAM1 112 + SRAM2 16 + SRAM3 64 KiB */
     sc->num_irq = 91;
-    sc->num_gpios = 11;
+    sc->gpio_mask = 0x7FF;        /* A..K */
+    sc->spi_mask = 0;
+    sc->usart_mask = 0xF;
+    sc->has_ccm = true;
+    sc->has_bkpsram = true;
+    sc->has_eth = true;
+    sc->has_fsmc = true;
+    sc->timer_frequency = 84000000;
+    sc->unimp = stm32f4x7_unimp;
     sc->crypto_version = 2;
     sc->dev_id = 0x419;
     sc->rev_id = 0x2001;        /* revision 3 */
     sc->fmc = true;
+}
+
+static void stm32f411_soc_class_init(ObjectClass *klass, void *data)
+{
+    STM32F4xxSocClass *sc = STM32F4XX_SOC_CLASS(klass);
+
+    sc->part = "STM32F411";
+    sc->flash_size = 512 * KiB;   /* sectors 4 x 16, 64, 3 x 128 KiB */
+    sc->sram_size = 128 * KiB;
+    sc->num_irq = 86;             /* up to SPI5, position 85 */
+    sc->gpio_mask = 0x9F;         /* A..E, H */
+    sc->spi_mask = 0x1F;          /* SPI1..SPI5 */
+    sc->usart_mask = 0xB;         /* USART1, USART2, USART6 */
+    sc->timer_frequency = 100000000;  /* APB1 timers at 100 MHz */
+    sc->unimp = stm32f411_unimp;
+    sc->crypto_version = 0;
+    sc->dev_id = 0x431;
+    sc->rev_id = 0x1000;        /* revision A */
 }
 
 static const TypeInfo stm32f4xx_soc_types[] = {
@@ -678,6 +840,10 @@ static const TypeInfo stm32f4xx_soc_types[] = {
         .name          = TYPE_STM32F439_SOC,
         .parent        = TYPE_STM32F4XX_SOC,
         .class_init    = stm32f439_soc_class_init,
+    }, {
+        .name          = TYPE_STM32F411_SOC,
+        .parent        = TYPE_STM32F4XX_SOC,
+        .class_init    = stm32f411_soc_class_init,
     },
 };
 

@@ -145,6 +145,8 @@ static const int rcc_enr[STM32F4XX_RCC_NBUSES] = {
 
 /* GPIOJ and GPIOK reset, enable and low-power enable bits (STM32F42x/43x) */
 #define AHB1_GPIOJK     0x00000600
+/* SPI4 and SPI5 reset, enable and low-power enable bits (STM32F411) */
+#define APB2_SPI45      0x00102000
 
 static uint32_t rcc_writable(STM32F4xxRccState *s, int idx)
 {
@@ -153,6 +155,10 @@ static uint32_t rcc_writable(STM32F4xxRccState *s, int idx)
     if (s->gpio_jk && (idx == R_AHB1RSTR || idx == R_AHB1ENR ||
                        idx == R_AHB1LPENR)) {
         wmask |= AHB1_GPIOJK;
+    }
+    if (s->spi45 && (idx == R_APB2RSTR || idx == R_APB2ENR ||
+                     idx == R_APB2LPENR)) {
+        wmask |= APB2_SPI45;
     }
     return wmask;
 }
@@ -557,6 +563,7 @@ static const Property stm32f4xx_rcc_properties[] = {
     DEFINE_PROP_UINT32("hse-frequency", STM32F4xxRccState, hse_frequency,
                        25000000),
     DEFINE_PROP_BOOL("gpio-jk", STM32F4xxRccState, gpio_jk, false),
+    DEFINE_PROP_BOOL("spi45", STM32F4xxRccState, spi45, false),
 };
 
 static void stm32f4xx_rcc_class_init(ObjectClass *klass, void *data)

@@ -1,5 +1,6 @@
 /*
- * STM32F4xx SoC with the blocks the lab needs: STM32F417 (RM0090, DS8626)
+ * STM32F4xx SoC with the blocks the lab needs: STM32F417 (RM0090, DS8626),
+ * STM32F439 (RM0090, DS9484) and STM32F411 (RM0383, DS10314)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -24,12 +25,14 @@
 #include "hw/dma/stm32f4xx_dma.h"
 #include "hw/core/split-irq.h"
 #include "hw/misc/stm32f4xx_fsmc.h"
+#include "hw/ssi/stm32f4xx_spi.h"
 #include "hw/or-irq.h"
 #include "qom/object.h"
 
 #define TYPE_STM32F4XX_SOC "stm32f4xx-soc"
 #define TYPE_STM32F417_SOC "stm32f417-soc"
 #define TYPE_STM32F439_SOC "stm32f439-soc"
+#define TYPE_STM32F411_SOC "stm32f411-soc"
 OBJECT_DECLARE_TYPE(STM32F4xxSocState, STM32F4xxSocClass, STM32F4XX_SOC)
 
 #define STM32F4XX_FLASH_BASE    0x08000000
@@ -45,9 +48,11 @@ OBJECT_DECLARE_TYPE(STM32F4xxSocState, STM32F4xxSocClass, STM32F4XX_SOC)
 #define STM32F4XX_NUM_TIMERS 4
 /* GPIOA..GPIOI, and GPIOJ..GPIOK on the STM32F42x/43x */
 #define STM32F4XX_NUM_GPIOS 11
-/* DMA1, DMA2; the DMA request outputs of the USARTs, CRYP and HASH */
+/* SPI1..SPI5 (the STM32F411 has all five) */
+#define STM32F4XX_NUM_SPIS 5
+/* DMA1, DMA2; the DMA request outputs of the USARTs, SPIs, CRYP and HASH */
 #define STM32F4XX_NUM_DMAS 2
-#define STM32F4XX_NUM_DMA_ROUTES 11
+#define STM32F4XX_NUM_DMA_ROUTES 21
 
 struct STM32F4xxSocState {
     SysBusDevice parent_obj;
@@ -62,6 +67,7 @@ struct STM32F4xxSocState {
     STM32F2XXUsartState usart[STM32F4XX_NUM_USARTS];
     STM32F2XXTimerState timer[STM32F4XX_NUM_TIMERS];
     STM32F4xxGpioState gpio[STM32F4XX_NUM_GPIOS];
+    STM32F4xxSpiState spi[STM32F4XX_NUM_SPIS];
     STM32F4xxRngState rng;
     STM32F4xxCrypState cryp;
     STM32F4xxHashState hash;
@@ -95,6 +101,12 @@ struct STM32F4xxSocState {
     uint32_t uid[3];
 };
 
+typedef struct STM32F4xxUnimpBlock {
+    const char *name;
+    hwaddr addr;
+    hwaddr size;
+} STM32F4xxUnimpBlock;
+
 struct STM32F4xxSocClass {
     SysBusDeviceClass parent_class;
 
@@ -102,8 +114,24 @@ struct STM32F4xxSocClass {
     uint32_t flash_size;
     uint32_t sram_size;     /* SRAM1 + SRAM2 (+ SRAM3), contiguous */
     uint32_t num_irq;
-    uint8_t num_gpios;
-    /* CRYP/HASH generation: 1 = F415/417, 2 = F437/439 (GCM, CCM, SHA-2) */
+    /* blocks the part has: bit n of a mask is GPIO port 'A' + n, SPIn+1 */
+    uint16_t gpio_mask;
+    uint8_t spi_mask;
+    /* USART1, USART2, USART3, USART6 (bit 0..3) */
+    uint8_t usart_mask;
+    /*
+     * blocks of the F405/407/415/417 and F42x/43x the F411 lacks (and the
+     * RNG, CRYP and HASH: crypto_version 0)
+     */
+    bool has_ccm;
+    bool has_bkpsram;
+    bool has_eth;
+    bool has_fsmc;
+    /* APB1 timer clock in the part's usual configuration */
+    uint32_t timer_frequency;
+    /* the blocks only logged as unimplemented, ends with a NULL name */
+    const struct STM32F4xxUnimpBlock *unimp;
+    /* CRYP/HASH generation: 0 = none, 1 = F415/417, 2 = F437/439 */
     uint8_t crypto_version;
     /* DBGMCU_IDCODE (RM0090 38.6.1) */
     uint16_t dev_id;

@@ -58,6 +58,7 @@ struct STM32F4xxRccState {
 
     uint32_t hse_frequency;
     bool gpio_jk;           /* STM32F42x/43x: GPIOJ and GPIOK bits */
+    bool spi45;             /* STM32F411: SPI4 and SPI5 bits */
 };
 
 #endif
