@@ -27,7 +27,9 @@ from host_tools.ssl_server import SslServer, SslServerError  # noqa: E402
 
 log = logging.getLogger("demo")
 
-BOARDS = {m.short: m.name for m in lab.MACHINES.values()}   # --board F417 -> stm324xg-eval
+# --board F417 -> stm324xg-eval; the demo is ST's SSL client over the board's Ethernet, so
+# boards without it (the Nucleo-F411RE, whose W5100 client is not there yet) are not offered
+BOARDS = {m.short: m.name for m in lab.MACHINES.values() if m.ethernet}
 
 
 class DemoError(RuntimeError):
@@ -62,12 +64,20 @@ def run(connections: int = 2, cert_kind: str = "rsa", board: str = "F417",
                 return _follow(b, server, console, connections, timeout, out)
 
 
+# After the last connection the board still reports it (bytes written and read): the demo
+# shows its console until it has been quiet this long (at most DRAIN_MAX seconds).
+DRAIN_QUIET, DRAIN_MAX = 1.0, 10.0
+
+
 def _follow(board, server, console, connections, timeout, out) -> list:
     shown, partial = 0, b""
     deadline = time.monotonic() + timeout
+    done_at = quiet_since = None
     while True:
         data = console.read(4096)
+        now = time.monotonic()
         if data:
+            quiet_since = now
             partial += data
             *lines, partial = partial.split(b"\n")
             for line in lines:
@@ -77,7 +87,10 @@ def _follow(board, server, console, connections, timeout, out) -> list:
         for line in new:
             out("PC    | " + line)
         good = [c for c in server.connections if c.done and c.ok]
-        if len(good) >= connections:
+        if len(good) >= connections and done_at is None:
+            done_at = quiet_since = now
+        if done_at is not None and (now - quiet_since >= DRAIN_QUIET
+                                    or now - done_at >= DRAIN_MAX):
             return server.connections
         if not board.is_running():
             raise DemoError(f"the board stopped: {board.engine.exit_report()}")
