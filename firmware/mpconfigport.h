@@ -26,6 +26,11 @@
 #ifndef MICROPY_HW_HAS_TLS
 #define MICROPY_HW_HAS_TLS                  (1)
 #endif
+// The config flash sector (the last 128 KiB sector; the linker script keeps code out of it),
+// machine.CONFIG_SECTOR for apps/boardcfg.py
+#ifndef MICROPY_HW_CONFIG_ADDR
+#define MICROPY_HW_CONFIG_ADDR              (0x080E0000)
+#endif
 #ifndef MICROPY_HW_CLK_HSE_BYPASS
 #define MICROPY_HW_CLK_HSE_BYPASS           (0)
 #endif
@@ -93,7 +98,8 @@
     { MP_ROM_QSTR(MP_QSTR_PWRON_RESET), MP_ROM_INT(MACHINE_PWRON_RESET) }, \
     { MP_ROM_QSTR(MP_QSTR_HARD_RESET), MP_ROM_INT(MACHINE_HARD_RESET) }, \
     { MP_ROM_QSTR(MP_QSTR_WDT_RESET), MP_ROM_INT(MACHINE_WDT_RESET) }, \
-    { MP_ROM_QSTR(MP_QSTR_SOFT_RESET), MP_ROM_INT(MACHINE_SOFT_RESET) },
+    { MP_ROM_QSTR(MP_QSTR_SOFT_RESET), MP_ROM_INT(MACHINE_SOFT_RESET) }, \
+    { MP_ROM_QSTR(MP_QSTR_CONFIG_SECTOR), MP_ROM_INT(MICROPY_HW_CONFIG_ADDR) },
 
 #define MACHINE_PWRON_RESET (1)
 #define MACHINE_HARD_RESET  (2)

@@ -1,7 +1,7 @@
 # boardcfg: the board configuration, read from the config flash sector.
 #
-# The last 128 KiB sector of the STM32F417's flash (sector 11, 0x080E0000; the linker
-# scripts keep code out of it) holds a text blob, so role, addresses and certificates change
+# The last 128 KiB sector of the flash (sector 11, 0x080E0000, on the EVAL boards; sector 7,
+# 0x08060000, on the Nucleo-F411RE; the linker scripts keep code out of it) holds a text blob, so role, addresses and certificates change
 # without rebuilding the firmware:
 #
 #     # lines starting with '#' are comments
@@ -22,7 +22,15 @@
 #     import boardcfg
 #     cfg = boardcfg.load()        # cfg.role, cfg.ip, cfg["server_port"], cfg.source
 
-SECTOR_ADDR = 0x080E0000
+
+def sector_addr():
+    """The config sector's address: machine.CONFIG_SECTOR (0x080E0000 on the EVAL boards,
+    0x08060000 on the Nucleo-F411RE, its sector 7)."""
+    import machine
+
+    return machine.CONFIG_SECTOR
+
+
 SECTOR_SIZE = 128 * 1024
 
 ROLES = ("client", "server", "repl")
@@ -59,6 +67,8 @@ DEFAULTS = {
     "ca": "",                   # PEM: trusted CA(s): the server's (client) or clients' (server)
     "cert": "",                 # PEM: own certificate (chain)
     "key": "",                  # PEM: own private key
+    "dns": "192.168.0.1",       # DNS server (port 53) for server_name (Nucleo: W5100 UDP)
+    "seed": "",                 # hex, 32..64 bytes: the entropy seed of a board without an RNG
 }
 
 
@@ -207,10 +217,12 @@ def parse(text, source="sector"):
     return cfg
 
 
-def read_sector(addr=SECTOR_ADDR, size=SECTOR_SIZE):
+def read_sector(addr=None, size=SECTOR_SIZE):
     """The blob's bytes (up to the first 0xFF or 0x00), and the byte that ended it."""
     import uctypes
 
+    if addr is None:
+        addr = sector_addr()
     mem = uctypes.bytearray_at(addr, size)
     out = []
     for off in range(0, size, 512):
@@ -224,8 +236,10 @@ def read_sector(addr=SECTOR_ADDR, size=SECTOR_SIZE):
     return b"".join(out), None
 
 
-def load(addr=SECTOR_ADDR, size=SECTOR_SIZE):
+def load(addr=None, size=SECTOR_SIZE):
     """The board's configuration from the config sector."""
+    if addr is None:
+        addr = sector_addr()
     blob, end = read_sector(addr, size)
     if not blob:
         return Config(source="none" if end == 0 else "erased")
@@ -241,11 +255,11 @@ def load(addr=SECTOR_ADDR, size=SECTOR_SIZE):
 def describe(cfg):
     """One line per setting that matters, for the boot report (no PEM contents)."""
     if cfg.source == "erased":
-        where = "config sector 0x%08x erased: defaults" % SECTOR_ADDR
+        where = "config sector 0x%08x erased: defaults" % sector_addr()
     elif cfg.source == "none":
         where = "no config sector: defaults"
     else:
-        where = "config sector 0x%08x, %d settings" % (SECTOR_ADDR, cfg.lines)
+        where = "config sector 0x%08x, %d settings" % (sector_addr(), cfg.lines)
     if cfg.dhcp:
         addr = "DHCP (static %s/%s if no lease in %d s)" % (cfg.ip, cfg.netmask, cfg.dhcp_timeout)
     else:

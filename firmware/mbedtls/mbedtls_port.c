@@ -35,6 +35,7 @@
 #include "mbedtls/rsa.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/error.h"
+#include "mbedtls/x509_crt.h"
 #include "ssl_misc.h"                   // MBEDTLS_SSL_IN_BUFFER_LEN, _OUT_BUFFER_LEN
 #include "py/gc.h"
 #include "rng.h"
@@ -438,6 +439,34 @@ static mp_obj_t tls_port_heap(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_heap_obj, tls_port_heap);
 
+// tls.x509_info(der) -> str: a certificate as mbedTLS's x509_crt_info prints it
+// ("cert. version     : 3", "serial number     : ...", issuer, subject, dates, key, usage),
+// what the Nucleo write-up's client shows for the server's certificate.
+static mp_obj_t tls_port_x509_info(mp_obj_t der_in) {
+    mp_buffer_info_t der;
+    mp_get_buffer_raise(der_in, &der, MP_BUFFER_READ);
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    int ret = mbedtls_x509_crt_parse_der(&crt, der.buf, der.len);
+    if (ret != 0) {
+        mbedtls_x509_crt_free(&crt);
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("x509_info: not a DER certificate (-0x%04x)"), (unsigned)-ret);
+    }
+    vstr_t vstr;
+    vstr_init(&vstr, 1024);
+    ret = mbedtls_x509_crt_info(vstr.buf, vstr.alloc, "", &crt);
+    mbedtls_x509_crt_free(&crt);
+    if (ret < 0) {
+        vstr_clear(&vstr);
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("x509_info: mbedtls_x509_crt_info returned -0x%04x"), (unsigned)-ret);
+    }
+    vstr.len = ret;
+    return mp_obj_new_str_from_vstr(&vstr);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_x509_info_obj, tls_port_x509_info);
+
 static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_reserve), MP_ROM_PTR(&tls_port_reserve_obj) },
     { MP_ROM_QSTR(MP_QSTR_heap), MP_ROM_PTR(&tls_port_heap_obj) },
@@ -448,6 +477,7 @@ static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_time_is_set), MP_ROM_PTR(&tls_port_time_is_set_obj) },
     { MP_ROM_QSTR(MP_QSTR_selftest), MP_ROM_PTR(&tls_port_selftest_obj) },
     { MP_ROM_QSTR(MP_QSTR_HW_CRYPTO), MP_ROM_INT(STM32LAB_HW_CRYPTO) },
+    { MP_ROM_QSTR(MP_QSTR_x509_info), MP_ROM_PTR(&tls_port_x509_info_obj) },
     #if !MICROPY_HW_HAS_RNG
     { MP_ROM_QSTR(MP_QSTR_seed), MP_ROM_PTR(&tls_port_seed_obj) },
     #endif

@@ -8,3 +8,8 @@ module("dnsclient.py", base_path="../../modules")
 # ssl: CPython-style TLS on the tls module (mbedTLS, software crypto; entropy from the seed
 # the launcher provisions, tls.seed).
 module("ssl.py", base_path="../../modules")
+# The seed application (the write-up's HTTPS client), run by main.c before the REPL, and
+# the config sector reader it shares with the EVAL boards' apps.
+module("boardcfg.py", base_path="../../apps")
+module("app_main.py")
+module("tlsconf.py", base_path="../../apps")

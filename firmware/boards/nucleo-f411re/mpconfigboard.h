@@ -37,6 +37,9 @@
 #define MICROPY_HW_CONSOLE_AF       (7)
 #define MICROPY_HW_CONSOLE_BAUD     (115200)
 
+// The config sector: sector 7 (mcu/stm32f411xe.ld)
+#define MICROPY_HW_CONFIG_ADDR      (0x08060000)
+
 // GPIO ports A..E and H exist on the F411 (F and G do not); machine.Pin stops at port E.
 #define MICROPY_HW_GPIO_LAST_PORT   ('E')
 

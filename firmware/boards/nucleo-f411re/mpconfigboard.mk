@@ -6,6 +6,4 @@ NETWORK = none
 HW_CRYPTO_BLOCKS = 0
 TLS = mbedtls
 STACK_RAM = the top of SRAM (no CCM)
-# no apps yet: the REPL comes up at once
-APPS = 0
 FROZEN_MANIFEST = $(abspath boards/nucleo-f411re/manifest.py)
