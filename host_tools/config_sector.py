@@ -22,7 +22,7 @@ CONFIG_SIZE = 128 * 1024
 CONFIG_KEYS = ("role", "dhcp", "ip", "netmask", "gateway", "mac", "server_ip", "server_port",
                "server_name", "path", "period", "port", "client_auth", "deadline", "sessions",
                "max_reply", "resume", "tls_min", "tls_max", "ciphers", "blink_ms",
-               "dhcp_timeout", "time", "ca", "cert", "key")
+               "dhcp_timeout", "time", "ca", "cert", "key", "dns", "seed")
 CONFIG_PEM_KEYS = ("ca", "cert", "key")
 
 

@@ -9,7 +9,9 @@ before anything starts, whatever the engine.
 from __future__ import annotations
 
 import abc
+import hashlib
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,7 +132,14 @@ class BoardConfig:
         # What goes into the config sector (None: nothing is loaded there)
         self.config_sector = None
         if self.config_blob is not None or self.config is not None:
-            self.config_sector = make_config_blob(self.config, text=self.config_blob or b"")
+            config = dict(self.config or {})
+            if not self.machine_spec.rng and "seed" not in config \
+                    and b"seed=" not in (self.config_blob or b""):
+                # No RNG on the chip: the entropy seed its TLS needs comes with the config,
+                # fresh for each boot (from --seed under --deterministic, so a run replays)
+                config["seed"] = (hashlib.sha256(b"stm32lab-seed-%d" % int(self.seed)).hexdigest()
+                                  if self.deterministic else os.urandom(32).hex())
+            self.config_sector = make_config_blob(config, text=self.config_blob or b"")
         self.hostfwd = [HostForward.parse(f) for f in self.hostfwd]
         self.guestfwd = [GuestForward.parse(f) for f in self.guestfwd]
         self.console_port = _port(self.console_port, "console port", allow_zero=True)
@@ -153,9 +162,18 @@ class BoardConfig:
             if fwd.guest_port in seen:
                 raise BoardError(f"guestfwd guest port {fwd.guest_port} is given twice")
             seen[fwd.guest_port] = fwd
-        if not self.machine_spec.ethernet and (self.hostfwd or self.guestfwd or self.pcap):
+        spec = self.machine_spec
+        if not spec.ethernet and not spec.w5100 and (self.hostfwd or self.guestfwd or self.pcap):
             raise BoardError(f"{self.machine} has no Ethernet; drop --hostfwd, --guestfwd "
                              f"and --pcap")
+        if spec.w5100:
+            if self.pcap:
+                raise BoardError(f"{self.machine}'s W5100 carries sockets, not frames: there "
+                                 f"is nothing for --pcap to capture; drop it")
+            for fwd in (*self.hostfwd, *self.guestfwd):
+                if fwd.host_addr != "127.0.0.1":
+                    raise BoardError(f"{self.machine}'s W5100 reaches the PC on 127.0.0.1 "
+                                     f"only; forward to 127.0.0.1, not {fwd.host_addr}")
 
 
 

@@ -136,6 +136,11 @@ class Machine:
     console_port: str = ""    # the console UART and connector, for help texts
     config_addr: int = 0x080E0000   # the firmware's config sector (last 128 KiB sector)
     ethernet: bool = True     # a NIC on QEMU's restricted user-mode network
+    # a W5100 shield (hw/net/w5100.c): the board's sockets are host sockets on 127.0.0.1,
+    # reached through the same forwards (-global w5100.forward=/listen=)
+    w5100: bool = False
+    # an RNG on the chip; without one the launcher puts an entropy seed in the config
+    rng: bool = True
     # the LCD on the board's graphic console (what --screenshot saves), "" for none
     lcd: str = ""
 
@@ -196,6 +201,13 @@ MACHINES = {m.name: m for m in (
               Led("led3", "red", "PG10", True), Led("led4", "blue", "PG12", True)),
         buttons=(Button("wakeup", "PA0", active_low=False),
                  Button("tamper", "PC13", active_low=True))),
+    Machine(
+        name="nucleo-f411re", short="F411", board="NUCLEO-F411RE", chip="STM32F411RE",
+        uarts=("usart2", "usart1", "usart6"),
+        console_port="USART2, the ST-LINK virtual COM port",
+        leds=(Led("led2", "green", "PA5"),),
+        buttons=(Button("user", "PC13", active_low=True),),
+        config_addr=0x08060000, ethernet=False, w5100=True, rng=False),
 )}
 DEFAULT_MACHINE = "stm324xg-eval"
 

@@ -415,6 +415,19 @@ class QemuEngine(Engine):
             opts.append(f"guestfwd=tcp:{HOST_IP}:{f.guest_port}-{self._guestfwd_target(f)}")
         return ",".join(opts)
 
+    def w5100_options(self) -> list:
+        """The W5100 shield's forwards (hw/net/w5100.c): the lab host's GUESTPORT is
+        127.0.0.1:HOSTPORT for the board's TCP connects and UDP datagrams ("forward"), and
+        127.0.0.1:HOSTPORT reaches a socket listening on GUESTPORT ("listen")."""
+        forward = ",".join(f"{f.guest_port}:{f.host_port}" for f in self.config.guestfwd)
+        listen = ",".join(f"{f.host_port}:{f.guest_port}" for f in self._hostfwds)
+        opts = []
+        if forward:
+            opts += ["-global", f"w5100.forward={forward}"]
+        if listen:
+            opts += ["-global", f"w5100.listen={listen}"]
+        return opts
+
     def _guestfwd_target(self, fwd: GuestForward) -> str:
         # A "cmd:" target runs one relay per board connection, so the PC server sees each
         # connection open and close like a real client's. (A "tcp:" chardev target would be
@@ -442,6 +455,8 @@ class QemuEngine(Engine):
                 cmd += ["-serial", "null"]
         if cfg.machine_spec.ethernet:
             cmd += ["-nic", self.nic_option()]
+        if cfg.machine_spec.w5100:
+            cmd += self.w5100_options()
         if cfg.pcap is not None:
             cmd += ["-object", f"filter-dump,id=dump0,netdev={NETDEV_ID},"
                                f"file={_qemu_opt(cfg.pcap.resolve())}"]

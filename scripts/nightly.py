@@ -134,13 +134,19 @@ def _literal_dict(source: str, name: str):
 
 def _machine_table(repo: Path) -> dict | None:
     """{short: machine} from host_tools/lab.py's MACHINES (the Robot library's BOARDS is
-    built from it), read without importing it."""
+    built from it), read without importing it; boards without Ethernet are left out (the
+    nightly Robot suites are the SSL client and server over the board's network)."""
     lab = repo / "host_tools" / "lab.py"
     if not lab.exists():
         return None
     text = lab.read_text()
-    found = re.findall(r'Machine\(\s*name="([^"]+)",\s*short="([^"]+)"', text)
-    return {short: name for name, short in found} or None
+    table = {}
+    for block in re.split(r"\bMachine\(", text)[1:]:
+        m = re.match(r'\s*name="([^"]+)",\s*short="([^"]+)"', block)
+        # the Robot suites need the board's Ethernet (SSL client/server over lwIP)
+        if m and not re.search(r"\bethernet=False\b", block.split("Machine(")[0]):
+            table[m.group(2)] = m.group(1)
+    return table or None
 
 
 def discover_tree(repo: Path = REPO) -> Tree:

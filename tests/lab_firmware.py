@@ -15,7 +15,8 @@ from host_tools.board import Board
 
 TOP = Path(__file__).resolve().parent.parent
 FIRMWARE = TOP / "firmware"
-BANNER = re.compile(rb"MicroPython v1\.25\.\d+[^\r\n]*; (STM32\w+-EVAL) with (STM32F4\w+)\r\n")
+BANNER = re.compile(rb"MicroPython v1\.25\.\d+[^\r\n]*; ((?:STM32|NUCLEO-)\w+(?:-EVAL)?) with "
+                    rb"(STM32F4\w+)\r\n")
 PROMPT = b">>> "
 
 

@@ -90,14 +90,20 @@ def test_tables_are_complete():
     for spec in lab.MACHINES.values():
         assert spec.console in spec.uarts and len(set(spec.uarts)) == len(spec.uarts)
         assert lab.machine(spec.short) is spec and lab.machine(spec.name.upper()) is spec
-        assert spec.button("wakeup").pin == "PA0" and not spec.button("wakeup").active_low
-        assert spec.button("tamper").pin == "PC13" and spec.button("tamper").active_low
+        assert all(b.pin[0] == "P" and b.prop == f"button-{b.name}" for b in spec.buttons)
+    for short in ("F417", "F439"):
+        evalboard = lab.machine(short)
+        assert evalboard.button("wakeup").pin == "PA0" and not evalboard.button("wakeup").active_low
+        assert evalboard.button("tamper").pin == "PC13" and evalboard.button("tamper").active_low
+    nucleo = lab.machine("F411")
+    assert nucleo.button("pc13").name == "user" and nucleo.button("user").active_low
+    assert nucleo.console == "usart2" and not nucleo.ethernet
     assert lab.machine("F417").button("user").prop == "button-user"
     assert lab.machine("F417").button("pg15").name == "user"
     with pytest.raises(BoardError, match="no button 'user' on stm324x9i-eval"):
         lab.machine("F439").button("user")
-    with pytest.raises(BoardError, match="unknown machine 'F411'"):
-        lab.machine("F411")
+    with pytest.raises(BoardError, match="unknown machine 'F401'"):
+        lab.machine("F401")
 
 
 def test_f439_leds_are_read_through_the_table(held_board):

@@ -132,6 +132,14 @@ def test_long_checks_are_discovered_not_listed():
         assert "the Makefile has no `bench` target" in plan
 
 
+def test_boards_without_ethernet_get_no_robot_ssl_runs():
+    """The real tree: the Nucleo-F411RE (no Ethernet) is in the launcher's table but not
+    among the boards the nightly runs the SSL client/server suites on."""
+    tree = nightly.discover_tree()
+    assert tree.boards == {"F417": "stm324xg-eval", "F439": "stm324x9i-eval"}
+    assert "nucleo-f411re" in tree.firmware_boards
+
+
 def test_discover_tree_reads_the_robot_librarys_tables(tmp_path):
     lib = tmp_path / "robot" / "libraries"
     lib.mkdir(parents=True)
