@@ -47,9 +47,11 @@ void mp_hal_delay_ms(mp_uint_t ms) {
     while (ms > 0) {
         mp_uint_t step = ms > 1000 ? 1000 : ms;
         uint32_t start = mp_hal_ticks_us();
-        while (mp_hal_ticks_us() - start < step * 1000) {
+        uint32_t elapsed;
+        while ((elapsed = mp_hal_ticks_us() - start) < step * 1000) {
             // pending events (a KeyboardInterrupt) run here; sleep until the next interrupt
-            mp_event_wait_ms(step);
+            // or for what is left (rounded up: the wake-up is on a millisecond boundary)
+            mp_event_wait_ms((step * 1000 - elapsed + 999) / 1000);
         }
         ms -= step;
     }
