@@ -11,7 +11,7 @@ ticks_us and time.sleep_ms with it. Nothing is asserted on wall time.
 
 import pytest
 
-from lab_firmware import BANNER, PROMPT, boot
+from lab_firmware import BANNER, PROMPT, boot, build_firmware
 
 SYSTICK_VAL = 0xE000E018
 CYCLES_PER_MS = 168000
@@ -32,9 +32,16 @@ def clock():
 """
 
 
-@pytest.fixture(params=[True], ids=["icount"])
-def board(request, firmware_elf, qemu):
-    board, console = boot(firmware_elf, qemu, deterministic=request.param)
+F439 = {"machine": "stm324x9i-eval"}
+REALTIME = {"deterministic": False}
+
+
+@pytest.fixture(params=[{}], ids=["F417"])
+def board(request, qemu):
+    """The board (F417 unless the test asks for another machine) under -icount unless it
+    asks for real time; the reference timer set up."""
+    options = {"machine": "stm324xg-eval", "deterministic": True, **request.param}
+    board, console = boot(build_firmware(options["machine"]), qemu, **options)
     console.expect(BANNER)
     console.expect(PROMPT)
     console.paste(REFERENCE)
@@ -56,6 +63,7 @@ print(time.ticks_diff(b[0], a[0]), time.ticks_diff(b[1], a[1]), (b[2] - a[2]) / 
     return int(ms), int(us), float(ref), int(irqs)
 
 
+@pytest.mark.parametrize("board", [{}, F439], ids=["F417", "F439"], indirect=True)
 @pytest.mark.parametrize("tickless", [True, False])
 def test_ticks_ms_follows_the_virtual_clock_over_a_long_idle(board, tickless):
     c = board.console
@@ -77,6 +85,7 @@ def test_ticks_ms_follows_the_virtual_clock_over_a_long_idle(board, tickless):
     assert abs(int(ms) - float(ref)) <= 2, out
 
 
+@pytest.mark.parametrize("board", [{}, F439], ids=["F417", "F439"], indirect=True)
 def test_sleep_ms_sleeps_as_long_as_asked(board):
     out = board.console.paste("""
 for n in (1, 2, 3, 5, 37, 98, 99, 100, 101, 250, 1000, 1234):
@@ -109,7 +118,7 @@ print("bad", bad[:3])
     assert out.strip() == "bad []", out
 
 
-@pytest.mark.parametrize("board", [False], ids=["realtime"], indirect=True)
+@pytest.mark.parametrize("board", [REALTIME], ids=["F417-realtime"], indirect=True)
 def test_console_byte_ends_a_long_period_early(board):
     c = board.console
     # The REPL reads a byte while asleep; SysTick's counter still above one millisecond's
