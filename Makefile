@@ -10,7 +10,9 @@
 #   make -s print-firmware  print the path of the default firmware ELF
 #   make setup         apt packages, the trixie deb-src entry, Python packages
 #   make bench         crypto throughput, HW vs SW builds on both boards, side by side:
-#                      bench/results/crypto.json and crypto.png (bench/README.md)
+#                      bench/results/crypto.json and crypto.png; an idle board's host CPU
+#                      and wake-ups, 1 ms tick vs tickless: bench/results/idle.json
+#                      (bench/README.md)
 #   make nightly       every board and variant, the long checks, one report, within a time
 #                      budget (NIGHTLY_ARGS='--budget 60 --previous results/nightly'; see README)
 
@@ -87,6 +89,7 @@ bench: qemu
 		$(MAKE) -C firmware BOARD=$$b HW_CRYPTO=$$hw || exit 1; done; done
 	$(PYTHON) bench/crypto.py --json bench/results/crypto.json --png bench/results/crypto.png \
 		$(BENCH_ARGS)
+	$(PYTHON) bench/idle.py --boards F417,F439 --json bench/results/idle.json
 
 demo: qemu firmware
 	$(PYTHON) host_tools/demo.py

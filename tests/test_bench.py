@@ -1,7 +1,8 @@
 """bench/ in a tiny quick mode, so the benchmark scripts cannot rot: every board and
 build boots, every operation runs, its result is right (the digests and cipher blocks are
-checked against the host's hashlib/cryptography), and the JSON and PNG come out. No
-assertion is on speed: the figures depend on the host."""
+checked against the host's hashlib/cryptography), and the JSON and PNG come out; the idle
+bench measures every state both ways. No assertion is on speed: the figures depend on the
+host (the idle bench's interrupt rates are counted in the guest's own time)."""
 import json
 
 from bench import crypto
@@ -35,3 +36,21 @@ def test_bench_table_flags_a_wrong_result():
            "instr_per_kib": 10, "result": "00", "expected": "01"}
     rows = [dict(row, build="HW", ok=True), dict(row, build="SW", ok=False)]
     assert "WRONG" in crypto.table({"rows": rows})
+
+
+def test_idle_bench_quick(qemu, tmp_path):
+    from bench import idle
+    build_firmware("stm324xg-eval")
+    out_json = tmp_path / "idle.json"
+    assert idle.main(["--quick", "--qemu", str(qemu), "--json", str(out_json)]) == 0
+    result = json.loads(out_json.read_text())
+    rows = {(r["state"], r["mode"]): r for r in result["rows"]}
+    assert set(rows) == {(s, m) for s in idle.STATES for m in idle.MODES}
+    for key, r in rows.items():
+        assert r["guest_ms"] > 0 and r["cpu_percent"] >= 0, (key, r)
+    # the guest's own counts, not the host's speed: the 1 ms tick interrupts ~1000 times a
+    # second of guest time, tickless idle far less
+    for state in idle.STATES:
+        assert rows[(state, "1 ms tick")]["systick_per_s"] >= 900, rows
+        assert rows[(state, "tickless")]["systick_per_s"] <= 200, rows
+    assert "tickless" in idle.table(result)
