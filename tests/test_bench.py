@@ -49,8 +49,9 @@ def test_idle_bench_quick(qemu, tmp_path):
     for key, r in rows.items():
         assert r["guest_ms"] > 0 and r["cpu_percent"] >= 0, (key, r)
     # the guest's own counts, not the host's speed: the 1 ms tick interrupts ~1000 times a
-    # second of guest time, tickless idle far less
+    # second of guest time, tickless idle far less (60-80/s for the applications over 10 s;
+    # a 1 s window can still hold some of their start-up)
     for state in idle.STATES:
         assert rows[(state, "1 ms tick")]["systick_per_s"] >= 900, rows
-        assert rows[(state, "tickless")]["systick_per_s"] <= 200, rows
+        assert rows[(state, "tickless")]["systick_per_s"] <= 500, rows
     assert "tickless" in idle.table(result)
