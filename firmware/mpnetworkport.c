@@ -77,8 +77,11 @@ void mpnetworkport_systick(uint32_t ms, uint32_t elapsed) {
 
 // With interrupts masked (lwIP cannot run): ms until the ETH interrupt must run next.
 uint32_t mpnetworkport_idle_ms(void) {
-    if (!lwip_ready || NVIC_GetPendingIRQ(ETH_IRQn) || eth_phy_irq_pending()) {
-        return lwip_ready ? 0 : UINT32_MAX;
+    if (!lwip_ready) {
+        return UINT32_MAX;
+    }
+    if (NVIC_GetPendingIRQ(ETH_IRQn) || eth_phy_irq_pending()) {
+        return 0;
     }
     uint32_t ms = sys_timeouts_sleeptime();     // SYS_TIMEOUTS_SLEEPTIME_INFINITE: none
     uint32_t link = eth_link_check_due_ms();
