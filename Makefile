@@ -11,7 +11,9 @@
 #   make setup         apt packages, the trixie deb-src entry, Python packages
 #   make bench         crypto throughput, HW vs SW builds on both boards, side by side:
 #                      bench/results/crypto.json and crypto.png; board-to-PC connect and
-#                      handshake, Python relay vs native helper: connect.json (bench/README.md)
+#                      handshake, Python relay vs native helper: connect.json; an idle
+#                      board's host CPU and wake-ups, 1 ms tick vs tickless: idle.json
+#                      (bench/README.md)
 #   make nightly       every board and variant, the long checks, one report, within a time
 #                      budget (NIGHTLY_ARGS='--budget 60 --previous results/nightly'; see README)
 
@@ -90,6 +92,7 @@ bench: qemu
 	$(PYTHON) bench/crypto.py --json bench/results/crypto.json --png bench/results/crypto.png \
 		$(BENCH_ARGS)
 	$(PYTHON) bench/connect.py --json bench/results/connect.json
+	$(PYTHON) bench/idle.py --boards F417,F439 --json bench/results/idle.json
 
 demo: qemu firmware
 	$(PYTHON) host_tools/demo.py

@@ -395,7 +395,7 @@ static const char *eth_hw_start(void) {
     if (!phy_write(PHY_BMCR, BMCR_RESET)) {
         return "MDIO access timed out";
     }
-    uint32_t start = systick_ms;
+    uint32_t start = systick_now_ms();
     for (;;) {
         int bmcr = phy_read(PHY_BMCR);
         if (bmcr < 0) {
@@ -404,7 +404,7 @@ static const char *eth_hw_start(void) {
         if (!(bmcr & BMCR_RESET)) {
             break;
         }
-        if (systick_ms - start > ETH_PHY_RESET_TIMEOUT_MS) {
+        if (systick_now_ms() - start > ETH_PHY_RESET_TIMEOUT_MS) {
             return "PHY reset timed out";
         }
     }
@@ -553,6 +553,14 @@ static void eth_link_check(void) {
     eth_notify();
 }
 
+uint32_t eth_link_check_due_ms(void) {
+    if (!eth.active) {
+        return UINT32_MAX;
+    }
+    uint32_t since = systick_now_ms() - eth.last_link_check;
+    return since >= ETH_LINK_POLL_MS ? 0 : ETH_LINK_POLL_MS - since;
+}
+
 bool eth_phy_irq_pending(void) {
     #ifdef MICROPY_HW_ETH_PHY_INT_PORT
     return eth.active && !gpio_read(GPIO_INDEX(MICROPY_HW_ETH_PHY_INT_PORT),
@@ -584,8 +592,8 @@ void eth_service(bool check_link) {
         (void)phy_read(PHY_MISR);   // reading MISR releases the interrupt pin
         check_link = true;
     }
-    if (check_link || systick_ms - eth.last_link_check >= ETH_LINK_POLL_MS) {
-        eth.last_link_check = systick_ms;
+    if (check_link || systick_now_ms() - eth.last_link_check >= ETH_LINK_POLL_MS) {
+        eth.last_link_check = systick_now_ms();
         eth_link_check();
     }
 }
@@ -636,7 +644,7 @@ const char *eth_start(const uint8_t mac[6], uint32_t ip, uint32_t netmask, uint3
     netif_set_default(&eth.netif);
     netif_set_up(&eth.netif);
     eth.active = true;
-    eth.last_link_check = systick_ms;
+    eth.last_link_check = systick_now_ms();
     eth_link_check();
     return NULL;
 }

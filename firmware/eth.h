@@ -59,6 +59,8 @@ bool eth_full_duplex(void);
 void eth_service(bool check_link);
 // The DP83848's active-low interrupt output, when the board routes it to a pin.
 bool eth_phy_irq_pending(void);
+// Milliseconds until the link check is due (0: now; UINT32_MAX: the interface is down).
+uint32_t eth_link_check_due_ms(void);
 
 // Called on link or address changes, from the lwIP context (keep it short).
 extern void (*eth_change_hook)(void);

@@ -99,7 +99,9 @@
     { MP_ROM_QSTR(MP_QSTR_HARD_RESET), MP_ROM_INT(MACHINE_HARD_RESET) }, \
     { MP_ROM_QSTR(MP_QSTR_WDT_RESET), MP_ROM_INT(MACHINE_WDT_RESET) }, \
     { MP_ROM_QSTR(MP_QSTR_SOFT_RESET), MP_ROM_INT(MACHINE_SOFT_RESET) }, \
-    { MP_ROM_QSTR(MP_QSTR_CONFIG_SECTOR), MP_ROM_INT(MICROPY_HW_CONFIG_ADDR) },
+    { MP_ROM_QSTR(MP_QSTR_CONFIG_SECTOR), MP_ROM_INT(MICROPY_HW_CONFIG_ADDR) }, \
+    { MP_ROM_QSTR(MP_QSTR_tickless), MP_ROM_PTR(&machine_tickless_obj) }, \
+    { MP_ROM_QSTR(MP_QSTR_idle_stats), MP_ROM_PTR(&machine_idle_stats_obj) },
 
 #define MACHINE_PWRON_RESET (1)
 #define MACHINE_HARD_RESET  (2)
@@ -171,12 +173,13 @@ typedef long mp_off_t;
 
 #define MP_STATE_PORT MP_STATE_VM
 
-// Atomic sections mask interrupts; waiting for an event sleeps until the next interrupt
-// (the 1 ms tick at the latest).
+// Atomic sections mask interrupts; waiting for an event sleeps until the next interrupt, for
+// no longer than the caller's limit (systick.c: tickless idle).
 #include "irq.h"
 #define MICROPY_BEGIN_ATOMIC_SECTION()      disable_irq()
 #define MICROPY_END_ATOMIC_SECTION(state)   enable_irq(state)
-#define MICROPY_INTERNAL_WFE(TIMEOUT_MS)    __asm volatile ("wfi")
+void systick_wait_for_interrupt(uint32_t timeout_ms);
+#define MICROPY_INTERNAL_WFE(TIMEOUT_MS)    systick_wait_for_interrupt(TIMEOUT_MS)
 
 #define MICROPY_HW_ENABLE_RNG (MICROPY_HW_HAS_RNG)
 extern const struct _mp_obj_type_t machine_pin_type;

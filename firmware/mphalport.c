@@ -42,15 +42,20 @@ mp_uint_t mp_hal_stdout_tx_strn(const char *str, size_t len) {
 }
 
 // Timed in microseconds so a delay is never shorter than asked (the millisecond count may
-// tick right after the start); in steps of 1 s because ticks_us wraps after 71 minutes.
+// tick right after the start); in steps of 1 s because ticks_us wraps after 71 minutes, each
+// step timed from where the previous one should have ended, so a long delay does not gain
+// the fraction of a millisecond each step overshoots.
 void mp_hal_delay_ms(mp_uint_t ms) {
+    uint32_t start = mp_hal_ticks_us();
     while (ms > 0) {
         mp_uint_t step = ms > 1000 ? 1000 : ms;
-        uint32_t start = mp_hal_ticks_us();
-        while (mp_hal_ticks_us() - start < step * 1000) {
+        uint32_t elapsed;
+        while ((elapsed = mp_hal_ticks_us() - start) < step * 1000) {
             // pending events (a KeyboardInterrupt) run here; sleep until the next interrupt
-            mp_event_wait_ms(step);
+            // or for what is left (rounded up: the wake-up is on a millisecond boundary)
+            mp_event_wait_ms((step * 1000 - elapsed + 999) / 1000);
         }
+        start += step * 1000;
         ms -= step;
     }
 }

@@ -14,7 +14,7 @@
 #include "systick.h"
 
 static inline mp_uint_t mp_hal_ticks_ms(void) {
-    return systick_ms;
+    return systick_now_ms();
 }
 
 static inline mp_uint_t mp_hal_ticks_us(void) {

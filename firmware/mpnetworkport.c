@@ -34,7 +34,7 @@ static bool lwip_ready;
 static uint32_t rand_state;
 
 u32_t sys_now(void) {
-    return systick_ms;
+    return systick_now_ms();
 }
 
 // lwIP needs unpredictable but not cryptographic numbers (initial local ports, DHCP
@@ -59,17 +59,33 @@ void lwip_port_assert(const char *msg, const char *file, int line) {
 
 // The lwIP context: DMA events, received frames, link check, timers.
 void ETH_IRQHandler(void) {
+    systick_idle_interrupted = true;
     eth_service(false);
     sys_check_timeouts();
 }
 
-void mpnetworkport_systick(uint32_t ms) {
+void mpnetworkport_systick(uint32_t ms, uint32_t elapsed) {
     if (!lwip_ready) {
         return;
     }
-    if ((ms % MPNETWORKPORT_TICK_MS) == 0 || eth_phy_irq_pending()) {
+    // elapsed > 1: the end of a long idle period, which ends when lwIP or the link check
+    // is due (mpnetworkport_idle_ms)
+    if (elapsed > 1 || (ms % MPNETWORKPORT_TICK_MS) == 0 || eth_phy_irq_pending()) {
         NVIC_SetPendingIRQ(ETH_IRQn);
     }
+}
+
+// With interrupts masked (lwIP cannot run): ms until the ETH interrupt must run next.
+uint32_t mpnetworkport_idle_ms(void) {
+    if (!lwip_ready) {
+        return UINT32_MAX;
+    }
+    if (NVIC_GetPendingIRQ(ETH_IRQn) || eth_phy_irq_pending()) {
+        return 0;
+    }
+    uint32_t ms = sys_timeouts_sleeptime();     // SYS_TIMEOUTS_SLEEPTIME_INFINITE: none
+    uint32_t link = eth_link_check_due_ms();
+    return link < ms ? link : ms;
 }
 
 void mpnetworkport_boot(void) {

@@ -40,7 +40,8 @@ static inline void mpnetworkport_unlock(uint32_t old) {
 void mpnetworkport_boot(void);           // once at power-up: lwIP itself
 void mpnetworkport_init(void);           // after mp_init on every (soft) boot
 void mpnetworkport_deinit(void);         // before mp_deinit: interface down, DMA stopped
-void mpnetworkport_systick(uint32_t ms); // from the SysTick interrupt
+void mpnetworkport_systick(uint32_t ms, uint32_t elapsed); // from the SysTick interrupt
+uint32_t mpnetworkport_idle_ms(void);    // interrupts masked: ms until lwIP's next work
 const char *mpnetworkport_hostname(void);
 
 #endif // MICROPY_INCLUDED_STM32LAB_MPNETWORKPORT_H

@@ -14,6 +14,7 @@
 #include "stm32f4xx.h"
 #include "clock.h"
 #include "startup.h"
+#include "systick.h"
 
 static mp_int_t machine_reset_cause_value;
 
@@ -80,3 +81,21 @@ NORETURN static void mp_machine_deepsleep(size_t n_args, const mp_obj_t *args) {
     mp_machine_lightsleep(n_args, args);
     NVIC_SystemReset();
 }
+
+// tickless([on]): tickless idle (systick.c) on or off; returns the setting before the call.
+// Off, an idle board takes the 1 ms tick as before (for comparison: bench/idle.py).
+static mp_obj_t machine_tickless(size_t n_args, const mp_obj_t *args) {
+    return mp_obj_new_bool(systick_tickless(n_args > 0 ? mp_obj_is_true(args[0]) : -1));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(machine_tickless_obj, 0, 1, machine_tickless);
+
+// idle_stats(): (SysTick interrupts, wake-ups of the idle wait) since power-up; with the
+// 1 ms tick an idle board has about 1000 of each per second.
+static mp_obj_t machine_idle_stats(void) {
+    mp_obj_t items[2] = {
+        mp_obj_new_int_from_uint(systick_irqs()),
+        mp_obj_new_int_from_uint(systick_wakeups()),
+    };
+    return mp_obj_new_tuple(2, items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(machine_idle_stats_obj, machine_idle_stats);

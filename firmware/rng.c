@@ -37,9 +37,9 @@ static void rng_restart(void) {
 }
 
 static rng_status_t rng_read(uint32_t *word) {
-    uint32_t start = systick_ms;
+    uint32_t start = systick_now_ms();
     for (uint32_t polls = 0;; polls++) {
-        uint32_t elapsed = systick_ms - start;
+        uint32_t elapsed = systick_now_ms() - start;
         if (elapsed > RNG_TIMEOUT_MS || (elapsed == 0 && polls > SYSTICK_POLLS_WITHOUT_TICK)) {
             break;
         }

@@ -15,9 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-extern volatile uint32_t systick_ms;
-
 void systick_init(uint32_t hclk_hz);
+uint32_t systick_now_ms(void);
 uint32_t systick_us(void);
 uint32_t systick_cycles(void);
 
@@ -29,5 +28,17 @@ uint32_t systick_cycles(void);
 // than a poll count: in an emulator a flag comes from a timer of the same clock as the
 // SysTick, so a busy host cannot end the wait before the flag had its chance.
 bool systick_wait_bits(volatile uint32_t *reg, uint32_t mask, uint32_t value, uint32_t timeout_ms);
+
+// Sleep until an interrupt, and no longer than timeout_ms (MICROPY_INTERNAL_WFE): when
+// tickless idle is on and nothing is due sooner, in one long SysTick period (systick.c).
+void systick_wait_for_interrupt(uint32_t timeout_ms);
+// Set by interrupt handlers that may end a wait (console byte, network), so a wait that
+// starts right after them returns at once and its caller looks again.
+extern volatile bool systick_idle_interrupted;
+// Tickless idle on (1) or off (0), -1 leaves it; returns the previous setting.
+bool systick_tickless(int enable);
+// SysTick interrupts since power-up; wake-ups from systick_wait_for_interrupt's WFI.
+uint32_t systick_irqs(void);
+uint32_t systick_wakeups(void);
 
 #endif // MICROPY_INCLUDED_STM32LAB_SYSTICK_H

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "gpio.h"
 #include "irq.h"
+#include "systick.h"
 #include "uart.h"
 
 #define RX_BUF_SIZE         (512)   // a power of two
@@ -89,6 +90,7 @@ void CONSOLE_IRQHandler(void) {
     USART_TypeDef *usart = CONSOLE_USART;
     uint32_t sr = usart->SR;
 
+    systick_idle_interrupted = true;
     if (sr & (USART_SR_RXNE | USART_SR_ORE)) {
         uint32_t head = rx_head;
         int c;
