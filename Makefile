@@ -71,9 +71,11 @@ test: qemu baremetal firmware
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 	$(MAKE) robot
 
-# Every suite on the default board (F417), then the crypto suite on the F439, whose
-# tests of GCM/CCM/SHA-256 are skipped as not applicable on the F417.
+# Every suite on the default board (F417; the Nucleo suite on the Nucleo), then the crypto
+# suite on the F439, whose tests of GCM/CCM/SHA-256 are skipped as not applicable on the
+# F417.
 robot: qemu baremetal firmware
+	$(MAKE) -C firmware BOARD=nucleo-f411re    # robot/nucleo_https_client.robot
 	$(PYTHON) -m robot --outputdir results --xunit xunit.xml $(ROBOT_ARGS) robot/
 	$(PYTHON) -m robot --outputdir results/f439 --xunit xunit.xml -v BOARD:F439 \
 		$(ROBOT_ARGS) robot/hwcrypto.robot

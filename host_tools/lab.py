@@ -141,6 +141,8 @@ class Machine:
     w5100: bool = False
     # an RNG on the chip; without one the launcher puts an entropy seed in the config
     rng: bool = True
+    # CRYP/HASH on the chip: the firmware's hardware-crypto variant exists (HW_CRYPTO=1)
+    crypto: bool = True
     # the LCD on the board's graphic console (what --screenshot saves), "" for none
     lcd: str = ""
 
@@ -207,7 +209,8 @@ MACHINES = {m.name: m for m in (
         console_port="USART2, the ST-LINK virtual COM port",
         leds=(Led("led2", "green", "PA5"),),
         buttons=(Button("user", "PC13", active_low=True),),
-        config_addr=0x08060000, ethernet=False, w5100=True, rng=False),
+        config_addr=0x08060000, ethernet=False, w5100=True, rng=False,
+        crypto=False),
 )}
 DEFAULT_MACHINE = "stm324xg-eval"
 

@@ -39,6 +39,8 @@ KEYWORDS = {
     "Assert LED State", "Assert LED Is Blinking", "Provides", "Requires",
     # push-buttons (Renode's monitor calls them Press/Release/PressAndRelease) and the LCD
     "Press Button", "Release Button", "Click Button", "Capture LCD",
+    # the Nucleo's names come from the lab's DNS resolver
+    "Start Lab DNS", "Stop Lab DNS",
 }
 
 

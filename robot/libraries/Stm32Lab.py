@@ -29,6 +29,7 @@ if (_TREE / "host_tools" / "__init__.py").exists() and str(_TREE) not in sys.pat
 
 from host_tools import certs, lab, paths  # noqa: E402
 from host_tools.board import Board, BoardError  # noqa: E402
+from host_tools.lab_dns import DnsError, LabDns  # noqa: E402
 from host_tools.certs import CertsError  # noqa: E402
 from host_tools.console import Console, ConsoleError, ConsoleTimeout  # noqa: E402
 from host_tools.ssl_client import FetchError, fetch  # noqa: E402
@@ -322,6 +323,7 @@ class Stm32Lab:
         self._default_uart = "console"
         self._pc_ports: dict = {}           # board guest port -> 127.0.0.1 port of the PC side
         self._servers: dict = {}            # board guest port -> SslServer
+        self._dns = None                    # the lab DNS resolver (Start Lab DNS)
         self._server_logs: dict = {}        # board guest port -> log file (kept after stop)
         self._server_lines: dict = {}       # board guest port -> console lines (kept)
         self._pki: Path | None = None
@@ -534,16 +536,18 @@ class Stm32Lab:
     @_reports_failures
     def create_board(self, firmware: str | None = None, board: str | None = None,
                      firmware_variant: str | None = None, deterministic: bool = False,
-                     seed: int = 1, pcap: bool = True, hostfwd: list | None = None,
+                     seed: int = 1, pcap: bool | None = None, hostfwd: list | None = None,
                      extra_uarts: list | None = None, role: str | None = None,
                      config: str | None = None, **settings) -> str:
         """Starts the emulated board with the CPU held until `Start Emulation`.
 
         ``firmware`` is an ELF path (relative paths are taken from the current directory,
         then from the repository root); empty means the lab's MicroPython build for
-        ``board`` (F417 or F439) and ``firmware_variant`` (HW or SW), see `Boards and
-        firmware`. ``deterministic`` counts instructions instead of real time and seeds
-        the RNG with ``seed``. ``pcap`` records the Ethernet traffic. ``hostfwd`` lists
+        ``board`` (F417, F439 or F411, the Nucleo) and ``firmware_variant`` (HW or SW;
+        the Nucleo has SW only), see `Boards and firmware`. ``deterministic`` counts
+        instructions instead of real time and seeds the RNG with ``seed``. ``pcap``
+        records the Ethernet traffic (default: on, except on the Nucleo, whose W5100
+        carries sockets, not frames). ``hostfwd`` lists
         the board ports to forward from 127.0.0.1 (default: 443). ``extra_uarts`` exposes
         more UARTs by name (usart1, usart2, usart3, usart6: the ones that are not the
         board's console) for `Create Terminal Tester`.
@@ -567,6 +571,9 @@ class Stm32Lab:
             raise AssertionError("A board is already running; use Reset Emulation before "
                                  "creating another.")
         machine = self._machine(board) if board else self._default_board
+        spec = lab.machine(machine)
+        if pcap is None:
+            pcap = spec.ethernet        # the Nucleo's W5100 carries sockets, not frames
         if firmware:
             path = Path(firmware)
             if not path.is_absolute() and not path.exists() and (TOP / path).exists():
@@ -574,6 +581,11 @@ class Stm32Lab:
         else:
             variant = (self._variant(firmware_variant) if firmware_variant
                        else self._default_variant)
+            if not spec.crypto:
+                if firmware_variant and variant:
+                    raise AssertionError(f"{spec.board} has no CRYP/HASH: use "
+                                         f"firmware_variant=SW (its only firmware).")
+                variant = 0
             path = self.firmware_for(machine, variant)
         config_blob, config_items = self._board_config(role, config, settings)
         guest_ports = sorted({443, *self._pc_ports})
@@ -753,6 +765,10 @@ class Stm32Lab:
                 self._stop_server(guest_port)
             except Exception as e:  # noqa: BLE001
                 errors.append(f"PC SSL server for {guest_port}: {e}")
+        if self._dns is not None:
+            self._dns.stop()
+            self._dns = None
+            self._pc_ports.pop(53, None)
         if errors:
             raise AssertionError("Clean-up was incomplete: " + "; ".join(errors))
 
@@ -1605,6 +1621,48 @@ class Stm32Lab:
                     f"192.168.0.1:{guest_port}), {server.identity.summary}, client "
                     f"certificates {mode}; log {log_file}")
         return server.port
+
+    @keyword("Start Lab DNS")
+    @_reports_failures
+    def start_lab_dns(self, *names: str) -> int:
+        """Starts the lab's DNS resolver (``host_tools/lab_dns.py``) on loopback, which the
+        board reaches as 192.168.0.1:53 (the Nucleo's W5100 UDP socket), answering the
+        given ``NAME=ADDRESS`` pairs (addresses in 192.168.0.0/24) and NXDOMAIN for every
+        other name; returns its 127.0.0.1 port. Start it before `Create Board`.
+
+        | Start Lab DNS    ssl-server.lab=192.168.0.1
+        """
+        if self._dns is not None:
+            raise AssertionError("The lab DNS resolver is already running.")
+        if self._board is not None and 53 not in self._pc_ports:
+            raise AssertionError("The board was started without a forward for "
+                                 "192.168.0.1:53; start the lab DNS before Create Board.")
+        table = {}
+        for pair in names:
+            name, sep, addr = str(pair).partition("=")
+            if not sep:
+                raise AssertionError(f"Expected NAME=ADDRESS, got '{pair}'.")
+            table[name.strip()] = addr.strip()
+        try:
+            self._dns = LabDns(table, port=self._pc_port(53)).start()
+        except DnsError as e:
+            raise AssertionError(str(e)) from None
+        logger.info(f"Lab DNS on 127.0.0.1:{self._dns.port} (board: 192.168.0.1:53): "
+                    + ", ".join(f"{n} -> {a}" for n, a in table.items()))
+        return self._dns.port
+
+    @keyword("Stop Lab DNS")
+    @_reports_failures
+    def stop_lab_dns(self):
+        """Stops the lab DNS resolver, if it runs (a board started meanwhile keeps its
+        forward, to nothing). Returns nothing."""
+        if self._dns is not None:
+            logger.info(f"Lab DNS stopped after {len(self._dns.log)} queries: "
+                        + "; ".join(self._dns.log[-5:]))
+            self._dns.stop()
+            self._dns = None
+            if self._board is None:
+                self._pc_ports.pop(53, None)
 
     def _server(self, guest_port: int) -> SslServer:
         if guest_port not in self._servers:
