@@ -22,7 +22,8 @@ PYTEST_ARGS ?=
 ROBOT_ARGS ?=
 NIGHTLY_ARGS ?=
 BOARD ?= stm324xg-eval
-HW_CRYPTO ?= 1
+# the Nucleo-F411RE has no CRYP/HASH: software crypto is its only build
+HW_CRYPTO ?= $(if $(filter nucleo-f411re,$(BOARD)),0,1)
 
 .PHONY: all setup setup-apt setup-python qemu print-qemu baremetal firmware print-firmware \
 	test robot nightly demo bench clean
@@ -97,7 +98,7 @@ bench: qemu
 	$(PYTHON) bench/idle.py --boards F417,F439 --json bench/results/idle.json
 
 demo: qemu firmware
-	$(PYTHON) host_tools/demo.py
+	$(PYTHON) host_tools/demo.py --board $(BOARD)
 
 clean:
 	$(MAKE) -C tests/baremetal clean

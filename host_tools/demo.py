@@ -7,11 +7,17 @@ shows both consoles side by side as the board connects, shakes hands, writes its
 and reads the page. It stops after --connections successful connections (default 2) and
 prints a summary; Ctrl-C stops it earlier.
 
-    python host_tools/demo.py [--connections N] [--cert-kind rsa|ec] [--board F417|F439]
+With --board F411 (make demo BOARD=nucleo-f411re) it is the Nucleo write-up's HTTPS client
+instead: the lab's DNS resolver answers ssl-server.lab, the PC server presents the chain
+through the issuing CA, the Nucleo (W5100 shield) prints "Press any key to continue...",
+gets a key, resolves the name, does TLS 1.2, prints the server's certificate and the page.
+
+    python host_tools/demo.py [--connections N] [--cert-kind rsa|ec] [--board F417|F439|F411]
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import time
@@ -23,13 +29,13 @@ if __package__ in (None, ""):
 from host_tools import certs, cli, lab  # noqa: E402
 from host_tools.board import Board, BoardError, default_firmware  # noqa: E402
 from host_tools.lab import HOST_IP  # noqa: E402
+from host_tools.lab_dns import LabDns  # noqa: E402
 from host_tools.ssl_server import SslServer, SslServerError  # noqa: E402
 
 log = logging.getLogger("demo")
 
-# --board F417 -> stm324xg-eval; the demo is ST's SSL client over the board's Ethernet, so
-# boards without it (the Nucleo-F411RE, whose W5100 client is not there yet) are not offered
-BOARDS = {m.short: m.name for m in lab.MACHINES.values() if m.ethernet}
+# --board F417 -> stm324xg-eval (ST's SSL client); F411 -> nucleo-f411re (the W5100 client)
+BOARDS = {m.short: m.name for m in lab.MACHINES.values() if m.ethernet or m.w5100}
 
 
 class DemoError(RuntimeError):
@@ -40,6 +46,8 @@ def run(connections: int = 2, cert_kind: str = "rsa", board: str = "F417",
         firmware: Path | None = None, timeout: float = 180.0, out=print) -> list:
     """Run the demo; return the PC server's connection records. Raises DemoError."""
     machine = lab.machine(board).name
+    if lab.machine(board).w5100:
+        return run_nucleo(firmware, timeout, out)
     firmware = firmware or default_firmware(machine)
     if firmware is None:
         raise DemoError("the demo boots the lab's MicroPython firmware, which is built in a "
@@ -64,12 +72,43 @@ def run(connections: int = 2, cert_kind: str = "rsa", board: str = "F417",
                 return _follow(b, server, console, connections, timeout, out)
 
 
+def run_nucleo(firmware: Path | None = None, timeout: float = 180.0, out=print) -> list:
+    """The Nucleo-F411RE's HTTPS client (the write-up's): one connection."""
+    machine = "nucleo-f411re"
+    firmware = firmware or default_firmware(machine)   # its only build: software crypto
+    if firmware is None:
+        raise DemoError("the demo boots the lab's MicroPython firmware, which is built in a "
+                        "checkout ('make firmware BOARD=nucleo-f411re'); pass --firmware ELF")
+    written = certs.make_pki()
+    out(f"demo: test PKI in {certs.default_out()} "
+        f"({len(written)} files written)" if written else
+        f"demo: test PKI in {certs.default_out()} (already there)")
+    with LabDns({certs.PC_NAME: HOST_IP}) as dns, \
+            SslServer(cert=certs.path("server-chain"), port=0, echo=False) as server:
+        out(f"demo: lab DNS on 127.0.0.1:{dns.port} ({certs.PC_NAME} -> {HOST_IP}); PC SSL "
+            f"server on 127.0.0.1:{server.port} with the chain through the issuing CA; the "
+            f"Nucleo reaches both as {HOST_IP} (:53, :443) through its W5100")
+        config = {"server_name": certs.PC_NAME, "ca": certs.path("ca"), "tls_max": "1.2"}
+        with Board(firmware, machine=machine, config=config,
+                   guestfwd=[f"443:{server.port}", f"53:{dns.port}"]).start(paused=True) as b:
+            import serial
+
+            with serial.serial_for_url(b.uart(), timeout=0.1) as console:
+                b.wait_uart_connected()
+                b.resume()
+                out(f"demo: {machine} booting {firmware.name} as the HTTPS client")
+                return _follow(b, server, console, 1, timeout, out,
+                               answer=(b"Press any key to continue...", b"\r"))
+
+
 # After the last connection the board still reports it (bytes written and read): the demo
 # shows its console until it has been quiet this long (at most DRAIN_MAX seconds).
 DRAIN_QUIET, DRAIN_MAX = 1.0, 10.0
 
 
-def _follow(board, server, console, connections, timeout, out) -> list:
+def _follow(board, server, console, connections, timeout, out, answer=None) -> list:
+    """Shows both consoles until `connections` succeeded; answer=(prompt, reply) types
+    reply on the board's console once it shows prompt (the Nucleo's "Press any key")."""
     shown, partial = 0, b""
     deadline = time.monotonic() + timeout
     done_at = quiet_since = None
@@ -79,6 +118,11 @@ def _follow(board, server, console, connections, timeout, out) -> list:
         if data:
             quiet_since = now
             partial += data
+            if answer and answer[0] in partial:
+                console.write(answer[1])
+                out("BOARD | " + answer[0].decode() + "  <- demo: a key pressed")
+                partial = partial.replace(answer[0], b"", 1)
+                answer = None
             *lines, partial = partial.split(b"\n")
             for line in lines:
                 out("BOARD | " + line.decode(errors="replace").rstrip("\r"))
@@ -113,8 +157,19 @@ def main(argv=None) -> int:
                    help="stop after N successful connections (default %(default)s)")
     p.add_argument("--cert-kind", choices=["rsa", "ec"], default="rsa",
                    help="the PC server's certificate (default %(default)s)")
-    p.add_argument("--board", choices=sorted(BOARDS), default=lab.machine().short,
+    def board(text: str) -> str:
+        """F417 or stm324xg-eval (make demo BOARD=...): the short name."""
+        try:
+            short = lab.machine(text).short
+        except lab.BoardError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        if short not in BOARDS:
+            raise argparse.ArgumentTypeError(f"{text} has no demo (no network)")
+        return short
+
+    p.add_argument("--board", type=board, default=lab.machine().short,
                    help=", ".join(f"{short}: {name}" for short, name in sorted(BOARDS.items()))
+                   + " (F411: the Nucleo's HTTPS client, one connection)"
                    + " (default %(default)s)")
     p.add_argument("--firmware", type=Path, metavar="ELF",
                    help="firmware to run (default: the MicroPython build for the board)")

@@ -65,8 +65,11 @@ def default_firmware(machine: str, hw_crypto: bool = True) -> Path | None:
     top = checkout()
     if top is None:
         return None
-    return top / "firmware" / f"build-{machine}{'' if hw_crypto else '-swcrypto'}" \
-        / "firmware.elf"
+    from host_tools import lab
+
+    # a board without CRYP/HASH (the Nucleo) has one build, without the -swcrypto suffix
+    sw = not hw_crypto and lab.machine(machine).crypto
+    return top / "firmware" / f"build-{machine}{'-swcrypto' if sw else ''}" / "firmware.elf"
 
 
 def find_qemu(explicit: str | None = None, error: type = RuntimeError) -> Path:
