@@ -103,6 +103,9 @@ def test_name_resolved_by_the_lab_resolver(nucleo):
         out = con.run("print(dnsclient.getaddrinfo(nic, 'ssl-server.lab', 443, "
                       "('192.168.0.1', 53)))", timeout=30)
         assert "[(2, 1, 0, '', ('192.168.0.1', 443))]" in out, out
+        out = con.run("import socket; socket.attach(nic); "
+                      "print(socket.getaddrinfo('ssl-server.lab', 80))", timeout=30)
+        assert "[(2, 1, 0, '', ('192.168.0.1', 80))]" in out, out
         out = con.run("dnsclient.resolve(nic, 'nowhere.lab', ('192.168.0.1', 53))", timeout=30)
         assert "OSError" in out and "nowhere.lab: not found" in out, out
         assert any("ssl-server.lab" in line for line in dns.log), dns.log

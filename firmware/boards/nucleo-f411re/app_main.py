@@ -20,7 +20,7 @@
 import sys
 
 import boardcfg
-import dnsclient
+import socket
 import ssl
 import tls
 import tlsconf
@@ -59,12 +59,13 @@ def run(cfg):
     except OSError as e:
         print("W5100: %s" % _why(e))
         return
+    socket.attach(nic, dns=(cfg.dns, 53))
     try:
-        addr = dnsclient.getaddrinfo(nic, host, cfg.server_port, (cfg.dns, 53))[0][-1]
+        addr = socket.getaddrinfo(host, cfg.server_port)[0][-1]
     except (OSError, ValueError) as e:
         print("getaddrinfo(%s) failed: %s" % (host, _why(e)))
         return
-    sock = nic.socket()
+    sock = socket.socket()
     sock.settimeout(TIMEOUT)
     try:
         sock.connect(addr)

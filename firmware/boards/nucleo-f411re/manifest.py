@@ -5,6 +5,8 @@ include("$(MPY_DIR)/extmod/asyncio")
 # resolver over its UDP sockets.
 module("w5100.py", base_path="../../modules")
 module("dnsclient.py", base_path="../../modules")
+# socket in CPython's shape on top of them (socket.attach(nic) first)
+module("socket.py")
 # ssl: CPython-style TLS on the tls module (mbedTLS, software crypto; entropy from the seed
 # the launcher provisions, tls.seed).
 module("ssl.py", base_path="../../modules")
