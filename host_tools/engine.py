@@ -167,9 +167,6 @@ class BoardConfig:
             raise BoardError(f"{self.machine} has no Ethernet; drop --hostfwd, --guestfwd "
                              f"and --pcap")
         if spec.w5100:
-            if self.pcap:
-                raise BoardError(f"{self.machine}'s W5100 carries sockets, not frames: there "
-                                 f"is nothing for --pcap to capture; drop it")
             for fwd in (*self.hostfwd, *self.guestfwd):
                 if fwd.host_addr != "127.0.0.1":
                     raise BoardError(f"{self.machine}'s W5100 reaches the PC on 127.0.0.1 "

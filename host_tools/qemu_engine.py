@@ -404,11 +404,15 @@ class QemuEngine(Engine):
 
     def nic_option(self) -> str:
         """The -nic option: QEMU's user-mode network with restrict=on on the lab's
-        addresses, and the forwards (host ports are chosen at start)."""
+        addresses, and the forwards (host ports are chosen at start). On a board with a
+        W5100 it is the network of the chip's MACRAW socket, and the forwards are the
+        chip's own (w5100_options)."""
         cfg = self.config
         net = ipaddress.ip_network(NETWORK)
         opts = [f"user,id={NETDEV_ID}", "restrict=on", "ipv6=off", f"net={net}",
                 f"host={SLIRP_HOST_IP}", f"dhcpstart={cfg.board_ip}", f"mac={cfg.mac}"]
+        if cfg.machine_spec.w5100:
+            return ",".join(opts)
         for f in self._hostfwds:
             opts.append(f"hostfwd=tcp:{f.host_addr}:{f.host_port}-{cfg.board_ip}:{f.guest_port}")
         for f in cfg.guestfwd:
@@ -453,7 +457,7 @@ class QemuEngine(Engine):
                 cmd += ["-chardev", self._chardev(uart), "-serial", f"chardev:{cid}"]
             else:
                 cmd += ["-serial", "null"]
-        if cfg.machine_spec.ethernet:
+        if cfg.machine_spec.ethernet or cfg.machine_spec.w5100:
             cmd += ["-nic", self.nic_option()]
         if cfg.machine_spec.w5100:
             cmd += self.w5100_options()

@@ -124,14 +124,49 @@ def test_server_down_and_unmapped_address_are_clear_errors(nucleo):
     assert con.run("s.close(); print('alive')", timeout=10) == "alive\n"
 
 
-def test_launcher_refuses_what_the_w5100_cannot_do(nucleo_elf, tmp_path):
-    """One line each, before QEMU starts: no frames to capture, no loopback address but
-    127.0.0.1 for the shield's host sockets."""
-    with pytest.raises(BoardError, match="carries sockets, not frames"):
-        Board(nucleo_elf, machine=MACHINE, pcap=tmp_path / "x.pcap")
+def test_launcher_refuses_what_the_w5100_cannot_do(nucleo_elf):
+    """One line, before QEMU starts: the shield's host sockets reach 127.0.0.1 only."""
     with pytest.raises(BoardError, match="127.0.0.1 only; forward to 127.0.0.1, not 127.0.0.2"):
         Board(nucleo_elf, machine=MACHINE, guestfwd=["80:127.0.0.2:8080"])
-    assert not (tmp_path / "x.pcap").exists()
+
+
+def test_macraw_socket_frames_reach_the_network_and_the_pcap(nucleo, tmp_path):
+    """The W5100's MACRAW socket 0 (firmware running its own stack) is on QEMU's restricted
+    user-mode network (-nic, no forwards of its own): an ARP request for the network's
+    gateway (slirp, 192.168.0.2) gets its reply, and --pcap records both frames."""
+    pcap = tmp_path / "w5100.pcap"
+    board, con = nucleo(pcap=pcap)
+    out = con.paste("""
+nic._used[0] = True
+base = 0x400
+nic.write(base + 0, b'\\x04')                  # Sn_MR: MACRAW
+nic.write(base + 1, b'\\x01')                  # OPEN
+while nic.read(base + 1, 1)[0]: pass
+print('SR', hex(nic.read(base + 3, 1)[0]))
+mac = bytes(nic.read(0x0009, 6))
+arp = (b'\\xff' * 6 + mac + b'\\x08\\x06' + b'\\x00\\x01\\x08\\x00\\x06\\x04\\x00\\x01' + mac
+       + bytes([192, 168, 0, 10]) + bytes(6) + bytes([192, 168, 0, 2]) + bytes(18))
+wr = nic.read16(base + 0x24)
+nic.write(0x4000 + (wr & 0x7FF), arp)
+nic.write16(base + 0x24, (wr + len(arp)) & 0xFFFF)
+nic.write(base + 1, b'\\x20')                  # SEND
+import time
+t = time.ticks_ms()
+while nic.read16(base + 0x26) < 2 and time.ticks_diff(time.ticks_ms(), t) < 5000: pass
+rd = nic.read16(base + 0x28)
+head = nic.read(0x6000 + (rd & 0x7FF), 2)
+size = (head[0] << 8) | head[1]
+frame = nic.read(0x6000 + ((rd + 2) & 0x7FF), size - 2)
+print('RX', size - 2, bytes(frame[12:14]), bytes(frame[20:22]), bytes(frame[28:32]))
+""", timeout=60)
+    assert "SR 0x42" in out, out
+    # an ARP reply (opcode 2) from QEMU's user-mode network (slirp, 192.168.0.2)
+    assert "b'\\x08\\x06' b'\\x00\\x02' b'\\xc0\\xa8\\x00\\x02'" in out, out
+    board.stop()
+    data = pcap.read_bytes()
+    assert data[:4] == b"\xd4\xc3\xb2\xa1", data[:64]
+    assert b"\x08\x06\x00\x01\x08\x00\x06\x04\x00\x01" in data, data     # the request
+    assert b"\x08\x06\x00\x01\x08\x00\x06\x04\x00\x02" in data, data     # the reply
 
 
 def test_tls12_through_the_issuing_ca_with_software_mbedtls(nucleo, pki):

@@ -536,7 +536,7 @@ class Stm32Lab:
     @_reports_failures
     def create_board(self, firmware: str | None = None, board: str | None = None,
                      firmware_variant: str | None = None, deterministic: bool = False,
-                     seed: int = 1, pcap: bool | None = None, hostfwd: list | None = None,
+                     seed: int = 1, pcap: bool = True, hostfwd: list | None = None,
                      extra_uarts: list | None = None, role: str | None = None,
                      config: str | None = None, **settings) -> str:
         """Starts the emulated board with the CPU held until `Start Emulation`.
@@ -572,8 +572,6 @@ class Stm32Lab:
                                  "creating another.")
         machine = self._machine(board) if board else self._default_board
         spec = lab.machine(machine)
-        if pcap is None:
-            pcap = spec.ethernet        # the Nucleo's W5100 carries sockets, not frames
         if firmware:
             path = Path(firmware)
             if not path.is_absolute() and not path.exists() and (TOP / path).exists():
