@@ -198,11 +198,17 @@ class LabDns:
         self.stop()
 
 
-def _name_arg(text: str) -> tuple[str, str]:
-    name, sep, addr = text.partition("=")
-    if not sep:
-        raise DnsError(f"--name '{text}' is not NAME=ADDRESS, e.g. ssl-server.lab={lab.HOST_IP}")
-    return name, addr
+def parse_names(pairs, what: str = "--name") -> dict:
+    """{name: address} from NAME=ADDRESS texts (the CLI's --name, Robot's Start Lab DNS);
+    DnsError names the first that is not one. The table is checked by LabDns."""
+    table = {}
+    for text in pairs:
+        name, sep, addr = str(text).partition("=")
+        if not sep:
+            raise DnsError(f"{what} '{text}' is not NAME=ADDRESS, e.g. "
+                           f"ssl-server.lab={lab.HOST_IP}")
+        table[name] = addr
+    return table
 
 
 def main(argv=None) -> int:
@@ -217,7 +223,7 @@ def main(argv=None) -> int:
     cli.setup_logging("lab_dns", args)
 
     def run() -> int:
-        names = dict(_name_arg(n) for n in args.name)
+        names = parse_names(args.name)
         if not names:
             raise DnsError(f"no names to answer; give --name NAME=ADDRESS, e.g. "
                            f"--name ssl-server.lab={lab.HOST_IP}")

@@ -29,7 +29,7 @@ if (_TREE / "host_tools" / "__init__.py").exists() and str(_TREE) not in sys.pat
 
 from host_tools import certs, lab, paths  # noqa: E402
 from host_tools.board import Board, BoardError  # noqa: E402
-from host_tools.lab_dns import DnsError, LabDns  # noqa: E402
+from host_tools.lab_dns import DnsError, LabDns, parse_names  # noqa: E402
 from host_tools.certs import CertsError  # noqa: E402
 from host_tools.console import Console, ConsoleError, ConsoleTimeout  # noqa: E402
 from host_tools.ssl_client import FetchError, fetch  # noqa: E402
@@ -1635,13 +1635,8 @@ class Stm32Lab:
         if self._board is not None and 53 not in self._pc_ports:
             raise AssertionError("The board was started without a forward for "
                                  "192.168.0.1:53; start the lab DNS before Create Board.")
-        table = {}
-        for pair in names:
-            name, sep, addr = str(pair).partition("=")
-            if not sep:
-                raise AssertionError(f"Expected NAME=ADDRESS, got '{pair}'.")
-            table[name.strip()] = addr.strip()
         try:
+            table = parse_names(names, what="Start Lab DNS")
             self._dns = LabDns(table, port=self._pc_port(53)).start()
         except DnsError as e:
             raise AssertionError(str(e)) from None
