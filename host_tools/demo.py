@@ -42,6 +42,14 @@ class DemoError(RuntimeError):
     pass
 
 
+def _make_pki(out) -> None:
+    """The test PKI in its default place, made if needed, and one line saying so."""
+    written = certs.make_pki()
+    out(f"demo: test PKI in {certs.default_out()} "
+        f"({len(written)} files written)" if written else
+        f"demo: test PKI in {certs.default_out()} (already there)")
+
+
 def run(connections: int = 2, cert_kind: str = "rsa", board: str = "F417",
         firmware: Path | None = None, timeout: float = 180.0, out=print) -> list:
     """Run the demo; return the PC server's connection records. Raises DemoError."""
@@ -53,10 +61,7 @@ def run(connections: int = 2, cert_kind: str = "rsa", board: str = "F417",
         raise DemoError("the demo boots the lab's MicroPython firmware, which is built in a "
                         "checkout ('make firmware'); pass --firmware ELF (or set "
                         "STM32LAB_FIRMWARE)")
-    written = certs.make_pki()
-    out(f"demo: test PKI in {certs.default_out()} "
-        f"({len(written)} files written)" if written else
-        f"demo: test PKI in {certs.default_out()} (already there)")
+    _make_pki(out)
     with SslServer(cert=certs.path(f"server-{cert_kind}"), port=0, echo=False) as server:
         out(f"demo: PC SSL server on 127.0.0.1:{server.port}; the board reaches it as "
             f"{HOST_IP}:443")
@@ -79,10 +84,7 @@ def run_nucleo(firmware: Path | None = None, timeout: float = 180.0, out=print) 
     if firmware is None:
         raise DemoError("the demo boots the lab's MicroPython firmware, which is built in a "
                         "checkout ('make firmware BOARD=nucleo-f411re'); pass --firmware ELF")
-    written = certs.make_pki()
-    out(f"demo: test PKI in {certs.default_out()} "
-        f"({len(written)} files written)" if written else
-        f"demo: test PKI in {certs.default_out()} (already there)")
+    _make_pki(out)
     with LabDns({certs.PC_NAME: HOST_IP}) as dns, \
             SslServer(cert=certs.path("server-chain"), port=0, echo=False) as server:
         out(f"demo: lab DNS on 127.0.0.1:{dns.port} ({certs.PC_NAME} -> {HOST_IP}); PC SSL "
