@@ -225,7 +225,7 @@ def test_fifty_clients_at_once_are_all_served(server, pki):
     for t in threads:
         t.join(600)
     toggles = led.finish()
-    assert not errors, errors
+    assert not errors, (errors, [line for line in console(b).splitlines() if "  ! #" in line])
     assert sorted(r.status for r in results.values()) == [200] * 50
     hits = sorted(int(page_value(r.body, "Page hits")) for r in results.values())
     assert hits == list(range(1, 51)), hits

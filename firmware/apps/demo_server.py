@@ -16,6 +16,10 @@
 # - Then it waits (first come, first served) for one of the TLS sessions the heap holds
 #   (`sessions` in the config, or as many as fit: SESSION_BYTES each, measured). From the
 #   session's start, the handshake and the request must be done within `deadline` seconds.
+# - A session's handshake starts only when the heap has room for it besides the record
+#   buffers set aside (SESSION_HEAP free, after a collection) or no other handshake is
+#   running; otherwise it waits for a running session to end. Pending connections and
+#   Python's garbage share that heap, so a full session count alone does not promise it.
 # - If mbedTLS still runs out of memory, the client gets a TLS alert (internal_error) and the
 #   console says so: the server refuses politely instead of failing.
 # - Every connection runs inside its own error boundary: whatever its peer sends, a failure
@@ -31,6 +35,7 @@ import time
 
 import ssl
 import tlsio
+from tls import heap as _heap
 from tls import mem_info as _tls_mem
 from tls import reserve as _tls_reserve
 
@@ -46,6 +51,10 @@ MAX_REQUEST = 4096          # request line and headers
 # tls.mem_info()'s peak over RSA-2048/ECDSA certificates, TLS 1.2 and 1.3, by hand at the
 # REPL (no test checks this figure; test_app_robustness checks the refusal when it is wrong).
 SESSION_BYTES = 34 * 1024
+# What a session's handshake takes from the heap besides its record buffers, with room for
+# its request and page (tls.mem_info() over two concurrent RSA-2048 handshakes: ~11 KiB a
+# session beyond the buffers, the page and its formatting ~4 KiB).
+SESSION_HEAP = 16 * 1024
 # Heap the server needs besides its sessions, counted when the sessions are set aside at
 # start-up (prepare()): the SSL context with its certificate and key (~7 KiB), the tasks,
 # ~1 KiB for each connection waiting without a session, and room for the page and the
@@ -90,6 +99,7 @@ class Conn:
         self.stage = "waiting for the ClientHello"
         self.expired = False
         self.has_session = False
+        self.running = False        # counted in Server.running
 
     def tag(self):
         return "#%d from %s" % (self.n, self.peer)
@@ -108,6 +118,8 @@ class Server:
         self.pending = 0            # accepted, without a TLS session yet
         self.room = asyncio.Event()  # set when pending drops below its limit
         self.sessions = None
+        self.running = 0            # sessions whose handshake has started
+        self.ended = asyncio.Event()  # set when a running session ends
         self.max_pending = PENDING_EXTRA
         cfg = board.cfg
         self.deadline_ms = cfg.deadline * 1000
@@ -223,6 +235,10 @@ class Server:
             await self.sessions.acquire()
             c.has_session = True
             self._unpend()
+            c.stage = "waiting for heap"
+            await self.heap_room(c)
+            self.running += 1
+            c.running = True
             # 3. handshake and request within the deadline
             c.deadline = time.ticks_add(time.ticks_ms(), self.deadline_ms)
             ok = await self.serve_tls(c)
@@ -254,6 +270,10 @@ class Server:
                 await tlsio.close(tls, c.sock)
             except BaseException:
                 pass
+            if c.running:
+                self.running -= 1
+                c.running = False
+                self.ended.set()
             if c.has_session:
                 self.sessions.release()
                 c.has_session = False
@@ -264,6 +284,22 @@ class Server:
             if not self.live:
                 gc.collect()
                 print("\n  . Waiting for a remote connection ...")
+
+    async def heap_room(self, c):
+        """Wait while the heap lacks room for one more handshake and another session is
+        running (it gives its memory back when it ends, within its deadline)."""
+        said = False
+        while self.running:
+            gc.collect()
+            free, _ = _heap()
+            if free >= SESSION_HEAP:
+                return
+            if not said:
+                print("  . %s: waiting for heap for its handshake (%d bytes free, %d needed)"
+                      % (c.tag(), free, SESSION_HEAP))
+                said = True
+            self.ended.clear()
+            await self.ended.wait()
 
     def _unpend(self):
         self.pending -= 1
