@@ -52,8 +52,9 @@
  * by GCM/CCM processing.
  *
  * Host speed: expanded AES and DES key schedules are cached per instance
- * (compared by key value, never migrated) and the DES permutations run from
- * byte tables, so a block costs the cipher alone.
+ * (compared by key value, never migrated), DES's IP and FP run from byte
+ * tables and its rounds from S-box-and-P tables, so a block costs the cipher
+ * alone.
  *
  * Interrupts (RM0090 23.5): INRIS while fewer than 4 words are in the IN FIFO
  * (INMIS also needs CRYPEN=1), OUTRIS while the OUT FIFO is not empty.
@@ -241,13 +242,6 @@ static const uint8_t des_fp[64] = {
     34, 2, 42, 10, 50, 18, 58, 26, 33, 1, 41, 9, 49, 17, 57, 25,
 };
 
-static const uint8_t des_e[48] = {
-    32, 1, 2, 3, 4, 5, 4, 5, 6, 7, 8, 9,
-    8, 9, 10, 11, 12, 13, 12, 13, 14, 15, 16, 17,
-    16, 17, 18, 19, 20, 21, 20, 21, 22, 23, 24, 25,
-    24, 25, 26, 27, 28, 29, 28, 29, 30, 31, 32, 1,
-};
-
 static const uint8_t des_p[32] = {
     16, 7, 20, 21, 29, 12, 28, 17, 1, 15, 23, 26, 5, 18, 31, 10,
     2, 8, 24, 14, 32, 27, 3, 9, 19, 13, 30, 6, 22, 11, 4, 25,
@@ -338,7 +332,28 @@ typedef struct {
     unsigned in_bits;
 } DesPerm;
 
-static DesPerm *des_perm_ip, *des_perm_fp, *des_perm_e, *des_perm_p;
+static DesPerm *des_perm_ip, *des_perm_fp;
+
+/*
+ * The round function's S-boxes with the P permutation applied to their
+ * output: des_sp[box][six] is P of S-box box's 4 bits for input six, in
+ * their place of the 32-bit word. A round is then 8 lookups ORed.
+ */
+static uint32_t des_sp[8][64];
+
+static void des_sp_build(void)
+{
+    for (unsigned box = 0; box < 8; box++) {
+        for (unsigned six = 0; six < 64; six++) {
+            unsigned row = ((six >> 4) & 2) | (six & 1);
+            unsigned col = (six >> 1) & 0xf;
+            uint32_t out = (uint32_t)des_sbox[box][row * 16 + col] <<
+                           (28 - 4 * box);
+
+            des_sp[box][six] = des_permute(out, 32, des_p, 32);
+        }
+    }
+}
 
 static DesPerm *des_perm_build(unsigned in_bits, const uint8_t *table,
                                unsigned n)
@@ -379,19 +394,22 @@ static void des_key_schedule(uint64_t key, uint64_t subkeys[16])
     }
 }
 
+/*
+ * f(R, K) of FIPS 46-3: E(R) xor K in 6-bit groups through the SP tables.
+ * Group box of E(R) is bits 4*box .. 4*box+5 of R counted from 1 at the
+ * MSB, with bit 0 being bit 32: R rotated left by 4*box-1, top 6 bits.
+ */
 static uint32_t des_f(uint32_t r, uint64_t subkey)
 {
-    uint64_t x = des_perm(des_perm_e, r) ^ subkey;
     uint32_t out = 0;
 
     for (unsigned box = 0; box < 8; box++) {
-        unsigned six = (x >> (42 - 6 * box)) & 0x3f;
-        unsigned row = ((six >> 4) & 2) | (six & 1);
-        unsigned col = (six >> 1) & 0xf;
+        unsigned six = (rol32(r, (4 * box + 31) & 31) >> 26) ^
+                       ((subkey >> (42 - 6 * box)) & 0x3f);
 
-        out = (out << 4) | des_sbox[box][row * 16 + col];
+        out |= des_sp[box][six];
     }
-    return des_perm(des_perm_p, out);
+    return out;
 }
 
 /*
@@ -435,23 +453,43 @@ static const uint64_t *des_subkeys(STM32F4xxCrypState *s, uint64_t key)
     return c->des_sk[i];
 }
 
-static uint64_t des_crypt(STM32F4xxCrypState *s, uint64_t block, uint64_t key,
-                          bool decrypt)
+/* The 16 rounds, between IP and FP: L0 R0 in, R16 L16 out */
+static uint64_t des_rounds(STM32F4xxCrypState *s, uint64_t lr, uint64_t key,
+                           bool decrypt)
 {
     const uint64_t *subkeys = des_subkeys(s, key);
-    uint64_t lr;
-    uint32_t l, r;
+    uint32_t l = lr >> 32, r = lr;
 
-    lr = des_perm(des_perm_ip, block);
-    l = lr >> 32;
-    r = lr;
     for (unsigned i = 0; i < 16; i++) {
         uint32_t t = r;
 
         r = l ^ des_f(r, subkeys[decrypt ? 15 - i : i]);
         l = t;
     }
-    return des_perm(des_perm_fp, ((uint64_t)r << 32) | l);
+    return ((uint64_t)r << 32) | l;
+}
+
+/*
+ * DES, or TDES E(K3, D(K2, E(K1, x))) (decryption: D(K1, E(K2, D(K3, x)))).
+ * Between two DES passes FP and IP cancel out, so TDES has one of each.
+ */
+static uint64_t des_crypt(STM32F4xxCrypState *s, uint64_t block,
+                          const uint64_t key[3], bool tdes, bool decrypt)
+{
+    uint64_t lr = des_perm(des_perm_ip, block);
+
+    if (!tdes) {
+        lr = des_rounds(s, lr, key[0], decrypt);
+    } else if (!decrypt) {
+        lr = des_rounds(s, lr, key[0], false);
+        lr = des_rounds(s, lr, key[1], true);
+        lr = des_rounds(s, lr, key[2], false);
+    } else {
+        lr = des_rounds(s, lr, key[2], true);
+        lr = des_rounds(s, lr, key[1], false);
+        lr = des_rounds(s, lr, key[0], true);
+    }
+    return des_perm(des_perm_fp, lr);
 }
 
 /* ---- AES helpers on top of QEMU's AES (crypto/aes.c) -------------------- */
@@ -592,9 +630,11 @@ static void cryp_des_block(STM32F4xxCrypState *s, unsigned algo,
     bool decrypt = FIELD_EX32(s->cr, CR, ALGODIR);
     bool cbc = algo == ALGO_DES_CBC || algo == ALGO_TDES_CBC;
     bool tdes = algo == ALGO_TDES_ECB || algo == ALGO_TDES_CBC;
-    uint64_t k1 = ((uint64_t)s->key[2] << 32) | s->key[3];
-    uint64_t k2 = ((uint64_t)s->key[4] << 32) | s->key[5];
-    uint64_t k3 = ((uint64_t)s->key[6] << 32) | s->key[7];
+    const uint64_t key[3] = {
+        ((uint64_t)s->key[2] << 32) | s->key[3],
+        ((uint64_t)s->key[4] << 32) | s->key[5],
+        ((uint64_t)s->key[6] << 32) | s->key[7],
+    };
     uint64_t iv = ((uint64_t)s->iv[0] << 32) | s->iv[1];
     uint64_t x = ldq_be_p(in), y;
 
@@ -602,22 +642,12 @@ static void cryp_des_block(STM32F4xxCrypState *s, unsigned algo,
         if (cbc) {
             x ^= iv;
         }
-        if (tdes) {
-            y = des_crypt(s, des_crypt(s, des_crypt(s, x, k1, false), k2, true),
-                          k3, false);
-        } else {
-            y = des_crypt(s, x, k1, false);
-        }
+        y = des_crypt(s, x, key, tdes, false);
         if (cbc) {
             iv = y;
         }
     } else {
-        if (tdes) {
-            y = des_crypt(s, des_crypt(s, des_crypt(s, x, k3, true), k2, false),
-                          k1, true);
-        } else {
-            y = des_crypt(s, x, k1, true);
-        }
+        y = des_crypt(s, x, key, tdes, true);
         if (cbc) {
             y ^= iv;
             iv = x;
@@ -1184,8 +1214,7 @@ static void stm32f4xx_cryp_class_init(ObjectClass *klass, void *data)
     if (!des_perm_ip) {
         des_perm_ip = des_perm_build(64, des_ip, 64);
         des_perm_fp = des_perm_build(64, des_fp, 64);
-        des_perm_e = des_perm_build(32, des_e, 48);
-        des_perm_p = des_perm_build(32, des_p, 32);
+        des_sp_build();
     }
     dc->realize = stm32f4xx_cryp_realize;
     dc->vmsd = &vmstate_stm32f4xx_cryp;
