@@ -18,7 +18,9 @@
  * DMA_RUN_BUDGET items (a circular stream on an always-ready peripheral
  * would never end), then continues DMA_RESUME_NS later. Between two streams
  * the arbiter picks the ready stream of highest PL, then lowest number, for
- * every item.
+ * every item. A device that offers the stm32f4xx-dma-burst interface takes a
+ * run of 32-bit items in one call (see dma_burst_to_periph): faster for the
+ * host, the same for the guest.
  *
  * Data path (10.3.11-10.3.13): peripheral-to-memory and memory-to-memory
  * items (PSIZE) are read through the peripheral port into the FIFO, which
@@ -72,6 +74,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/dma/stm32f4xx_dma.h"
+#include "hw/dma/stm32f4xx_dma_burst.h"
 #include "trace.h"
 
 REG32(LISR, 0x00)
@@ -372,16 +375,23 @@ static void dma_cycle_start(STM32F4xxDmaStream *st)
     st->ht_done = false;
 }
 
-static void dma_item_done(STM32F4xxDmaState *s, STM32F4xxDmaStream *st)
+/* count items reached the peripheral port (HTIF as item by item) */
+static void dma_items_done(STM32F4xxDmaState *s, STM32F4xxDmaStream *st,
+                           uint32_t count)
 {
-    st->pidx++;
-    st->ndtr--;
-    s->items++;
+    st->pidx += count;
+    st->ndtr -= count;
+    s->items += count;
     if (!st->ht_done &&
         (uint64_t)(st->ndtr_reload - st->ndtr) * 2 >= st->ndtr_reload) {
         st->flags |= FLAG_HT;
         st->ht_done = true;
     }
+}
+
+static void dma_item_done(STM32F4xxDmaState *s, STM32F4xxDmaStream *st)
+{
+    dma_items_done(s, st, 1);
 }
 
 /* NDTR reached 0 and the data is at its destination */
@@ -491,6 +501,229 @@ static int dma_pick(STM32F4xxDmaState *s)
     return best;
 }
 
+/*
+ * Bursts (host speed only). A stream with 32-bit items on both ports, a
+ * fixed peripheral address and an incrementing memory address, whose
+ * peripheral register belongs to a device with the stm32f4xx-dma-burst
+ * interface (include/hw/dma/stm32f4xx_dma_burst.h), hands that device a run
+ * of items in one call, with one access to the memory side, instead of two
+ * bus accesses per item. A burst is exactly a run of items the loop would
+ * move one by one:
+ *  - it ends before NDTR passes 0 and within the run budget;
+ *  - it covers only items whose memory accesses, the FIFO's prefetches and
+ *    drains included, all reach RAM, so a bus error still comes at its item;
+ *  - while the device takes it, dma_request() stops it where the arbiter
+ *    would leave the stream: its request fell, or a stream that wins the
+ *    arbitration became ready (the CRYP's OUT request, raised by the block
+ *    an IN burst completed, hands over to the OUT stream as item by item);
+ *  - afterwards the FIFO, the addresses, NDTR, HTIF, TCIF and the
+ *    end-of-transfer pulse are what the items one by one leave (HTIF shows
+ *    no earlier: the interrupt lines are updated when the loop ends).
+ * Any other stream, or a device without the interface, goes item by item.
+ */
+#define DMA_BURST_WORDS     256
+
+static bool dma_burst_config(const STM32F4xxDmaStream *st)
+{
+    return FIELD_EX32(st->cr, SCR, PSIZE) == 2 &&
+           FIELD_EX32(st->cr, SCR, MSIZE) == 2 &&
+           !FIELD_EX32(st->cr, SCR, PINC) && FIELD_EX32(st->cr, SCR, MINC) &&
+           !FIELD_EX32(st->cr, SCR, PFCTRL) && st->fifo_level % 4 == 0;
+}
+
+/* How many of the len bytes from addr are RAM the port reaches directly */
+static uint32_t dma_ram_bytes(AddressSpace *as, uint32_t addr, uint32_t len,
+                              bool write)
+{
+    hwaddr xlat, plen = len;
+    MemoryRegion *mr;
+
+    if (len == 0) {
+        return 0;
+    }
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(as, addr, &xlat, &plen, write,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (!memory_access_is_direct(mr, write, MEMTXATTRS_UNSPECIFIED)) {
+        return 0;
+    }
+    return MIN(plen, len);
+}
+
+/* The burst interface of the device whose register is at addr, if any */
+static STM32F4xxDmaBurstClass *dma_burst_device(STM32F4xxDmaState *s,
+                                                uint32_t addr, bool write,
+                                                STM32F4xxDmaBurst **dev,
+                                                hwaddr *offset)
+{
+    hwaddr len = 4;
+    MemoryRegion *mr;
+    Object *owner;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(&s->periph_as, addr, offset, &len, write,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (memory_region_is_ram(mr)) {
+        return NULL;
+    }
+    owner = memory_region_owner(mr);
+    if (!owner || !object_dynamic_cast(owner, TYPE_STM32F4XX_DMA_BURST)) {
+        return NULL;    /* also a block whose RCC gate is closed */
+    }
+    *dev = (STM32F4xxDmaBurst *)owner;
+    return STM32F4XX_DMA_BURST_GET_CLASS(owner);
+}
+
+/* Memory-to-peripheral: the items moved, 0 if the burst does not apply */
+static uint32_t dma_burst_to_periph(STM32F4xxDmaState *s, int n,
+                                    uint32_t budget)
+{
+    STM32F4xxDmaStream *st = &s->stream[n];
+    uint32_t words[DMA_BURST_WORDS];
+    /* item by item, the fill after item k has fetched up to word k + depth */
+    uint32_t depth = dma_direct(st) ? 1 : STM32F4XX_DMA_FIFO_BYTES / 4;
+    uint32_t want = MIN(MIN(st->ndtr, budget), DMA_BURST_WORDS);
+    uint32_t queued, need, ram, k, fetch, taken, addr;
+    STM32F4xxDmaBurstClass *bc;
+    STM32F4xxDmaBurst *dev;
+    hwaddr offset;
+
+    if (!s->burst || want < 2 || !dma_burst_config(st)) {
+        return 0;
+    }
+    bc = dma_burst_device(s, dma_periph_addr(st), true, &dev, &offset);
+    if (!bc || !bc->burst_write) {
+        return 0;
+    }
+    /* the FIFO's words come first, then memory from the fetch address */
+    queued = MIN(st->fifo_level / 4, want);
+    addr = dma_mem_addr(st);
+    need = MIN(want - queued + depth - 1, st->mfetch / 4);
+    ram = dma_ram_bytes(&s->mem_as, addr, need * 4, false) / 4;
+    k = want;
+    if (ram < need) {
+        k = ram + queued + 1 > depth ? MIN(want, ram + queued + 1 - depth) : 0;
+    }
+    if (k < 2) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < queued; i++) {
+        words[i] = ldl_le_p(&st->fifo[4 * i]);
+    }
+    fetch = k > queued ? k - queued : 0;
+    if (fetch && address_space_read(&s->mem_as, addr, MEMTXATTRS_UNSPECIFIED,
+                                    &words[queued], fetch * 4) != MEMTX_OK) {
+        return 0;
+    }
+    for (uint32_t i = queued; i < k; i++) {
+        words[i] = le32_to_cpu(words[i]);
+    }
+
+    s->burst_stream = n;
+    s->burst_stop = false;
+    taken = MIN(bc->burst_write(dev, offset, words, k, &s->burst_stop), k);
+    s->burst_stream = -1;
+    trace_stm32f4xx_dma_burst(s->controller, n, true, k, taken);
+    if (taken == 0) {
+        return 0;
+    }
+    if (taken <= queued) {
+        st->fifo_level -= taken * 4;
+        memmove(st->fifo, &st->fifo[taken * 4], st->fifo_level);
+    } else {
+        st->fifo_level = 0;
+        st->moff += (taken - queued) * 4;
+        st->mfetch -= (taken - queued) * 4;
+    }
+    dma_items_done(s, st, taken);
+    s->burst_items += taken;
+    if (st->ndtr == 0) {
+        st->fifo_level = 0;
+        dma_cycle_end(s, n);
+    } else {
+        dma_fifo_fill(s, n);
+    }
+    return taken;
+}
+
+/* Peripheral-to-memory: the items moved, 0 if the burst does not apply */
+static uint32_t dma_burst_to_memory(STM32F4xxDmaState *s, int n,
+                                    uint32_t budget)
+{
+    STM32F4xxDmaStream *st = &s->stream[n];
+    uint32_t words[DMA_BURST_WORDS];
+    uint8_t buf[STM32F4XX_DMA_FIFO_BYTES + sizeof(words)];
+    /* item by item the FIFO goes to memory whenever it holds this much */
+    uint32_t thr = dma_direct(st) ? 4 : dma_threshold(st);
+    uint32_t held = st->fifo_level;
+    uint32_t want = MIN(MIN(st->ndtr, budget), DMA_BURST_WORDS);
+    uint32_t ram, k, taken, total, keep, addr;
+    STM32F4xxDmaBurstClass *bc;
+    STM32F4xxDmaBurst *dev;
+    hwaddr offset;
+
+    if (!s->burst || want < 2 || dma_dir(st) != DIR_P2M ||
+        !dma_burst_config(st) || held >= thr) {
+        return 0;
+    }
+    bc = dma_burst_device(s, dma_periph_addr(st), false, &dev, &offset);
+    if (!bc || !bc->burst_read) {
+        return 0;
+    }
+    /* at most the FIFO and every item go to memory, all of it RAM */
+    addr = dma_mem_addr(st);
+    ram = dma_ram_bytes(&s->mem_as, addr, held + 4 * want, true);
+    k = ram >= held + 4 * want ? want : ram > held ? (ram - held) / 4 : 0;
+    if (k < 2) {
+        return 0;
+    }
+
+    s->burst_stream = n;
+    s->burst_stop = false;
+    taken = MIN(bc->burst_read(dev, offset, words, k, &s->burst_stop), k);
+    s->burst_stream = -1;
+    trace_stm32f4xx_dma_burst(s->controller, n, false, k, taken);
+    if (taken == 0) {
+        return 0;
+    }
+    memcpy(buf, st->fifo, held);
+    for (uint32_t i = 0; i < taken; i++) {
+        stl_le_p(&buf[held + 4 * i], words[i]);
+    }
+    total = held + 4 * taken;
+    /* the last item of the cycle flushes the FIFO */
+    keep = taken == st->ndtr ? 0 : total % thr;
+    dma_items_done(s, st, taken);
+    s->burst_items += taken;
+    if (address_space_write(&s->mem_as, addr, MEMTXATTRS_UNSPECIFIED, buf,
+                            total - keep) != MEMTX_OK) {
+        dma_bus_error(s, n, "memory", true, addr);
+        return taken;
+    }
+    st->moff += total - keep;
+    memcpy(st->fifo, &buf[total - keep], keep);
+    st->fifo_level = keep;
+    if (st->ndtr == 0) {
+        dma_cycle_end(s, n);
+    }
+    return taken;
+}
+
+/* A request changed during a burst: stop it where the arbiter would */
+static void dma_burst_request(STM32F4xxDmaState *s, int n, int level)
+{
+    int b = s->burst_stream;
+    unsigned pl = FIELD_EX32(s->stream[n].cr, SCR, PL);
+    unsigned bpl = FIELD_EX32(s->stream[b].cr, SCR, PL);
+
+    if (n == b) {
+        s->burst_stop |= !level;
+    } else if (level && dma_stream_ready(s, n) &&
+               (pl > bpl || (pl == bpl && n < b))) {
+        s->burst_stop = true;
+    }
+}
+
 static void dma_run(STM32F4xxDmaState *s)
 {
     uint32_t budget = DMA_RUN_BUDGET;
@@ -501,16 +734,27 @@ static void dma_run(STM32F4xxDmaState *s)
     }
     s->in_service = true;
     while ((n = dma_pick(s)) >= 0) {
-        if (budget-- == 0) {
+        uint32_t moved;
+
+        if (budget == 0) {
             timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
                       DMA_RESUME_NS);
             break;
         }
         if (dma_dir(&s->stream[n]) == DIR_M2P) {
-            dma_step_to_periph(s, n);
+            moved = dma_burst_to_periph(s, n, budget);
+            if (!moved) {
+                dma_step_to_periph(s, n);
+                moved = 1;
+            }
         } else {
-            dma_step_to_memory(s, n);
+            moved = dma_burst_to_memory(s, n, budget);
+            if (!moved) {
+                dma_step_to_memory(s, n);
+                moved = 1;
+            }
         }
+        budget -= moved;
     }
     s->in_service = false;
     dma_update_irq(s);
@@ -533,6 +777,11 @@ static void dma_request(void *opaque, int line, int level)
     s->requests ^= bit;
     trace_stm32f4xx_dma_request(s->controller, n,
                                 line % STM32F4XX_DMA_CHANNELS, level);
+    if (s->burst_stream >= 0 &&
+        line % STM32F4XX_DMA_CHANNELS ==
+        FIELD_EX32(s->stream[n].cr, SCR, CHSEL)) {
+        dma_burst_request(s, n, level);
+    }
     if (level && !s->in_service &&
         line == STM32F4XX_DMA_REQ(n, FIELD_EX32(s->stream[n].cr, SCR, CHSEL)) &&
         dma_stream_ready(s, n)) {
@@ -924,8 +1173,11 @@ static void stm32f4xx_dma_init(Object *obj)
                             STM32F4XX_DMA_REQUESTS);
     qdev_init_gpio_out_named(dev, s->eot, "dma-eot", STM32F4XX_DMA_REQUESTS);
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dma_timer_expired, s);
-    /* for tests: items moved since power-on */
+    s->burst_stream = -1;
+    /* for tests: items moved since power-on, and those moved in bursts */
     object_property_add_uint64_ptr(obj, "items", &s->items,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "burst-items", &s->burst_items,
                                    OBJ_PROP_FLAG_READ);
 }
 
@@ -1007,6 +1259,8 @@ static const VMStateDescription vmstate_stm32f4xx_dma = {
 
 static const Property stm32f4xx_dma_properties[] = {
     DEFINE_PROP_UINT8("controller", STM32F4xxDmaState, controller, 2),
+    /* off: every item through the bus, to compare (-global) */
+    DEFINE_PROP_BOOL("burst", STM32F4xxDmaState, burst, true),
     DEFINE_PROP_LINK("memory-port", STM32F4xxDmaState, mem_port,
                      TYPE_MEMORY_REGION, MemoryRegion *),
     DEFINE_PROP_LINK("periph-port", STM32F4xxDmaState, periph_port,
@@ -1034,9 +1288,16 @@ static const TypeInfo stm32f4xx_dma_info = {
     .class_init        = stm32f4xx_dma_class_init,
 };
 
+static const TypeInfo stm32f4xx_dma_burst_info = {
+    .name       = TYPE_STM32F4XX_DMA_BURST,
+    .parent     = TYPE_INTERFACE,
+    .class_size = sizeof(STM32F4xxDmaBurstClass),
+};
+
 static void stm32f4xx_dma_register_types(void)
 {
     type_register_static(&stm32f4xx_dma_info);
+    type_register_static(&stm32f4xx_dma_burst_info);
 }
 
 type_init(stm32f4xx_dma_register_types)

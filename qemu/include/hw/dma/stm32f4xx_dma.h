@@ -63,10 +63,16 @@ struct STM32F4xxDmaState {
     STM32F4xxDmaStream stream[STM32F4XX_DMA_STREAMS];
     uint64_t requests;          /* levels of the request inputs */
     bool in_service;            /* the transfer loop is running */
+    /* A peripheral is taking a burst of this stream (-1: none); not migrated */
+    int burst_stream;
+    bool burst_stop;            /* set when the burst must end (see the .c) */
     uint64_t items;             /* items moved (QOM "items", read-only) */
+    uint64_t burst_items;       /* of them in bursts (QOM "burst-items") */
 
     /* 1: DMA1, 2: DMA2 (memory-to-memory capable) */
     uint8_t controller;
+    /* hand runs of items to devices that take bursts (host speed only) */
+    bool burst;
 };
 
 #endif
