@@ -54,7 +54,8 @@
  * Host speed: expanded AES and DES key schedules are cached per instance
  * (compared by key value, never migrated), DES's IP and FP run from byte
  * tables and its rounds from S-box-and-P tables, so a block costs the cipher
- * alone.
+ * alone; the DMA may hand DIN and DOUT runs of words in one call (see
+ * "DMA" below).
  *
  * Interrupts (RM0090 23.5): INRIS while fewer than 4 words are in the IN FIFO
  * (INMIS also needs CRYPEN=1), OUTRIS while the OUT FIFO is not empty.
@@ -65,7 +66,14 @@
  * DOEN=1, CRYPEN=1 and the OUT FIFO holds a word. Both are low while the
  * block is disabled. These are the single-transfer requests; the burst
  * requests (4 words) are not separate lines: the DMA keeps transferring
- * while a request stays high.
+ * while a request stays high. The DMA may hand DIN, or take from DOUT, a
+ * run of words in one call (the stm32f4xx-dma-burst interface,
+ * include/hw/dma/stm32f4xx_dma_burst.h): each word is a DIN write or a DOUT
+ * read as above, blocks are processed and the requests raised and lowered
+ * word by word, and the DMA ends the run where it would stop moving items of
+ * that stream (so the OUT request raised by a block takes over from the IN
+ * stream as it does item by item). This only saves the host the bus
+ * dispatch per word.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -80,6 +88,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
+#include "hw/dma/stm32f4xx_dma_burst.h"
 #include "hw/misc/stm32f4xx_cryp.h"
 #include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
@@ -788,17 +797,27 @@ static uint32_t cryp_misr(STM32F4xxCrypState *s)
     return misr;
 }
 
+/* Drive an output line; what it was driven to last is known (host speed) */
+static void cryp_set_line(STM32F4xxCrypState *s, unsigned n, qemu_irq line,
+                          bool level)
+{
+    if (s->line_level[n] != level) {
+        s->line_level[n] = level;
+        qemu_set_irq(line, level);
+    }
+}
+
 static void cryp_update_irq(STM32F4xxCrypState *s)
 {
     uint32_t misr = cryp_misr(s);
     bool on = FIELD_EX32(s->cr, CR, CRYPEN);
 
     trace_stm32f4xx_cryp_irq(cryp_risr(s), misr);
-    qemu_set_irq(s->irq, misr != 0);
-    qemu_set_irq(s->dma_in, on && FIELD_EX32(s->dmacr, DMACR, DIEN) &&
-                            s->in_count < FIFO_WORDS);
-    qemu_set_irq(s->dma_out, on && FIELD_EX32(s->dmacr, DMACR, DOEN) &&
-                             s->out_count > 0);
+    cryp_set_line(s, 0, s->irq, misr != 0);
+    cryp_set_line(s, 1, s->dma_in, on && FIELD_EX32(s->dmacr, DMACR, DIEN) &&
+                                   s->in_count < FIFO_WORDS);
+    cryp_set_line(s, 2, s->dma_out, on && FIELD_EX32(s->dmacr, DMACR, DOEN) &&
+                                    s->out_count > 0);
 }
 
 static void cryp_disable_self(STM32F4xxCrypState *s)
@@ -934,6 +953,33 @@ static void cryp_write_cr(STM32F4xxCrypState *s, uint32_t value)
     cryp_run(s);
 }
 
+static void cryp_write_din(STM32F4xxCrypState *s, uint32_t value)
+{
+    if (s->in_count == FIFO_WORDS) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: DIN written with the IN FIFO "
+                      "full, word 0x%08x dropped\n", __func__, value);
+        return;
+    }
+    s->in_fifo[s->in_count++] = value;
+    cryp_run(s);
+}
+
+static uint32_t cryp_read_dout(STM32F4xxCrypState *s)
+{
+    uint32_t value;
+
+    if (s->out_count == 0) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: DOUT read with the OUT FIFO "
+                      "empty (reads 0)\n", __func__);
+        return 0;
+    }
+    value = s->out_fifo[0];
+    s->out_count--;
+    memmove(s->out_fifo, &s->out_fifo[1], s->out_count * sizeof(uint32_t));
+    cryp_run(s);
+    return value;
+}
+
 static bool cryp_v2_register(STM32F4xxCrypState *s, hwaddr addr, bool write)
 {
     if (s->version >= 2) {
@@ -982,16 +1028,7 @@ static uint64_t stm32f4xx_cryp_read(void *opaque, hwaddr addr, unsigned size)
         }
         break;
     case A_DOUT:
-        if (s->out_count == 0) {
-            qemu_log_mask(LOG_GUEST_ERROR, "%s: DOUT read with the OUT FIFO "
-                          "empty (reads 0)\n", __func__);
-        } else {
-            value = s->out_fifo[0];
-            s->out_count--;
-            memmove(s->out_fifo, &s->out_fifo[1],
-                    s->out_count * sizeof(uint32_t));
-            cryp_run(s);
-        }
+        value = cryp_read_dout(s);
         break;
     case A_DMACR:
         value = s->dmacr;
@@ -1047,13 +1084,7 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
         cryp_write_cr(s, value);
         break;
     case A_DIN:
-        if (s->in_count == FIFO_WORDS) {
-            qemu_log_mask(LOG_GUEST_ERROR, "%s: DIN written with the IN FIFO "
-                          "full, word 0x%08x dropped\n", __func__, value);
-            break;
-        }
-        s->in_fifo[s->in_count++] = value;
-        cryp_run(s);
+        cryp_write_din(s, value);
         break;
     case A_DMACR:
         if (value & ~DMACR_MASK) {
@@ -1109,6 +1140,42 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
     }
 }
 
+/* The DMA hands DIN a run of words: the same as one DIN write each */
+static size_t stm32f4xx_cryp_burst_write(STM32F4xxDmaBurst *obj,
+                                         hwaddr offset, const uint32_t *words,
+                                         size_t n, const bool *stop)
+{
+    STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
+    size_t i;
+
+    if (offset != A_DIN) {
+        return 0;
+    }
+    for (i = 0; i < n && !*stop; i++) {
+        trace_stm32f4xx_cryp_write(A_DIN, words[i]);
+        cryp_write_din(s, words[i]);
+    }
+    return i;
+}
+
+/* The DMA takes a run of words from DOUT: the same as one DOUT read each */
+static size_t stm32f4xx_cryp_burst_read(STM32F4xxDmaBurst *obj,
+                                        hwaddr offset, uint32_t *words,
+                                        size_t n, const bool *stop)
+{
+    STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
+    size_t i;
+
+    if (offset != A_DOUT) {
+        return 0;
+    }
+    for (i = 0; i < n && !*stop; i++) {
+        words[i] = cryp_read_dout(s);
+        trace_stm32f4xx_cryp_read(A_DOUT, words[i]);
+    }
+    return i;
+}
+
 static const MemoryRegionOps stm32f4xx_cryp_ops = {
     .read = stm32f4xx_cryp_read,
     .write = stm32f4xx_cryp_write,
@@ -1131,6 +1198,8 @@ static void stm32f4xx_cryp_reset_hold(Object *obj, ResetType type)
     memset(s->out_fifo, 0, sizeof(s->out_fifo));
     s->in_count = 0;
     s->out_count = 0;
+    /* drive every line again when the reset ends */
+    memset(s->line_level, -1, sizeof(s->line_level));
 }
 
 static void stm32f4xx_cryp_reset_exit(Object *obj, ResetType type)
@@ -1143,6 +1212,7 @@ static void stm32f4xx_cryp_init(Object *obj)
     STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
 
     s->key_cache = g_new0(STM32F4xxCrypKeyCache, 1);
+    memset(s->line_level, -1, sizeof(s->line_level));
     /* for tests: blocks that went through the datapath since power-on */
     object_property_add_uint64_ptr(obj, "blocks", &s->blocks,
                                    OBJ_PROP_FLAG_READ);
@@ -1221,6 +1291,8 @@ static void stm32f4xx_cryp_class_init(ObjectClass *klass, void *data)
     rc->phases.hold = stm32f4xx_cryp_reset_hold;
     rc->phases.exit = stm32f4xx_cryp_reset_exit;
     device_class_set_props(dc, stm32f4xx_cryp_properties);
+    STM32F4XX_DMA_BURST_CLASS(klass)->burst_write = stm32f4xx_cryp_burst_write;
+    STM32F4XX_DMA_BURST_CLASS(klass)->burst_read = stm32f4xx_cryp_burst_read;
 }
 
 static const TypeInfo stm32f4xx_cryp_info = {
@@ -1230,6 +1302,10 @@ static const TypeInfo stm32f4xx_cryp_info = {
     .instance_init = stm32f4xx_cryp_init,
     .instance_finalize = stm32f4xx_cryp_finalize,
     .class_init = stm32f4xx_cryp_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { TYPE_STM32F4XX_DMA_BURST },
+        { }
+    },
 };
 
 static void stm32f4xx_cryp_register_types(void)
