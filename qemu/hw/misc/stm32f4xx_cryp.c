@@ -389,7 +389,8 @@ static uint64_t des_perm(const DesPerm *p, uint64_t in)
     return out;
 }
 
-static void des_key_schedule(uint64_t key, uint64_t subkeys[16])
+/* The 16 round keys, each as its eight 6-bit groups (one per S-box) */
+static void des_key_schedule(uint64_t key, uint8_t subkeys[16][8])
 {
     uint64_t cd = des_permute(key, 64, des_pc1, 56);
     uint32_t c = cd >> 28, d = cd & 0xfffffff;
@@ -399,7 +400,11 @@ static void des_key_schedule(uint64_t key, uint64_t subkeys[16])
             c = ((c << 1) | (c >> 27)) & 0xfffffff;
             d = ((d << 1) | (d >> 27)) & 0xfffffff;
         }
-        subkeys[r] = des_permute(((uint64_t)c << 28) | d, 56, des_pc2, 48);
+        uint64_t k = des_permute(((uint64_t)c << 28) | d, 56, des_pc2, 48);
+
+        for (unsigned box = 0; box < 8; box++) {
+            subkeys[r][box] = (k >> (42 - 6 * box)) & 0x3f;
+        }
     }
 }
 
@@ -408,13 +413,12 @@ static void des_key_schedule(uint64_t key, uint64_t subkeys[16])
  * Group box of E(R) is bits 4*box .. 4*box+5 of R counted from 1 at the
  * MSB, with bit 0 being bit 32: R rotated left by 4*box-1, top 6 bits.
  */
-static uint32_t des_f(uint32_t r, uint64_t subkey)
+static uint32_t des_f(uint32_t r, const uint8_t subkey[8])
 {
     uint32_t out = 0;
 
     for (unsigned box = 0; box < 8; box++) {
-        unsigned six = (rol32(r, (4 * box + 31) & 31) >> 26) ^
-                       ((subkey >> (42 - 6 * box)) & 0x3f);
+        unsigned six = (rol32(r, (4 * box + 31) & 31) >> 26) ^ subkey[box];
 
         out |= des_sp[box][six];
     }
@@ -433,10 +437,10 @@ typedef struct STM32F4xxCrypKeyCache {
     AES_KEY enc, dec;
     bool des_valid[3];
     uint64_t des_key[3];
-    uint64_t des_sk[3][16];
+    uint8_t des_sk[3][16][8];
 } STM32F4xxCrypKeyCache;
 
-static const uint64_t *des_subkeys(STM32F4xxCrypState *s, uint64_t key)
+static const uint8_t (*des_subkeys(STM32F4xxCrypState *s, uint64_t key))[8]
 {
     STM32F4xxCrypKeyCache *c = s->key_cache;
     unsigned i;
@@ -466,7 +470,7 @@ static const uint64_t *des_subkeys(STM32F4xxCrypState *s, uint64_t key)
 static uint64_t des_rounds(STM32F4xxCrypState *s, uint64_t lr, uint64_t key,
                            bool decrypt)
 {
-    const uint64_t *subkeys = des_subkeys(s, key);
+    const uint8_t (*subkeys)[8] = des_subkeys(s, key);
     uint32_t l = lr >> 32, r = lr;
 
     for (unsigned i = 0; i < 16; i++) {
@@ -1145,7 +1149,8 @@ static size_t stm32f4xx_cryp_burst_write(STM32F4xxDmaBurst *obj,
                                          hwaddr offset, const uint32_t *words,
                                          size_t n, const bool *stop)
 {
-    STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
+    /* called per burst: no QOM cast check */
+    STM32F4xxCrypState *s = (STM32F4xxCrypState *)obj;
     size_t i;
 
     if (offset != A_DIN) {
@@ -1163,7 +1168,8 @@ static size_t stm32f4xx_cryp_burst_read(STM32F4xxDmaBurst *obj,
                                         hwaddr offset, uint32_t *words,
                                         size_t n, const bool *stop)
 {
-    STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
+    /* called per burst: no QOM cast check */
+    STM32F4xxCrypState *s = (STM32F4xxCrypState *)obj;
     size_t i;
 
     if (offset != A_DOUT) {
