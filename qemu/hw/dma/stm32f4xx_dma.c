@@ -521,8 +521,6 @@ static int dma_pick(STM32F4xxDmaState *s)
  *    no earlier: the interrupt lines are updated when the loop ends).
  * Any other stream, or a device without the interface, goes item by item.
  */
-#define DMA_BURST_WORDS     256
-
 static bool dma_burst_config(const STM32F4xxDmaStream *st)
 {
     return FIELD_EX32(st->cr, SCR, PSIZE) == 2 &&
@@ -531,47 +529,106 @@ static bool dma_burst_config(const STM32F4xxDmaStream *st)
            !FIELD_EX32(st->cr, SCR, PFCTRL) && st->fifo_level % 4 == 0;
 }
 
-/* How many of the len bytes from addr are RAM the port reaches directly */
-static uint32_t dma_ram_bytes(AddressSpace *as, uint32_t addr, uint32_t len,
-                              bool write)
+/*
+ * Items to offer in a burst: twice what the device took last time (it takes
+ * a run up to where another stream takes over: a block or two of the CRYP,
+ * a whole transfer of the HASH), so the words read but not taken stay few.
+ */
+#define DMA_BURST_MIN       8
+
+static uint32_t dma_burst_want(STM32F4xxDmaStream *st, uint32_t budget)
 {
-    hwaddr xlat, plen = len;
-    MemoryRegion *mr;
+    uint32_t len = MAX(st->burst_len, DMA_BURST_MIN);
+
+    return MIN(MIN(st->ndtr, budget), MIN(len, STM32F4XX_DMA_BURST_WORDS));
+}
+
+static void dma_burst_taken(STM32F4xxDmaStream *st, uint32_t taken)
+{
+    st->burst_len = MIN(2 * taken, STM32F4XX_DMA_BURST_WORDS);
+}
+
+/*
+ * The lookups below are cached until the memory map changes (any memory
+ * transaction: map_gen); the BQL is held throughout, so nothing they found
+ * goes away meanwhile.
+ */
+static void dma_map_changed(MemoryListener *listener)
+{
+    container_of(listener, STM32F4xxDmaState, map_listener)->map_gen++;
+}
+
+/*
+ * How many of the len bytes at addr are RAM the memory port reaches directly
+ * (for writing: writable RAM), and where the host keeps them.
+ */
+static uint32_t dma_ram(STM32F4xxDmaState *s, uint32_t addr, uint32_t len,
+                        bool write, uint8_t **host)
+{
+    STM32F4xxDmaRamCache *c = &s->ram_cache[write];
 
     if (len == 0) {
         return 0;
     }
-    RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(as, addr, &xlat, &plen, write,
-                                 MEMTXATTRS_UNSPECIFIED);
-    if (!memory_access_is_direct(mr, write, MEMTXATTRS_UNSPECIFIED)) {
-        return 0;
+    if (c->map_gen != s->map_gen || addr - c->addr >= c->len) {
+        hwaddr xlat, plen = 0x100000000ULL - addr;
+        MemoryRegion *mr;
+
+        RCU_READ_LOCK_GUARD();
+        mr = address_space_translate(&s->mem_as, addr, &xlat, &plen, write,
+                                     MEMTXATTRS_UNSPECIFIED);
+        if (!memory_access_is_direct(mr, write, MEMTXATTRS_UNSPECIFIED)) {
+            return 0;
+        }
+        c->map_gen = s->map_gen;
+        c->addr = addr;
+        c->len = MIN(plen, UINT32_MAX);
+        c->host = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
     }
-    return MIN(plen, len);
+    *host = c->host + (addr - c->addr);
+    return MIN(len, c->len - (addr - c->addr));
 }
 
-/* The burst interface of the device whose register is at addr, if any */
+/* The burst interface of the device whose register is at PAR, if any */
 static STM32F4xxDmaBurstClass *dma_burst_device(STM32F4xxDmaState *s,
-                                                uint32_t addr, bool write,
+                                                STM32F4xxDmaStream *st,
+                                                bool write,
                                                 STM32F4xxDmaBurst **dev,
                                                 hwaddr *offset)
 {
-    hwaddr len = 4;
-    MemoryRegion *mr;
-    Object *owner;
+    uint32_t addr = dma_periph_addr(st);
 
-    RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(&s->periph_as, addr, offset, &len, write,
-                                 MEMTXATTRS_UNSPECIFIED);
-    if (memory_region_is_ram(mr)) {
-        return NULL;
+    if (st->burst_map_gen != s->map_gen || st->burst_addr != addr ||
+        st->burst_write != write) {
+        hwaddr len = 4;
+        MemoryRegion *mr;
+        Object *owner;
+
+        RCU_READ_LOCK_GUARD();
+        mr = address_space_translate(&s->periph_as, addr, &st->burst_offset,
+                                     &len, write, MEMTXATTRS_UNSPECIFIED);
+        owner = memory_region_is_ram(mr) ? NULL : memory_region_owner(mr);
+        st->burst_dev = (STM32F4xxDmaBurst *)owner;
+        st->burst_class = NULL;     /* also a block whose gate is closed */
+        if (owner) {
+            ObjectClass *oc = object_get_class(owner);
+
+            /* whether a class has the interface never changes */
+            if (oc != s->burst_owner_class) {
+                s->burst_owner_class = oc;
+                s->burst_class =
+                    object_class_dynamic_cast(oc, TYPE_STM32F4XX_DMA_BURST) ?
+                    STM32F4XX_DMA_BURST_CLASS(oc) : NULL;
+            }
+            st->burst_class = s->burst_class;
+        }
+        st->burst_map_gen = s->map_gen;
+        st->burst_addr = addr;
+        st->burst_write = write;
     }
-    owner = memory_region_owner(mr);
-    if (!owner || !object_dynamic_cast(owner, TYPE_STM32F4XX_DMA_BURST)) {
-        return NULL;    /* also a block whose RCC gate is closed */
-    }
-    *dev = (STM32F4xxDmaBurst *)owner;
-    return STM32F4XX_DMA_BURST_GET_CLASS(owner);
+    *dev = st->burst_dev;
+    *offset = st->burst_offset;
+    return st->burst_class;
 }
 
 /* Memory-to-peripheral: the items moved, 0 if the burst does not apply */
@@ -579,11 +636,13 @@ static uint32_t dma_burst_to_periph(STM32F4xxDmaState *s, int n,
                                     uint32_t budget)
 {
     STM32F4xxDmaStream *st = &s->stream[n];
-    uint32_t words[DMA_BURST_WORDS];
+    /* the items, then the words the FIFO fetches after them */
+    uint32_t *words = s->burst_words;
     /* item by item, the fill after item k has fetched up to word k + depth */
     uint32_t depth = dma_direct(st) ? 1 : STM32F4XX_DMA_FIFO_BYTES / 4;
-    uint32_t want = MIN(MIN(st->ndtr, budget), DMA_BURST_WORDS);
-    uint32_t queued, need, ram, k, fetch, taken, addr;
+    uint32_t want = dma_burst_want(st, budget);
+    uint32_t queued, need, ram, k, taken, next;
+    uint8_t *host;
     STM32F4xxDmaBurstClass *bc;
     STM32F4xxDmaBurst *dev;
     hwaddr offset;
@@ -591,15 +650,23 @@ static uint32_t dma_burst_to_periph(STM32F4xxDmaState *s, int n,
     if (!s->burst || want < 2 || !dma_burst_config(st)) {
         return 0;
     }
-    bc = dma_burst_device(s, dma_periph_addr(st), true, &dev, &offset);
+    bc = dma_burst_device(s, st, true, &dev, &offset);
     if (!bc || !bc->burst_write) {
         return 0;
     }
     /* the FIFO's words come first, then memory from the fetch address */
     queued = MIN(st->fifo_level / 4, want);
-    addr = dma_mem_addr(st);
+    for (uint32_t i = 0; i < queued; i++) {
+        words[i] = ldl_le_p(&st->fifo[4 * i]);
+    }
+    ram = dma_ram(s, dma_mem_addr(st),
+                  MIN(want - queued + depth, st->mfetch / 4) * 4, false,
+                  &host) / 4;
+    for (uint32_t i = 0; i < ram; i++) {
+        words[queued + i] = ldl_le_p(host + 4 * i);
+    }
+    /* every fetch of the items before the last one must be RAM */
     need = MIN(want - queued + depth - 1, st->mfetch / 4);
-    ram = dma_ram_bytes(&s->mem_as, addr, need * 4, false) / 4;
     k = want;
     if (ram < need) {
         k = ram + queued + 1 > depth ? MIN(want, ram + queued + 1 - depth) : 0;
@@ -607,22 +674,12 @@ static uint32_t dma_burst_to_periph(STM32F4xxDmaState *s, int n,
     if (k < 2) {
         return 0;
     }
-    for (uint32_t i = 0; i < queued; i++) {
-        words[i] = ldl_le_p(&st->fifo[4 * i]);
-    }
-    fetch = k > queued ? k - queued : 0;
-    if (fetch && address_space_read(&s->mem_as, addr, MEMTXATTRS_UNSPECIFIED,
-                                    &words[queued], fetch * 4) != MEMTX_OK) {
-        return 0;
-    }
-    for (uint32_t i = queued; i < k; i++) {
-        words[i] = le32_to_cpu(words[i]);
-    }
 
     s->burst_stream = n;
     s->burst_stop = false;
     taken = MIN(bc->burst_write(dev, offset, words, k, &s->burst_stop), k);
     s->burst_stream = -1;
+    dma_burst_taken(st, taken);
     trace_stm32f4xx_dma_burst(s->controller, n, true, k, taken);
     if (taken == 0) {
         return 0;
@@ -630,19 +687,29 @@ static uint32_t dma_burst_to_periph(STM32F4xxDmaState *s, int n,
     if (taken <= queued) {
         st->fifo_level -= taken * 4;
         memmove(st->fifo, &st->fifo[taken * 4], st->fifo_level);
+        next = queued;
     } else {
         st->fifo_level = 0;
         st->moff += (taken - queued) * 4;
         st->mfetch -= (taken - queued) * 4;
+        next = taken;
     }
     dma_items_done(s, st, taken);
     s->burst_items += taken;
     if (st->ndtr == 0) {
         st->fifo_level = 0;
         dma_cycle_end(s, n);
-    } else {
-        dma_fifo_fill(s, n);
+        return taken;
     }
+    /* the FIFO's fetches after the last item: words read above, then the bus */
+    while (st->mfetch && next < queued + ram &&
+           st->fifo_level + 4 <= depth * 4) {
+        stl_le_p(&st->fifo[st->fifo_level], words[next++]);
+        st->fifo_level += 4;
+        st->moff += 4;
+        st->mfetch -= 4;
+    }
+    dma_fifo_fill(s, n);
     return taken;
 }
 
@@ -651,13 +718,14 @@ static uint32_t dma_burst_to_memory(STM32F4xxDmaState *s, int n,
                                     uint32_t budget)
 {
     STM32F4xxDmaStream *st = &s->stream[n];
-    uint32_t words[DMA_BURST_WORDS];
-    uint8_t buf[STM32F4XX_DMA_FIFO_BYTES + sizeof(words)];
+    uint32_t *words = s->burst_words;
+    uint8_t *buf = s->burst_bytes;
     /* item by item the FIFO goes to memory whenever it holds this much */
     uint32_t thr = dma_direct(st) ? 4 : dma_threshold(st);
     uint32_t held = st->fifo_level;
-    uint32_t want = MIN(MIN(st->ndtr, budget), DMA_BURST_WORDS);
+    uint32_t want = dma_burst_want(st, budget);
     uint32_t ram, k, taken, total, keep, addr;
+    uint8_t *host;
     STM32F4xxDmaBurstClass *bc;
     STM32F4xxDmaBurst *dev;
     hwaddr offset;
@@ -666,13 +734,13 @@ static uint32_t dma_burst_to_memory(STM32F4xxDmaState *s, int n,
         !dma_burst_config(st) || held >= thr) {
         return 0;
     }
-    bc = dma_burst_device(s, dma_periph_addr(st), false, &dev, &offset);
+    bc = dma_burst_device(s, st, false, &dev, &offset);
     if (!bc || !bc->burst_read) {
         return 0;
     }
     /* at most the FIFO and every item go to memory, all of it RAM */
     addr = dma_mem_addr(st);
-    ram = dma_ram_bytes(&s->mem_as, addr, held + 4 * want, true);
+    ram = dma_ram(s, addr, held + 4 * want, true, &host);
     k = ram >= held + 4 * want ? want : ram > held ? (ram - held) / 4 : 0;
     if (k < 2) {
         return 0;
@@ -682,6 +750,7 @@ static uint32_t dma_burst_to_memory(STM32F4xxDmaState *s, int n,
     s->burst_stop = false;
     taken = MIN(bc->burst_read(dev, offset, words, k, &s->burst_stop), k);
     s->burst_stream = -1;
+    dma_burst_taken(st, taken);
     trace_stm32f4xx_dma_burst(s->controller, n, false, k, taken);
     if (taken == 0) {
         return 0;
@@ -1174,6 +1243,7 @@ static void stm32f4xx_dma_init(Object *obj)
     qdev_init_gpio_out_named(dev, s->eot, "dma-eot", STM32F4XX_DMA_REQUESTS);
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dma_timer_expired, s);
     s->burst_stream = -1;
+    s->map_gen = 1;
     /* for tests: items moved since power-on, and those moved in bursts */
     object_property_add_uint64_ptr(obj, "items", &s->items,
                                    OBJ_PROP_FLAG_READ);
@@ -1183,7 +1253,10 @@ static void stm32f4xx_dma_init(Object *obj)
 
 static void stm32f4xx_dma_finalize(Object *obj)
 {
-    timer_free(STM32F4XX_DMA(obj)->timer);
+    STM32F4xxDmaState *s = STM32F4XX_DMA(obj);
+
+    memory_listener_unregister(&s->map_listener);
+    timer_free(s->timer);
 }
 
 static void stm32f4xx_dma_realize(DeviceState *dev, Error **errp)
@@ -1204,6 +1277,9 @@ static void stm32f4xx_dma_realize(DeviceState *dev, Error **errp)
     address_space_init(&s->periph_as, s->periph_port,
                        s->controller == 1 ? "dma1-peripheral-port" :
                                             "dma2-peripheral-port");
+    s->map_listener.commit = dma_map_changed;
+    s->map_listener.name = "stm32f4xx-dma";
+    memory_listener_register(&s->map_listener, &s->mem_as);
 }
 
 static int stm32f4xx_dma_post_load(void *opaque, int version_id)
