@@ -389,8 +389,17 @@ static uint64_t des_perm(const DesPerm *p, uint64_t in)
     return out;
 }
 
-/* The 16 round keys, each as its eight 6-bit groups (one per S-box) */
-static void des_key_schedule(uint64_t key, uint8_t subkeys[16][8])
+/*
+ * E(R) in 6-bit groups: group box is bits 4*box .. 4*box+5 of R counted from
+ * 1 at the MSB, bit 0 being bit 32. In R:R (R twice, 64 bits) that group is
+ * the 6 bits at des_group_shift[box]; the even groups do not overlap each
+ * other, nor do the odd ones, so a round key is two 64-bit words (its even
+ * and its odd groups in those places) and E(R) xor K is two xors.
+ */
+static const uint8_t des_group_shift[8] = { 27, 55, 51, 47, 43, 39, 35, 31 };
+
+/* The 16 round keys as [even groups, odd groups] (see des_group_shift) */
+static void des_key_schedule(uint64_t key, uint64_t subkeys[16][2])
 {
     uint64_t cd = des_permute(key, 64, des_pc1, 56);
     uint32_t c = cd >> 28, d = cd & 0xfffffff;
@@ -402,27 +411,24 @@ static void des_key_schedule(uint64_t key, uint8_t subkeys[16][8])
         }
         uint64_t k = des_permute(((uint64_t)c << 28) | d, 56, des_pc2, 48);
 
+        subkeys[r][0] = subkeys[r][1] = 0;
         for (unsigned box = 0; box < 8; box++) {
-            subkeys[r][box] = (k >> (42 - 6 * box)) & 0x3f;
+            subkeys[r][box & 1] |= ((k >> (42 - 6 * box)) & 0x3f) <<
+                                   des_group_shift[box];
         }
     }
 }
 
-/*
- * f(R, K) of FIPS 46-3: E(R) xor K in 6-bit groups through the SP tables.
- * Group box of E(R) is bits 4*box .. 4*box+5 of R counted from 1 at the
- * MSB, with bit 0 being bit 32: R rotated left by 4*box-1, top 6 bits.
- */
-static uint32_t des_f(uint32_t r, const uint8_t subkey[8])
+/* f(R, K) of FIPS 46-3: E(R) xor K through the SP tables */
+static uint32_t des_f(uint32_t r, const uint64_t subkey[2])
 {
-    uint32_t out = 0;
+    uint64_t rr = ((uint64_t)r << 32) | r;
+    uint64_t even = rr ^ subkey[0], odd = rr ^ subkey[1];
 
-    for (unsigned box = 0; box < 8; box++) {
-        unsigned six = (rol32(r, (4 * box + 31) & 31) >> 26) ^ subkey[box];
-
-        out |= des_sp[box][six];
-    }
-    return out;
+    return des_sp[0][(even >> 27) & 0x3f] | des_sp[1][(odd >> 55) & 0x3f] |
+           des_sp[2][(even >> 51) & 0x3f] | des_sp[3][(odd >> 47) & 0x3f] |
+           des_sp[4][(even >> 43) & 0x3f] | des_sp[5][(odd >> 39) & 0x3f] |
+           des_sp[6][(even >> 35) & 0x3f] | des_sp[7][(odd >> 31) & 0x3f];
 }
 
 /*
@@ -437,10 +443,10 @@ typedef struct STM32F4xxCrypKeyCache {
     AES_KEY enc, dec;
     bool des_valid[3];
     uint64_t des_key[3];
-    uint8_t des_sk[3][16][8];
+    uint64_t des_sk[3][16][2];
 } STM32F4xxCrypKeyCache;
 
-static const uint8_t (*des_subkeys(STM32F4xxCrypState *s, uint64_t key))[8]
+static const uint64_t (*des_subkeys(STM32F4xxCrypState *s, uint64_t key))[2]
 {
     STM32F4xxCrypKeyCache *c = s->key_cache;
     unsigned i;
@@ -470,7 +476,7 @@ static const uint8_t (*des_subkeys(STM32F4xxCrypState *s, uint64_t key))[8]
 static uint64_t des_rounds(STM32F4xxCrypState *s, uint64_t lr, uint64_t key,
                            bool decrypt)
 {
-    const uint8_t (*subkeys)[8] = des_subkeys(s, key);
+    const uint64_t (*subkeys)[2] = des_subkeys(s, key);
     uint32_t l = lr >> 32, r = lr;
 
     for (unsigned i = 0; i < 16; i++) {
