@@ -35,7 +35,7 @@ DMA2 = 0x40026400
 LISR, HISR, LIFCR, HIFCR = 0x00, 0x04, 0x08, 0x0C
 CR, NDTR, PAR, M0AR, M1AR, FCR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
 EN, DMEIE, TEIE, HTIE, TCIE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 4
-P2M, M2P = 0 << 6, 1 << 6
+P2M, M2P, M2M = 0 << 6, 1 << 6, 2 << 6
 PINC, MINC = 1 << 9, 1 << 10
 SIZE = {1: 0, 2: 1, 4: 2}
 DMDIS = 1 << 2
@@ -275,6 +275,48 @@ def test_hash_by_dma_from_narrower_memory_items_goes_item_by_item(qemu, mem_byte
     digest, bursts = on_both(qemu, V1, scenario)
     assert digest == hashlib.sha1(data).digest()
     assert bursts == 0
+
+
+@pytest.mark.parametrize("fcr,size", [(DMDIS | fth(3), 4096 + 60), (DMDIS | fth(1), 999),
+                                      (DMDIS | fth(0), 64)])
+def test_hash_fed_memory_to_memory_into_din(qemu, fcr, size):
+    """No DMAE, no end of transfer: the CPU's DIN stores done by a memory-to-memory
+    stream (fixed destination), then NBLW and DCAL by the CPU: how an STM32F415/417,
+    which has no MDMAT, feeds a message that goes on."""
+    data = rand_bytes(random.Random(size), size)
+    cr = M2M | PINC | psize(4) | msize(4) | pl(1) | IRQS
+
+    def scenario(q):
+        q.writel(HASH + H_CR, H_DT8 | INIT)
+        q.writel(HASH + H_IMR, DINIS | DCIS)
+        q.memwrite(SRAM, data + bytes(-len(data) % 4))
+        s = Stream(q, 0)
+        s.start(cr, fcr, SRAM, HASH + H_DIN, (size + 3) // 4)
+        assert s.flags() == HT | TC and not s.read(CR) & EN
+        q.writel(HASH + H_STR, 8 * (size % 4))
+        q.writel(HASH + H_STR, 8 * (size % 4) | (1 << 8))
+        q.clock_step()
+        assert q.readl(HASH + H_SR) & DCIS
+        return hash_digest(q, "sha1"), ()
+
+    digest, bursts = on_both(qemu, V1, scenario)
+    assert digest == hashlib.sha1(data).digest()
+    assert bursts >= (size + 3) // 4 - 4
+
+
+def test_memory_to_memory_source_running_off_sram_errors_at_the_same_item(qemu):
+    def scenario(q):
+        start = SRAM_END[V1] - 1000
+        q.memwrite(start, rand_bytes(random.Random(9), 1000))
+        q.writel(HASH + H_CR, H_DT8 | INIT)
+        s = Stream(q, 0)
+        s.start(M2M | PINC | psize(4) | msize(4) | IRQS, DMDIS | fth(3), start,
+                HASH + H_DIN, 400)
+        assert s.flags() & TE and not s.read(CR) & EN
+        return s.read(NDTR), ()
+
+    ndtr, bursts = on_both(qemu, V1, scenario)
+    assert ndtr == 150 and bursts >= 248
 
 
 def test_dma_into_a_block_whose_clock_is_off_goes_item_by_item(qemu):

@@ -559,13 +559,14 @@ static void dma_map_changed(MemoryListener *listener)
 }
 
 /*
- * How many of the len bytes at addr are RAM the memory port reaches directly
- * (for writing: writable RAM), and where the host keeps them.
+ * How many of the len bytes at addr are RAM the port (memory, or peripheral
+ * for a memory-to-memory source) reaches directly (for writing: writable
+ * RAM), and where the host keeps them.
  */
-static uint32_t dma_ram(STM32F4xxDmaState *s, uint32_t addr, uint32_t len,
-                        bool write, uint8_t **host)
+static uint32_t dma_ram(STM32F4xxDmaState *s, bool periph, uint32_t addr,
+                        uint32_t len, bool write, uint8_t **host)
 {
-    STM32F4xxDmaRamCache *c = &s->ram_cache[write];
+    STM32F4xxDmaRamCache *c = &s->ram_cache[periph][write];
 
     if (len == 0) {
         return 0;
@@ -575,7 +576,8 @@ static uint32_t dma_ram(STM32F4xxDmaState *s, uint32_t addr, uint32_t len,
         MemoryRegion *mr;
 
         RCU_READ_LOCK_GUARD();
-        mr = address_space_translate(&s->mem_as, addr, &xlat, &plen, write,
+        mr = address_space_translate(periph ? &s->periph_as : &s->mem_as,
+                                     addr, &xlat, &plen, write,
                                      MEMTXATTRS_UNSPECIFIED);
         if (!memory_access_is_direct(mr, write, MEMTXATTRS_UNSPECIFIED)) {
             return 0;
@@ -589,24 +591,28 @@ static uint32_t dma_ram(STM32F4xxDmaState *s, uint32_t addr, uint32_t len,
     return MIN(len, c->len - (addr - c->addr));
 }
 
-/* The burst interface of the device whose register is at PAR, if any */
+/*
+ * The burst interface of the device whose register is at PAR (at M0AR for a
+ * memory-to-memory destination: mem_port), if any.
+ */
 static STM32F4xxDmaBurstClass *dma_burst_device(STM32F4xxDmaState *s,
                                                 STM32F4xxDmaStream *st,
-                                                bool write,
+                                                bool mem_port, bool write,
                                                 STM32F4xxDmaBurst **dev,
                                                 hwaddr *offset)
 {
-    uint32_t addr = dma_periph_addr(st);
+    uint32_t addr = mem_port ? dma_mem_addr(st) : dma_periph_addr(st);
 
     if (st->burst_map_gen != s->map_gen || st->burst_addr != addr ||
-        st->burst_write != write) {
+        st->burst_write != write || st->burst_mem_port != mem_port) {
         hwaddr len = 4;
         MemoryRegion *mr;
         Object *owner;
 
         RCU_READ_LOCK_GUARD();
-        mr = address_space_translate(&s->periph_as, addr, &st->burst_offset,
-                                     &len, write, MEMTXATTRS_UNSPECIFIED);
+        mr = address_space_translate(mem_port ? &s->mem_as : &s->periph_as,
+                                     addr, &st->burst_offset, &len, write,
+                                     MEMTXATTRS_UNSPECIFIED);
         owner = memory_region_is_ram(mr) ? NULL : memory_region_owner(mr);
         st->burst_dev = (STM32F4xxDmaBurst *)owner;
         st->burst_class = NULL;     /* also a block whose gate is closed */
@@ -625,6 +631,7 @@ static STM32F4xxDmaBurstClass *dma_burst_device(STM32F4xxDmaState *s,
         st->burst_map_gen = s->map_gen;
         st->burst_addr = addr;
         st->burst_write = write;
+        st->burst_mem_port = mem_port;
     }
     *dev = st->burst_dev;
     *offset = st->burst_offset;
@@ -650,7 +657,7 @@ static uint32_t dma_burst_to_periph(STM32F4xxDmaState *s, int n,
     if (!s->burst || want < 2 || !dma_burst_config(st)) {
         return 0;
     }
-    bc = dma_burst_device(s, st, true, &dev, &offset);
+    bc = dma_burst_device(s, st, false, true, &dev, &offset);
     if (!bc || !bc->burst_write) {
         return 0;
     }
@@ -659,7 +666,7 @@ static uint32_t dma_burst_to_periph(STM32F4xxDmaState *s, int n,
     for (uint32_t i = 0; i < queued; i++) {
         words[i] = ldl_le_p(&st->fifo[4 * i]);
     }
-    ram = dma_ram(s, dma_mem_addr(st),
+    ram = dma_ram(s, false, dma_mem_addr(st),
                   MIN(want - queued + depth, st->mfetch / 4) * 4, false,
                   &host) / 4;
     for (uint32_t i = 0; i < ram; i++) {
@@ -734,13 +741,13 @@ static uint32_t dma_burst_to_memory(STM32F4xxDmaState *s, int n,
         !dma_burst_config(st) || held >= thr) {
         return 0;
     }
-    bc = dma_burst_device(s, st, false, &dev, &offset);
+    bc = dma_burst_device(s, st, false, false, &dev, &offset);
     if (!bc || !bc->burst_read) {
         return 0;
     }
     /* at most the FIFO and every item go to memory, all of it RAM */
     addr = dma_mem_addr(st);
-    ram = dma_ram(s, addr, held + 4 * want, true, &host);
+    ram = dma_ram(s, false, addr, held + 4 * want, true, &host);
     k = ram >= held + 4 * want ? want : ram > held ? (ram - held) / 4 : 0;
     if (k < 2) {
         return 0;
@@ -778,6 +785,88 @@ static uint32_t dma_burst_to_memory(STM32F4xxDmaState *s, int n,
     return taken;
 }
 
+/*
+ * Memory-to-memory from RAM (PINC) into a device register (MINC=0), such as
+ * HASH_DIN fed without its DMA request: the items moved, 0 if the burst
+ * does not apply. Item by item, each item goes into the FIFO and the FIFO
+ * goes to the register whenever it reaches the threshold (and at the end);
+ * the device takes each such drain whole, since the arbiter only acts
+ * between items.
+ */
+static uint32_t dma_burst_m2m(STM32F4xxDmaState *s, int n, uint32_t budget)
+{
+    STM32F4xxDmaStream *st = &s->stream[n];
+    uint32_t *words = s->burst_words;
+    uint32_t thr = dma_threshold(st);
+    uint32_t held = st->fifo_level / 4;
+    uint32_t want = dma_burst_want(st, budget);
+    uint32_t ram, level, sent = 0, done = 0;
+    const bool never = false;
+    bool refused = false;
+    STM32F4xxDmaBurstClass *bc;
+    STM32F4xxDmaBurst *dev;
+    hwaddr offset;
+    uint8_t *host;
+
+    if (!s->burst || want < 2 || dma_dir(st) != DIR_M2M ||
+        FIELD_EX32(st->cr, SCR, PSIZE) != 2 ||
+        FIELD_EX32(st->cr, SCR, MSIZE) != 2 ||
+        !FIELD_EX32(st->cr, SCR, PINC) || FIELD_EX32(st->cr, SCR, MINC) ||
+        st->fifo_level % 4 || st->fifo_level >= thr) {
+        return 0;
+    }
+    bc = dma_burst_device(s, st, true, true, &dev, &offset);
+    if (!bc || !bc->burst_write) {
+        return 0;
+    }
+    /* the items' reads of the source, all RAM */
+    ram = dma_ram(s, true, dma_periph_addr(st), 4 * want, false, &host) / 4;
+    if (ram < 2) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < held; i++) {
+        words[i] = ldl_le_p(&st->fifo[4 * i]);
+    }
+    for (uint32_t i = 0; i < ram; i++) {
+        words[held + i] = ldl_le_p(host + 4 * i);
+    }
+
+    s->burst_stream = n;
+    s->burst_stop = false;
+    level = held;
+    while (done < ram && !s->burst_stop) {
+        done++;
+        level++;
+        if (done == st->ndtr || 4 * level >= thr) {
+            if (bc->burst_write(dev, offset, &words[sent], level, &never) == 0
+                && sent == 0) {
+                refused = true;         /* not a register it takes bursts to */
+                break;
+            }
+            sent += level;
+            level = 0;
+        }
+    }
+    s->burst_stream = -1;
+    trace_stm32f4xx_dma_burst(s->controller, n, true, ram,
+                              refused ? 0 : done);
+    if (refused) {
+        return 0;
+    }
+    dma_burst_taken(st, done);
+    for (uint32_t i = 0; i < level; i++) {     /* what stays in the FIFO */
+        stl_le_p(&st->fifo[4 * i], words[sent + i]);
+    }
+    st->fifo_level = 4 * level;
+    st->moff += 4 * sent;
+    dma_items_done(s, st, done);
+    s->burst_items += done;
+    if (st->ndtr == 0) {
+        dma_cycle_end(s, n);
+    }
+    return done;
+}
+
 /* A request changed during a burst: stop it where the arbiter would */
 static void dma_burst_request(STM32F4xxDmaState *s, int n, int level)
 {
@@ -786,7 +875,8 @@ static void dma_burst_request(STM32F4xxDmaState *s, int n, int level)
     unsigned bpl = FIELD_EX32(s->stream[b].cr, SCR, PL);
 
     if (n == b) {
-        s->burst_stop |= !level;
+        /* a memory-to-memory stream does not wait for requests */
+        s->burst_stop |= !level && dma_dir(&s->stream[b]) != DIR_M2M;
     } else if (level && dma_stream_ready(s, n) &&
                (pl > bpl || (pl == bpl && n < b))) {
         s->burst_stop = true;
@@ -817,7 +907,9 @@ static void dma_run(STM32F4xxDmaState *s)
                 moved = 1;
             }
         } else {
-            moved = dma_burst_to_memory(s, n, budget);
+            moved = dma_dir(&s->stream[n]) == DIR_M2M ?
+                    dma_burst_m2m(s, n, budget) :
+                    dma_burst_to_memory(s, n, budget);
             if (!moved) {
                 dma_step_to_memory(s, n);
                 moved = 1;

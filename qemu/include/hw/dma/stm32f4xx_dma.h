@@ -51,13 +51,14 @@ typedef struct STM32F4xxDmaStream {
     uint64_t burst_map_gen;     /* valid for this memory map (0: never) */
     uint32_t burst_addr;
     bool burst_write;
+    bool burst_mem_port;        /* the device is on the memory port */
     struct STM32F4xxDmaBurst *burst_dev;
     struct STM32F4xxDmaBurstClass *burst_class;
     hwaddr burst_offset;
     uint32_t burst_len;         /* items to offer next: twice what was taken */
 } STM32F4xxDmaStream;
 
-/* RAM the memory port reaches directly, as last found (host cache) */
+/* RAM a port reaches directly, as last found (host cache) */
 typedef struct STM32F4xxDmaRamCache {
     uint64_t map_gen;           /* valid for this memory map (0: never) */
     uint32_t addr;              /* guest address of host */
@@ -87,7 +88,7 @@ struct STM32F4xxDmaState {
     bool burst_stop;            /* set when that burst must end */
     MemoryListener map_listener;
     uint64_t map_gen;           /* counts memory map changes, from 1 */
-    STM32F4xxDmaRamCache ram_cache[2];  /* for reading, for writing */
+    STM32F4xxDmaRamCache ram_cache[2][2];   /* [periph port][for writing] */
     ObjectClass *burst_owner_class;     /* the last class looked at */
     struct STM32F4xxDmaBurstClass *burst_class;  /* its burst interface */
     uint32_t burst_words[STM32F4XX_DMA_BURST_WORDS +
