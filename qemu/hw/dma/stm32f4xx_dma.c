@@ -503,12 +503,13 @@ static int dma_pick(STM32F4xxDmaState *s)
 
 /*
  * Bursts (host speed only). A stream with 32-bit items on both ports, a
- * fixed peripheral address and an incrementing memory address, whose
- * peripheral register belongs to a device with the stm32f4xx-dma-burst
- * interface (include/hw/dma/stm32f4xx_dma_burst.h), hands that device a run
- * of items in one call, with one access to the memory side, instead of two
- * bus accesses per item. A burst is exactly a run of items the loop would
- * move one by one:
+ * fixed peripheral address and an incrementing memory address (memory-to-
+ * memory: an incrementing source, a fixed destination), whose device
+ * register belongs to a device with the stm32f4xx-dma-burst interface
+ * (include/hw/dma/stm32f4xx_dma_burst.h), hands that device a run of items
+ * in one call, with one access to the memory side, instead of two bus
+ * accesses per item. A burst is exactly a run of items the loop would move
+ * one by one:
  *  - it ends before NDTR passes 0 and within the run budget;
  *  - it covers only items whose memory accesses, the FIFO's prefetches and
  *    drains included, all reach RAM, so a bus error still comes at its item;
