@@ -187,14 +187,16 @@ static hash_status_t hash_feed(const uint8_t *data, size_t len) {
     return HASH_OK;
 }
 
-#if MICROPY_HW_HASH_SHA224_256
-// ---- DMA (STM32F437/439) ------------------------------------------------------------------
+// ---- DMA ----------------------------------------------------------------------------------
 //
-// The F437/439 HASH has CR.MDMAT (RM0090 25.4.1): the end of a DMA transfer does not start
-// the final digest, so the whole blocks of an update can go by DMA2 stream 7 channel 2
-// (HASH_IN, table 43) while the message goes on. Worth it from HASH_DMA_MIN_BYTES, for word
-// aligned data in SRAM (no DMA reaches the CCM). The F415/417 HASH lacks MDMAT: there a
-// DMA transfer always ends the message, so its updates stay with the CPU.
+// The whole blocks of an update go by DMA2 stream 7 while the message goes on, from
+// HASH_DMA_MIN_BYTES, for word aligned data in SRAM (no DMA reaches the CCM):
+// - the F437/439 HASH has CR.MDMAT (RM0090 25.4.1): the end of a DMA transfer does not
+//   start the final digest, so they go as HASH_IN requests (channel 2, table 43) with DMAE;
+// - the F415/417 HASH lacks MDMAT: there a HASH_IN transfer always ends the message, so
+//   they go as a memory-to-memory transfer (RM0090 10.3.6) into DIN (fixed destination,
+//   FIFO full threshold), without DMAE: the HASH sees DIN writes as from the CPU's own
+//   stores, which need no pacing either (the AHB holds a write into a full FIFO).
 #define DMA2_BASE               (0x40026400UL)
 #define DMA2_HISR               (*(volatile uint32_t *)(DMA2_BASE + 0x04))
 #define DMA2_HIFCR              (*(volatile uint32_t *)(DMA2_BASE + 0x0C))
@@ -205,6 +207,9 @@ static hash_status_t hash_feed(const uint8_t *data, size_t len) {
 #define DMA_SCR_EN              (1UL << 0)
 #define DMA_SCR_M2P_WORDS       ((1UL << 6) | (1UL << 10) | (2UL << 11) | (2UL << 13) \
     | (2UL << 16) | (2UL << 25))            // M2P, MINC, 32-bit, PL high, channel 2
+#define DMA_SCR_M2M_TO_DIN      ((2UL << 6) | (1UL << 9) | (2UL << 11) | (2UL << 13) \
+    | (2UL << 16))                          // M2M, PINC (source), 32-bit, PL high
+#define DMA_SFCR_FIFO_FULL      ((1UL << 2) | 3UL)      // DMDIS, FTH full
 #define RCC_AHB1ENR_DMA2EN      (1UL << 22)
 #define HASH_CR_DMAE            (1UL << 3)
 #define HASH_CR_MDMAT           (1UL << 13)
@@ -216,7 +221,7 @@ static bool hash_dma_reachable(const uint8_t *p, size_t len) {
            && a + len <= 0x20040000UL;
 }
 
-// Whole blocks by DMA with MDMAT: the core keeps the message open.
+// Whole blocks by DMA; the core keeps the message open.
 static hash_status_t hash_feed_dma(const uint8_t *data, size_t len) {
     hash_regs_t *hash = HASH_REGS;
     if (!(RCC->AHB1ENR & RCC_AHB1ENR_DMA2EN)) {
@@ -226,13 +231,20 @@ static hash_status_t hash_feed_dma(const uint8_t *data, size_t len) {
     DMA2_S7[0] = 0;
     DMA2_HIFCR = DMA_S7_FLAGS;
     DMA2_S7[1] = len / 4;
+    uint32_t cr = hash->CR & ~HASH_CR_INIT;
+    #if MICROPY_HW_HASH_SHA224_256
     DMA2_S7[2] = (uint32_t)(uintptr_t)&hash->DIN;
     DMA2_S7[3] = (uint32_t)(uintptr_t)data;
     DMA2_S7[5] = 0;         // direct mode
     DMA2_S7[0] = DMA_SCR_M2P_WORDS;
-    uint32_t cr = hash->CR & ~HASH_CR_INIT;
     hash->CR = cr | HASH_CR_DMAE | HASH_CR_MDMAT;
     DMA2_S7[0] = DMA_SCR_M2P_WORDS | DMA_SCR_EN;
+    #else
+    DMA2_S7[2] = (uint32_t)(uintptr_t)data;         // memory-to-memory: PAR is the source
+    DMA2_S7[3] = (uint32_t)(uintptr_t)&hash->DIN;
+    DMA2_S7[5] = DMA_SFCR_FIFO_FULL;
+    DMA2_S7[0] = DMA_SCR_M2M_TO_DIN | DMA_SCR_EN;
+    #endif
     bool ended = (DMA2_HISR & (DMA_S7_TCIF | DMA_S7_TEIF))
         || systick_wait_bits(&DMA2_HISR, DMA_S7_TCIF, DMA_S7_TCIF, HASH_TIMEOUT_MS);
     uint32_t flags = DMA2_HISR;
@@ -242,7 +254,6 @@ static hash_status_t hash_feed_dma(const uint8_t *data, size_t len) {
     return ended && (flags & DMA_S7_TCIF) && !(flags & DMA_S7_TEIF) ? HASH_OK
                                                                        : HASH_ERR_TIMEOUT;
 }
-#endif
 
 // End a message (or an HMAC phase) whose last len bytes were just fed.
 static void hash_dcal(size_t len) {
@@ -349,14 +360,13 @@ hash_status_t hash_update(hash_ctx_t *ctx, const uint8_t *data, size_t len) {
     len -= n;
     hash_feed(ctx->buf, HASH_BLOCK_SIZE);
     size_t direct = (len - 1) & ~(size_t)(HASH_BLOCK_SIZE - 1);
-    #if MICROPY_HW_HASH_SHA224_256
     if (hash_dma_reachable(data, direct)) {
         if (hash_feed_dma(data, direct) != HASH_OK) {
             return hash_fail(ctx, HASH_ERR_TIMEOUT);
         }
-    } else
-    #endif
-    hash_feed(data, direct);
+    } else {
+        hash_feed(data, direct);
+    }
     data += direct;
     len -= direct;
     memcpy(ctx->buf, data, len);

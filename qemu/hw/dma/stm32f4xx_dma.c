@@ -18,7 +18,9 @@
  * DMA_RUN_BUDGET items (a circular stream on an always-ready peripheral
  * would never end), then continues DMA_RESUME_NS later. Between two streams
  * the arbiter picks the ready stream of highest PL, then lowest number, for
- * every item.
+ * every item. A device that offers the stm32f4xx-dma-burst interface takes a
+ * run of 32-bit items in one call (see dma_burst_to_periph): faster for the
+ * host, the same for the guest.
  *
  * Data path (10.3.11-10.3.13): peripheral-to-memory and memory-to-memory
  * items (PSIZE) are read through the peripheral port into the FIFO, which
@@ -72,6 +74,7 @@
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
 #include "hw/dma/stm32f4xx_dma.h"
+#include "hw/dma/stm32f4xx_dma_burst.h"
 #include "trace.h"
 
 REG32(LISR, 0x00)
@@ -372,16 +375,23 @@ static void dma_cycle_start(STM32F4xxDmaStream *st)
     st->ht_done = false;
 }
 
-static void dma_item_done(STM32F4xxDmaState *s, STM32F4xxDmaStream *st)
+/* count items reached the peripheral port (HTIF as item by item) */
+static void dma_items_done(STM32F4xxDmaState *s, STM32F4xxDmaStream *st,
+                           uint32_t count)
 {
-    st->pidx++;
-    st->ndtr--;
-    s->items++;
+    st->pidx += count;
+    st->ndtr -= count;
+    s->items += count;
     if (!st->ht_done &&
         (uint64_t)(st->ndtr_reload - st->ndtr) * 2 >= st->ndtr_reload) {
         st->flags |= FLAG_HT;
         st->ht_done = true;
     }
+}
+
+static void dma_item_done(STM32F4xxDmaState *s, STM32F4xxDmaStream *st)
+{
+    dma_items_done(s, st, 1);
 }
 
 /* NDTR reached 0 and the data is at its destination */
@@ -491,6 +501,389 @@ static int dma_pick(STM32F4xxDmaState *s)
     return best;
 }
 
+/*
+ * Bursts (host speed only). A stream with 32-bit items on both ports, a
+ * fixed peripheral address and an incrementing memory address (memory-to-
+ * memory: an incrementing source, a fixed destination), whose device
+ * register belongs to a device with the stm32f4xx-dma-burst interface
+ * (include/hw/dma/stm32f4xx_dma_burst.h), hands that device a run of items
+ * in one call, with one access to the memory side, instead of two bus
+ * accesses per item. A burst is exactly a run of items the loop would move
+ * one by one:
+ *  - it ends before NDTR passes 0 and within the run budget;
+ *  - it covers only items whose memory accesses, the FIFO's prefetches and
+ *    drains included, all reach RAM, so a bus error still comes at its item;
+ *  - while the device takes it, dma_request() stops it where the arbiter
+ *    would leave the stream: its request fell, or a stream that wins the
+ *    arbitration became ready (the CRYP's OUT request, raised by the block
+ *    an IN burst completed, hands over to the OUT stream as item by item);
+ *  - afterwards the FIFO, the addresses, NDTR, HTIF, TCIF and the
+ *    end-of-transfer pulse are what the items one by one leave (HTIF shows
+ *    no earlier: the interrupt lines are updated when the loop ends).
+ * Any other stream, or a device without the interface, goes item by item.
+ */
+static bool dma_burst_config(const STM32F4xxDmaStream *st)
+{
+    return FIELD_EX32(st->cr, SCR, PSIZE) == 2 &&
+           FIELD_EX32(st->cr, SCR, MSIZE) == 2 &&
+           !FIELD_EX32(st->cr, SCR, PINC) && FIELD_EX32(st->cr, SCR, MINC) &&
+           !FIELD_EX32(st->cr, SCR, PFCTRL) && st->fifo_level % 4 == 0;
+}
+
+/*
+ * Items to offer in a burst: twice what the device took last time (it takes
+ * a run up to where another stream takes over: a block or two of the CRYP,
+ * a whole transfer of the HASH), so the words read but not taken stay few.
+ */
+#define DMA_BURST_MIN       8
+
+static uint32_t dma_burst_want(STM32F4xxDmaStream *st, uint32_t budget)
+{
+    uint32_t len = MAX(st->burst_len, DMA_BURST_MIN);
+
+    return MIN(MIN(st->ndtr, budget), MIN(len, STM32F4XX_DMA_BURST_WORDS));
+}
+
+static void dma_burst_taken(STM32F4xxDmaStream *st, uint32_t taken)
+{
+    st->burst_len = MIN(2 * taken, STM32F4XX_DMA_BURST_WORDS);
+}
+
+/*
+ * The lookups below are cached until the memory map changes (any memory
+ * transaction: map_gen); the BQL is held throughout, so nothing they found
+ * goes away meanwhile.
+ */
+static void dma_map_changed(MemoryListener *listener)
+{
+    container_of(listener, STM32F4xxDmaState, map_listener)->map_gen++;
+}
+
+/*
+ * How many of the len bytes at addr are RAM the port (memory, or peripheral
+ * for a memory-to-memory source) reaches directly (for writing: writable
+ * RAM), and where the host keeps them.
+ */
+static uint32_t dma_ram(STM32F4xxDmaState *s, bool periph, uint32_t addr,
+                        uint32_t len, bool write, uint8_t **host)
+{
+    STM32F4xxDmaRamCache *c = &s->ram_cache[periph][write];
+
+    if (len == 0) {
+        return 0;
+    }
+    if (c->map_gen != s->map_gen || addr - c->addr >= c->len) {
+        hwaddr xlat, plen = 0x100000000ULL - addr;
+        MemoryRegion *mr;
+
+        RCU_READ_LOCK_GUARD();
+        mr = address_space_translate(periph ? &s->periph_as : &s->mem_as,
+                                     addr, &xlat, &plen, write,
+                                     MEMTXATTRS_UNSPECIFIED);
+        if (!memory_access_is_direct(mr, write, MEMTXATTRS_UNSPECIFIED)) {
+            return 0;
+        }
+        c->map_gen = s->map_gen;
+        c->addr = addr;
+        c->len = MIN(plen, UINT32_MAX);
+        c->host = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+    }
+    *host = c->host + (addr - c->addr);
+    return MIN(len, c->len - (addr - c->addr));
+}
+
+/*
+ * The burst interface of the device whose register is at PAR (at M0AR for a
+ * memory-to-memory destination: mem_port), if any.
+ */
+static STM32F4xxDmaBurstClass *dma_burst_device(STM32F4xxDmaState *s,
+                                                STM32F4xxDmaStream *st,
+                                                bool mem_port, bool write,
+                                                STM32F4xxDmaBurst **dev,
+                                                hwaddr *offset)
+{
+    uint32_t addr = mem_port ? dma_mem_addr(st) : dma_periph_addr(st);
+
+    if (st->burst_map_gen != s->map_gen || st->burst_addr != addr ||
+        st->burst_write != write || st->burst_mem_port != mem_port) {
+        hwaddr len = 4;
+        MemoryRegion *mr;
+        Object *owner;
+
+        RCU_READ_LOCK_GUARD();
+        mr = address_space_translate(mem_port ? &s->mem_as : &s->periph_as,
+                                     addr, &st->burst_offset, &len, write,
+                                     MEMTXATTRS_UNSPECIFIED);
+        owner = memory_region_is_ram(mr) ? NULL : memory_region_owner(mr);
+        st->burst_dev = (STM32F4xxDmaBurst *)owner;
+        st->burst_class = NULL;     /* also a block whose gate is closed */
+        if (owner) {
+            ObjectClass *oc = object_get_class(owner);
+
+            /* whether a class has the interface never changes */
+            if (oc != s->burst_owner_class) {
+                s->burst_owner_class = oc;
+                s->burst_class =
+                    object_class_dynamic_cast(oc, TYPE_STM32F4XX_DMA_BURST) ?
+                    STM32F4XX_DMA_BURST_CLASS(oc) : NULL;
+            }
+            st->burst_class = s->burst_class;
+        }
+        st->burst_map_gen = s->map_gen;
+        st->burst_addr = addr;
+        st->burst_write = write;
+        st->burst_mem_port = mem_port;
+    }
+    *dev = st->burst_dev;
+    *offset = st->burst_offset;
+    return st->burst_class;
+}
+
+/* Memory-to-peripheral: the items moved, 0 if the burst does not apply */
+static uint32_t dma_burst_to_periph(STM32F4xxDmaState *s, int n,
+                                    uint32_t budget)
+{
+    STM32F4xxDmaStream *st = &s->stream[n];
+    /* the items, then the words the FIFO fetches after them */
+    uint32_t *words = s->burst_words;
+    /* item by item, the fill after item k has fetched up to word k + depth */
+    uint32_t depth = dma_direct(st) ? 1 : STM32F4XX_DMA_FIFO_BYTES / 4;
+    uint32_t want = dma_burst_want(st, budget);
+    uint32_t queued, need, ram, k, taken, next;
+    uint8_t *host;
+    STM32F4xxDmaBurstClass *bc;
+    STM32F4xxDmaBurst *dev;
+    hwaddr offset;
+
+    if (!s->burst || want < 2 || !dma_burst_config(st)) {
+        return 0;
+    }
+    bc = dma_burst_device(s, st, false, true, &dev, &offset);
+    if (!bc || !bc->burst_write) {
+        return 0;
+    }
+    /* the FIFO's words come first, then memory from the fetch address */
+    queued = MIN(st->fifo_level / 4, want);
+    for (uint32_t i = 0; i < queued; i++) {
+        words[i] = ldl_le_p(&st->fifo[4 * i]);
+    }
+    ram = dma_ram(s, false, dma_mem_addr(st),
+                  MIN(want - queued + depth, st->mfetch / 4) * 4, false,
+                  &host) / 4;
+    for (uint32_t i = 0; i < ram; i++) {
+        words[queued + i] = ldl_le_p(host + 4 * i);
+    }
+    /* every fetch of the items before the last one must be RAM */
+    need = MIN(want - queued + depth - 1, st->mfetch / 4);
+    k = want;
+    if (ram < need) {
+        k = ram + queued + 1 > depth ? MIN(want, ram + queued + 1 - depth) : 0;
+    }
+    if (k < 2) {
+        return 0;
+    }
+
+    s->burst_stream = n;
+    s->burst_stop = false;
+    taken = MIN(bc->burst_write(dev, offset, words, k, &s->burst_stop), k);
+    s->burst_stream = -1;
+    dma_burst_taken(st, taken);
+    trace_stm32f4xx_dma_burst(s->controller, n, true, k, taken);
+    if (taken == 0) {
+        return 0;
+    }
+    if (taken <= queued) {
+        st->fifo_level -= taken * 4;
+        memmove(st->fifo, &st->fifo[taken * 4], st->fifo_level);
+        next = queued;
+    } else {
+        st->fifo_level = 0;
+        st->moff += (taken - queued) * 4;
+        st->mfetch -= (taken - queued) * 4;
+        next = taken;
+    }
+    dma_items_done(s, st, taken);
+    s->burst_items += taken;
+    if (st->ndtr == 0) {
+        st->fifo_level = 0;
+        dma_cycle_end(s, n);
+        return taken;
+    }
+    /* the FIFO's fetches after the last item: words read above, then the bus */
+    while (st->mfetch && next < queued + ram &&
+           st->fifo_level + 4 <= depth * 4) {
+        stl_le_p(&st->fifo[st->fifo_level], words[next++]);
+        st->fifo_level += 4;
+        st->moff += 4;
+        st->mfetch -= 4;
+    }
+    dma_fifo_fill(s, n);
+    return taken;
+}
+
+/* Peripheral-to-memory: the items moved, 0 if the burst does not apply */
+static uint32_t dma_burst_to_memory(STM32F4xxDmaState *s, int n,
+                                    uint32_t budget)
+{
+    STM32F4xxDmaStream *st = &s->stream[n];
+    uint32_t *words = s->burst_words;
+    uint8_t *buf = s->burst_bytes;
+    /* item by item the FIFO goes to memory whenever it holds this much */
+    uint32_t thr = dma_direct(st) ? 4 : dma_threshold(st);
+    uint32_t held = st->fifo_level;
+    uint32_t want = dma_burst_want(st, budget);
+    uint32_t ram, k, taken, total, keep, addr;
+    uint8_t *host;
+    STM32F4xxDmaBurstClass *bc;
+    STM32F4xxDmaBurst *dev;
+    hwaddr offset;
+
+    if (!s->burst || want < 2 || dma_dir(st) != DIR_P2M ||
+        !dma_burst_config(st) || held >= thr) {
+        return 0;
+    }
+    bc = dma_burst_device(s, st, false, false, &dev, &offset);
+    if (!bc || !bc->burst_read) {
+        return 0;
+    }
+    /* at most the FIFO and every item go to memory, all of it RAM */
+    addr = dma_mem_addr(st);
+    ram = dma_ram(s, false, addr, held + 4 * want, true, &host);
+    k = ram >= held + 4 * want ? want : ram > held ? (ram - held) / 4 : 0;
+    if (k < 2) {
+        return 0;
+    }
+
+    s->burst_stream = n;
+    s->burst_stop = false;
+    taken = MIN(bc->burst_read(dev, offset, words, k, &s->burst_stop), k);
+    s->burst_stream = -1;
+    dma_burst_taken(st, taken);
+    trace_stm32f4xx_dma_burst(s->controller, n, false, k, taken);
+    if (taken == 0) {
+        return 0;
+    }
+    memcpy(buf, st->fifo, held);
+    for (uint32_t i = 0; i < taken; i++) {
+        stl_le_p(&buf[held + 4 * i], words[i]);
+    }
+    total = held + 4 * taken;
+    /* the last item of the cycle flushes the FIFO */
+    keep = taken == st->ndtr ? 0 : total % thr;
+    dma_items_done(s, st, taken);
+    s->burst_items += taken;
+    if (address_space_write(&s->mem_as, addr, MEMTXATTRS_UNSPECIFIED, buf,
+                            total - keep) != MEMTX_OK) {
+        dma_bus_error(s, n, "memory", true, addr);
+        return taken;
+    }
+    st->moff += total - keep;
+    memcpy(st->fifo, &buf[total - keep], keep);
+    st->fifo_level = keep;
+    if (st->ndtr == 0) {
+        dma_cycle_end(s, n);
+    }
+    return taken;
+}
+
+/*
+ * Memory-to-memory from RAM (PINC) into a device register (MINC=0), such as
+ * HASH_DIN fed without its DMA request: the items moved, 0 if the burst
+ * does not apply. Item by item, each item goes into the FIFO and the FIFO
+ * goes to the register whenever it reaches the threshold (and at the end);
+ * the device takes each such drain whole, since the arbiter only acts
+ * between items.
+ */
+static uint32_t dma_burst_m2m(STM32F4xxDmaState *s, int n, uint32_t budget)
+{
+    STM32F4xxDmaStream *st = &s->stream[n];
+    uint32_t *words = s->burst_words;
+    uint32_t thr = dma_threshold(st);
+    uint32_t held = st->fifo_level / 4;
+    uint32_t want = dma_burst_want(st, budget);
+    uint32_t ram, level, sent = 0, done = 0;
+    const bool never = false;
+    bool refused = false;
+    STM32F4xxDmaBurstClass *bc;
+    STM32F4xxDmaBurst *dev;
+    hwaddr offset;
+    uint8_t *host;
+
+    if (!s->burst || want < 2 || dma_dir(st) != DIR_M2M ||
+        FIELD_EX32(st->cr, SCR, PSIZE) != 2 ||
+        FIELD_EX32(st->cr, SCR, MSIZE) != 2 ||
+        !FIELD_EX32(st->cr, SCR, PINC) || FIELD_EX32(st->cr, SCR, MINC) ||
+        st->fifo_level % 4 || st->fifo_level >= thr) {
+        return 0;
+    }
+    bc = dma_burst_device(s, st, true, true, &dev, &offset);
+    if (!bc || !bc->burst_write) {
+        return 0;
+    }
+    /* the items' reads of the source, all RAM */
+    ram = dma_ram(s, true, dma_periph_addr(st), 4 * want, false, &host) / 4;
+    if (ram < 2) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < held; i++) {
+        words[i] = ldl_le_p(&st->fifo[4 * i]);
+    }
+    for (uint32_t i = 0; i < ram; i++) {
+        words[held + i] = ldl_le_p(host + 4 * i);
+    }
+
+    s->burst_stream = n;
+    s->burst_stop = false;
+    level = held;
+    while (done < ram && !s->burst_stop) {
+        done++;
+        level++;
+        if (done == st->ndtr || 4 * level >= thr) {
+            if (bc->burst_write(dev, offset, &words[sent], level, &never) == 0
+                && sent == 0) {
+                refused = true;         /* not a register it takes bursts to */
+                break;
+            }
+            sent += level;
+            level = 0;
+        }
+    }
+    s->burst_stream = -1;
+    trace_stm32f4xx_dma_burst(s->controller, n, true, ram,
+                              refused ? 0 : done);
+    if (refused) {
+        return 0;
+    }
+    dma_burst_taken(st, done);
+    for (uint32_t i = 0; i < level; i++) {     /* what stays in the FIFO */
+        stl_le_p(&st->fifo[4 * i], words[sent + i]);
+    }
+    st->fifo_level = 4 * level;
+    st->moff += 4 * sent;
+    dma_items_done(s, st, done);
+    s->burst_items += done;
+    if (st->ndtr == 0) {
+        dma_cycle_end(s, n);
+    }
+    return done;
+}
+
+/* A request changed during a burst: stop it where the arbiter would */
+static void dma_burst_request(STM32F4xxDmaState *s, int n, int level)
+{
+    int b = s->burst_stream;
+    unsigned pl = FIELD_EX32(s->stream[n].cr, SCR, PL);
+    unsigned bpl = FIELD_EX32(s->stream[b].cr, SCR, PL);
+
+    if (n == b) {
+        /* a memory-to-memory stream does not wait for requests */
+        s->burst_stop |= !level && dma_dir(&s->stream[b]) != DIR_M2M;
+    } else if (level && dma_stream_ready(s, n) &&
+               (pl > bpl || (pl == bpl && n < b))) {
+        s->burst_stop = true;
+    }
+}
+
 static void dma_run(STM32F4xxDmaState *s)
 {
     uint32_t budget = DMA_RUN_BUDGET;
@@ -501,16 +894,29 @@ static void dma_run(STM32F4xxDmaState *s)
     }
     s->in_service = true;
     while ((n = dma_pick(s)) >= 0) {
-        if (budget-- == 0) {
+        uint32_t moved;
+
+        if (budget == 0) {
             timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
                       DMA_RESUME_NS);
             break;
         }
         if (dma_dir(&s->stream[n]) == DIR_M2P) {
-            dma_step_to_periph(s, n);
+            moved = dma_burst_to_periph(s, n, budget);
+            if (!moved) {
+                dma_step_to_periph(s, n);
+                moved = 1;
+            }
         } else {
-            dma_step_to_memory(s, n);
+            moved = dma_dir(&s->stream[n]) == DIR_M2M ?
+                    dma_burst_m2m(s, n, budget) :
+                    dma_burst_to_memory(s, n, budget);
+            if (!moved) {
+                dma_step_to_memory(s, n);
+                moved = 1;
+            }
         }
+        budget -= moved;
     }
     s->in_service = false;
     dma_update_irq(s);
@@ -533,6 +939,11 @@ static void dma_request(void *opaque, int line, int level)
     s->requests ^= bit;
     trace_stm32f4xx_dma_request(s->controller, n,
                                 line % STM32F4XX_DMA_CHANNELS, level);
+    if (s->burst_stream >= 0 &&
+        line % STM32F4XX_DMA_CHANNELS ==
+        FIELD_EX32(s->stream[n].cr, SCR, CHSEL)) {
+        dma_burst_request(s, n, level);
+    }
     if (level && !s->in_service &&
         line == STM32F4XX_DMA_REQ(n, FIELD_EX32(s->stream[n].cr, SCR, CHSEL)) &&
         dma_stream_ready(s, n)) {
@@ -924,14 +1335,21 @@ static void stm32f4xx_dma_init(Object *obj)
                             STM32F4XX_DMA_REQUESTS);
     qdev_init_gpio_out_named(dev, s->eot, "dma-eot", STM32F4XX_DMA_REQUESTS);
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dma_timer_expired, s);
-    /* for tests: items moved since power-on */
+    s->burst_stream = -1;
+    s->map_gen = 1;
+    /* for tests: items moved since power-on, and those moved in bursts */
     object_property_add_uint64_ptr(obj, "items", &s->items,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "burst-items", &s->burst_items,
                                    OBJ_PROP_FLAG_READ);
 }
 
 static void stm32f4xx_dma_finalize(Object *obj)
 {
-    timer_free(STM32F4XX_DMA(obj)->timer);
+    STM32F4xxDmaState *s = STM32F4XX_DMA(obj);
+
+    memory_listener_unregister(&s->map_listener);
+    timer_free(s->timer);
 }
 
 static void stm32f4xx_dma_realize(DeviceState *dev, Error **errp)
@@ -952,6 +1370,9 @@ static void stm32f4xx_dma_realize(DeviceState *dev, Error **errp)
     address_space_init(&s->periph_as, s->periph_port,
                        s->controller == 1 ? "dma1-peripheral-port" :
                                             "dma2-peripheral-port");
+    s->map_listener.commit = dma_map_changed;
+    s->map_listener.name = "stm32f4xx-dma";
+    memory_listener_register(&s->map_listener, &s->mem_as);
 }
 
 static int stm32f4xx_dma_post_load(void *opaque, int version_id)
@@ -1007,6 +1428,8 @@ static const VMStateDescription vmstate_stm32f4xx_dma = {
 
 static const Property stm32f4xx_dma_properties[] = {
     DEFINE_PROP_UINT8("controller", STM32F4xxDmaState, controller, 2),
+    /* off: every item through the bus, to compare (-global) */
+    DEFINE_PROP_BOOL("burst", STM32F4xxDmaState, burst, true),
     DEFINE_PROP_LINK("memory-port", STM32F4xxDmaState, mem_port,
                      TYPE_MEMORY_REGION, MemoryRegion *),
     DEFINE_PROP_LINK("periph-port", STM32F4xxDmaState, periph_port,
@@ -1034,9 +1457,16 @@ static const TypeInfo stm32f4xx_dma_info = {
     .class_init        = stm32f4xx_dma_class_init,
 };
 
+static const TypeInfo stm32f4xx_dma_burst_info = {
+    .name       = TYPE_STM32F4XX_DMA_BURST,
+    .parent     = TYPE_INTERFACE,
+    .class_size = sizeof(STM32F4xxDmaBurstClass),
+};
+
 static void stm32f4xx_dma_register_types(void)
 {
     type_register_static(&stm32f4xx_dma_info);
+    type_register_static(&stm32f4xx_dma_burst_info);
 }
 
 type_init(stm32f4xx_dma_register_types)

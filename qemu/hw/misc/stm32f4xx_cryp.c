@@ -52,8 +52,10 @@
  * by GCM/CCM processing.
  *
  * Host speed: expanded AES and DES key schedules are cached per instance
- * (compared by key value, never migrated) and the DES permutations run from
- * byte tables, so a block costs the cipher alone.
+ * (compared by key value, never migrated), DES's IP and FP run from byte
+ * tables and its rounds from S-box-and-P tables, so a block costs the cipher
+ * alone; the DMA may hand DIN and DOUT runs of words in one call (see
+ * "DMA" below).
  *
  * Interrupts (RM0090 23.5): INRIS while fewer than 4 words are in the IN FIFO
  * (INMIS also needs CRYPEN=1), OUTRIS while the OUT FIFO is not empty.
@@ -64,7 +66,14 @@
  * DOEN=1, CRYPEN=1 and the OUT FIFO holds a word. Both are low while the
  * block is disabled. These are the single-transfer requests; the burst
  * requests (4 words) are not separate lines: the DMA keeps transferring
- * while a request stays high.
+ * while a request stays high. The DMA may hand DIN, or take from DOUT, a
+ * run of words in one call (the stm32f4xx-dma-burst interface,
+ * include/hw/dma/stm32f4xx_dma_burst.h): each word is a DIN write or a DOUT
+ * read as above, blocks are processed and the requests raised and lowered
+ * word by word, and the DMA ends the run where it would stop moving items of
+ * that stream (so the OUT request raised by a block takes over from the IN
+ * stream as it does item by item). This only saves the host the bus
+ * dispatch per word.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -79,6 +88,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
+#include "hw/dma/stm32f4xx_dma_burst.h"
 #include "hw/misc/stm32f4xx_cryp.h"
 #include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
@@ -241,13 +251,6 @@ static const uint8_t des_fp[64] = {
     34, 2, 42, 10, 50, 18, 58, 26, 33, 1, 41, 9, 49, 17, 57, 25,
 };
 
-static const uint8_t des_e[48] = {
-    32, 1, 2, 3, 4, 5, 4, 5, 6, 7, 8, 9,
-    8, 9, 10, 11, 12, 13, 12, 13, 14, 15, 16, 17,
-    16, 17, 18, 19, 20, 21, 20, 21, 22, 23, 24, 25,
-    24, 25, 26, 27, 28, 29, 28, 29, 30, 31, 32, 1,
-};
-
 static const uint8_t des_p[32] = {
     16, 7, 20, 21, 29, 12, 28, 17, 1, 15, 23, 26, 5, 18, 31, 10,
     2, 8, 24, 14, 32, 27, 3, 9, 19, 13, 30, 6, 22, 11, 4, 25,
@@ -338,7 +341,28 @@ typedef struct {
     unsigned in_bits;
 } DesPerm;
 
-static DesPerm *des_perm_ip, *des_perm_fp, *des_perm_e, *des_perm_p;
+static DesPerm *des_perm_ip, *des_perm_fp;
+
+/*
+ * The round function's S-boxes with the P permutation applied to their
+ * output: des_sp[box][six] is P of S-box box's 4 bits for input six, in
+ * their place of the 32-bit word. A round is then 8 lookups ORed.
+ */
+static uint32_t des_sp[8][64];
+
+static void des_sp_build(void)
+{
+    for (unsigned box = 0; box < 8; box++) {
+        for (unsigned six = 0; six < 64; six++) {
+            unsigned row = ((six >> 4) & 2) | (six & 1);
+            unsigned col = (six >> 1) & 0xf;
+            uint32_t out = (uint32_t)des_sbox[box][row * 16 + col] <<
+                           (28 - 4 * box);
+
+            des_sp[box][six] = des_permute(out, 32, des_p, 32);
+        }
+    }
+}
 
 static DesPerm *des_perm_build(unsigned in_bits, const uint8_t *table,
                                unsigned n)
@@ -365,7 +389,17 @@ static uint64_t des_perm(const DesPerm *p, uint64_t in)
     return out;
 }
 
-static void des_key_schedule(uint64_t key, uint64_t subkeys[16])
+/*
+ * E(R) in 6-bit groups: group box is bits 4*box .. 4*box+5 of R counted from
+ * 1 at the MSB, bit 0 being bit 32. In R:R (R twice, 64 bits) that group is
+ * the 6 bits at des_group_shift[box]; the even groups do not overlap each
+ * other, nor do the odd ones, so a round key is two 64-bit words (its even
+ * and its odd groups in those places) and E(R) xor K is two xors.
+ */
+static const uint8_t des_group_shift[8] = { 27, 55, 51, 47, 43, 39, 35, 31 };
+
+/* The 16 round keys as [even groups, odd groups] (see des_group_shift) */
+static void des_key_schedule(uint64_t key, uint64_t subkeys[16][2])
 {
     uint64_t cd = des_permute(key, 64, des_pc1, 56);
     uint32_t c = cd >> 28, d = cd & 0xfffffff;
@@ -375,23 +409,26 @@ static void des_key_schedule(uint64_t key, uint64_t subkeys[16])
             c = ((c << 1) | (c >> 27)) & 0xfffffff;
             d = ((d << 1) | (d >> 27)) & 0xfffffff;
         }
-        subkeys[r] = des_permute(((uint64_t)c << 28) | d, 56, des_pc2, 48);
+        uint64_t k = des_permute(((uint64_t)c << 28) | d, 56, des_pc2, 48);
+
+        subkeys[r][0] = subkeys[r][1] = 0;
+        for (unsigned box = 0; box < 8; box++) {
+            subkeys[r][box & 1] |= ((k >> (42 - 6 * box)) & 0x3f) <<
+                                   des_group_shift[box];
+        }
     }
 }
 
-static uint32_t des_f(uint32_t r, uint64_t subkey)
+/* f(R, K) of FIPS 46-3: E(R) xor K through the SP tables */
+static uint32_t des_f(uint32_t r, const uint64_t subkey[2])
 {
-    uint64_t x = des_perm(des_perm_e, r) ^ subkey;
-    uint32_t out = 0;
+    uint64_t rr = ((uint64_t)r << 32) | r;
+    uint64_t even = rr ^ subkey[0], odd = rr ^ subkey[1];
 
-    for (unsigned box = 0; box < 8; box++) {
-        unsigned six = (x >> (42 - 6 * box)) & 0x3f;
-        unsigned row = ((six >> 4) & 2) | (six & 1);
-        unsigned col = (six >> 1) & 0xf;
-
-        out = (out << 4) | des_sbox[box][row * 16 + col];
-    }
-    return des_perm(des_perm_p, out);
+    return des_sp[0][(even >> 27) & 0x3f] | des_sp[1][(odd >> 55) & 0x3f] |
+           des_sp[2][(even >> 51) & 0x3f] | des_sp[3][(odd >> 47) & 0x3f] |
+           des_sp[4][(even >> 43) & 0x3f] | des_sp[5][(odd >> 39) & 0x3f] |
+           des_sp[6][(even >> 35) & 0x3f] | des_sp[7][(odd >> 31) & 0x3f];
 }
 
 /*
@@ -406,10 +443,10 @@ typedef struct STM32F4xxCrypKeyCache {
     AES_KEY enc, dec;
     bool des_valid[3];
     uint64_t des_key[3];
-    uint64_t des_sk[3][16];
+    uint64_t des_sk[3][16][2];
 } STM32F4xxCrypKeyCache;
 
-static const uint64_t *des_subkeys(STM32F4xxCrypState *s, uint64_t key)
+static const uint64_t (*des_subkeys(STM32F4xxCrypState *s, uint64_t key))[2]
 {
     STM32F4xxCrypKeyCache *c = s->key_cache;
     unsigned i;
@@ -435,23 +472,43 @@ static const uint64_t *des_subkeys(STM32F4xxCrypState *s, uint64_t key)
     return c->des_sk[i];
 }
 
-static uint64_t des_crypt(STM32F4xxCrypState *s, uint64_t block, uint64_t key,
-                          bool decrypt)
+/* The 16 rounds, between IP and FP: L0 R0 in, R16 L16 out */
+static uint64_t des_rounds(STM32F4xxCrypState *s, uint64_t lr, uint64_t key,
+                           bool decrypt)
 {
-    const uint64_t *subkeys = des_subkeys(s, key);
-    uint64_t lr;
-    uint32_t l, r;
+    const uint64_t (*subkeys)[2] = des_subkeys(s, key);
+    uint32_t l = lr >> 32, r = lr;
 
-    lr = des_perm(des_perm_ip, block);
-    l = lr >> 32;
-    r = lr;
     for (unsigned i = 0; i < 16; i++) {
         uint32_t t = r;
 
         r = l ^ des_f(r, subkeys[decrypt ? 15 - i : i]);
         l = t;
     }
-    return des_perm(des_perm_fp, ((uint64_t)r << 32) | l);
+    return ((uint64_t)r << 32) | l;
+}
+
+/*
+ * DES, or TDES E(K3, D(K2, E(K1, x))) (decryption: D(K1, E(K2, D(K3, x)))).
+ * Between two DES passes FP and IP cancel out, so TDES has one of each.
+ */
+static uint64_t des_crypt(STM32F4xxCrypState *s, uint64_t block,
+                          const uint64_t key[3], bool tdes, bool decrypt)
+{
+    uint64_t lr = des_perm(des_perm_ip, block);
+
+    if (!tdes) {
+        lr = des_rounds(s, lr, key[0], decrypt);
+    } else if (!decrypt) {
+        lr = des_rounds(s, lr, key[0], false);
+        lr = des_rounds(s, lr, key[1], true);
+        lr = des_rounds(s, lr, key[2], false);
+    } else {
+        lr = des_rounds(s, lr, key[2], true);
+        lr = des_rounds(s, lr, key[1], false);
+        lr = des_rounds(s, lr, key[0], true);
+    }
+    return des_perm(des_perm_fp, lr);
 }
 
 /* ---- AES helpers on top of QEMU's AES (crypto/aes.c) -------------------- */
@@ -592,9 +649,11 @@ static void cryp_des_block(STM32F4xxCrypState *s, unsigned algo,
     bool decrypt = FIELD_EX32(s->cr, CR, ALGODIR);
     bool cbc = algo == ALGO_DES_CBC || algo == ALGO_TDES_CBC;
     bool tdes = algo == ALGO_TDES_ECB || algo == ALGO_TDES_CBC;
-    uint64_t k1 = ((uint64_t)s->key[2] << 32) | s->key[3];
-    uint64_t k2 = ((uint64_t)s->key[4] << 32) | s->key[5];
-    uint64_t k3 = ((uint64_t)s->key[6] << 32) | s->key[7];
+    const uint64_t key[3] = {
+        ((uint64_t)s->key[2] << 32) | s->key[3],
+        ((uint64_t)s->key[4] << 32) | s->key[5],
+        ((uint64_t)s->key[6] << 32) | s->key[7],
+    };
     uint64_t iv = ((uint64_t)s->iv[0] << 32) | s->iv[1];
     uint64_t x = ldq_be_p(in), y;
 
@@ -602,22 +661,12 @@ static void cryp_des_block(STM32F4xxCrypState *s, unsigned algo,
         if (cbc) {
             x ^= iv;
         }
-        if (tdes) {
-            y = des_crypt(s, des_crypt(s, des_crypt(s, x, k1, false), k2, true),
-                          k3, false);
-        } else {
-            y = des_crypt(s, x, k1, false);
-        }
+        y = des_crypt(s, x, key, tdes, false);
         if (cbc) {
             iv = y;
         }
     } else {
-        if (tdes) {
-            y = des_crypt(s, des_crypt(s, des_crypt(s, x, k3, true), k2, false),
-                          k1, true);
-        } else {
-            y = des_crypt(s, x, k1, true);
-        }
+        y = des_crypt(s, x, key, tdes, true);
         if (cbc) {
             y ^= iv;
             iv = x;
@@ -758,17 +807,27 @@ static uint32_t cryp_misr(STM32F4xxCrypState *s)
     return misr;
 }
 
+/* Drive an output line; what it was driven to last is known (host speed) */
+static void cryp_set_line(STM32F4xxCrypState *s, unsigned n, qemu_irq line,
+                          bool level)
+{
+    if (s->line_level[n] != level) {
+        s->line_level[n] = level;
+        qemu_set_irq(line, level);
+    }
+}
+
 static void cryp_update_irq(STM32F4xxCrypState *s)
 {
     uint32_t misr = cryp_misr(s);
     bool on = FIELD_EX32(s->cr, CR, CRYPEN);
 
     trace_stm32f4xx_cryp_irq(cryp_risr(s), misr);
-    qemu_set_irq(s->irq, misr != 0);
-    qemu_set_irq(s->dma_in, on && FIELD_EX32(s->dmacr, DMACR, DIEN) &&
-                            s->in_count < FIFO_WORDS);
-    qemu_set_irq(s->dma_out, on && FIELD_EX32(s->dmacr, DMACR, DOEN) &&
-                             s->out_count > 0);
+    cryp_set_line(s, 0, s->irq, misr != 0);
+    cryp_set_line(s, 1, s->dma_in, on && FIELD_EX32(s->dmacr, DMACR, DIEN) &&
+                                   s->in_count < FIFO_WORDS);
+    cryp_set_line(s, 2, s->dma_out, on && FIELD_EX32(s->dmacr, DMACR, DOEN) &&
+                                    s->out_count > 0);
 }
 
 static void cryp_disable_self(STM32F4xxCrypState *s)
@@ -904,6 +963,33 @@ static void cryp_write_cr(STM32F4xxCrypState *s, uint32_t value)
     cryp_run(s);
 }
 
+static void cryp_write_din(STM32F4xxCrypState *s, uint32_t value)
+{
+    if (s->in_count == FIFO_WORDS) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: DIN written with the IN FIFO "
+                      "full, word 0x%08x dropped\n", __func__, value);
+        return;
+    }
+    s->in_fifo[s->in_count++] = value;
+    cryp_run(s);
+}
+
+static uint32_t cryp_read_dout(STM32F4xxCrypState *s)
+{
+    uint32_t value;
+
+    if (s->out_count == 0) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: DOUT read with the OUT FIFO "
+                      "empty (reads 0)\n", __func__);
+        return 0;
+    }
+    value = s->out_fifo[0];
+    s->out_count--;
+    memmove(s->out_fifo, &s->out_fifo[1], s->out_count * sizeof(uint32_t));
+    cryp_run(s);
+    return value;
+}
+
 static bool cryp_v2_register(STM32F4xxCrypState *s, hwaddr addr, bool write)
 {
     if (s->version >= 2) {
@@ -952,16 +1038,7 @@ static uint64_t stm32f4xx_cryp_read(void *opaque, hwaddr addr, unsigned size)
         }
         break;
     case A_DOUT:
-        if (s->out_count == 0) {
-            qemu_log_mask(LOG_GUEST_ERROR, "%s: DOUT read with the OUT FIFO "
-                          "empty (reads 0)\n", __func__);
-        } else {
-            value = s->out_fifo[0];
-            s->out_count--;
-            memmove(s->out_fifo, &s->out_fifo[1],
-                    s->out_count * sizeof(uint32_t));
-            cryp_run(s);
-        }
+        value = cryp_read_dout(s);
         break;
     case A_DMACR:
         value = s->dmacr;
@@ -1017,13 +1094,7 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
         cryp_write_cr(s, value);
         break;
     case A_DIN:
-        if (s->in_count == FIFO_WORDS) {
-            qemu_log_mask(LOG_GUEST_ERROR, "%s: DIN written with the IN FIFO "
-                          "full, word 0x%08x dropped\n", __func__, value);
-            break;
-        }
-        s->in_fifo[s->in_count++] = value;
-        cryp_run(s);
+        cryp_write_din(s, value);
         break;
     case A_DMACR:
         if (value & ~DMACR_MASK) {
@@ -1079,6 +1150,44 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
     }
 }
 
+/* The DMA hands DIN a run of words: the same as one DIN write each */
+static size_t stm32f4xx_cryp_burst_write(STM32F4xxDmaBurst *obj,
+                                         hwaddr offset, const uint32_t *words,
+                                         size_t n, const bool *stop)
+{
+    /* called per burst: no QOM cast check */
+    STM32F4xxCrypState *s = (STM32F4xxCrypState *)obj;
+    size_t i;
+
+    if (offset != A_DIN) {
+        return 0;
+    }
+    for (i = 0; i < n && !*stop; i++) {
+        trace_stm32f4xx_cryp_write(A_DIN, words[i]);
+        cryp_write_din(s, words[i]);
+    }
+    return i;
+}
+
+/* The DMA takes a run of words from DOUT: the same as one DOUT read each */
+static size_t stm32f4xx_cryp_burst_read(STM32F4xxDmaBurst *obj,
+                                        hwaddr offset, uint32_t *words,
+                                        size_t n, const bool *stop)
+{
+    /* called per burst: no QOM cast check */
+    STM32F4xxCrypState *s = (STM32F4xxCrypState *)obj;
+    size_t i;
+
+    if (offset != A_DOUT) {
+        return 0;
+    }
+    for (i = 0; i < n && !*stop; i++) {
+        words[i] = cryp_read_dout(s);
+        trace_stm32f4xx_cryp_read(A_DOUT, words[i]);
+    }
+    return i;
+}
+
 static const MemoryRegionOps stm32f4xx_cryp_ops = {
     .read = stm32f4xx_cryp_read,
     .write = stm32f4xx_cryp_write,
@@ -1101,6 +1210,8 @@ static void stm32f4xx_cryp_reset_hold(Object *obj, ResetType type)
     memset(s->out_fifo, 0, sizeof(s->out_fifo));
     s->in_count = 0;
     s->out_count = 0;
+    /* drive every line again when the reset ends */
+    memset(s->line_level, -1, sizeof(s->line_level));
 }
 
 static void stm32f4xx_cryp_reset_exit(Object *obj, ResetType type)
@@ -1113,6 +1224,7 @@ static void stm32f4xx_cryp_init(Object *obj)
     STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
 
     s->key_cache = g_new0(STM32F4xxCrypKeyCache, 1);
+    memset(s->line_level, -1, sizeof(s->line_level));
     /* for tests: blocks that went through the datapath since power-on */
     object_property_add_uint64_ptr(obj, "blocks", &s->blocks,
                                    OBJ_PROP_FLAG_READ);
@@ -1184,14 +1296,15 @@ static void stm32f4xx_cryp_class_init(ObjectClass *klass, void *data)
     if (!des_perm_ip) {
         des_perm_ip = des_perm_build(64, des_ip, 64);
         des_perm_fp = des_perm_build(64, des_fp, 64);
-        des_perm_e = des_perm_build(32, des_e, 48);
-        des_perm_p = des_perm_build(32, des_p, 32);
+        des_sp_build();
     }
     dc->realize = stm32f4xx_cryp_realize;
     dc->vmsd = &vmstate_stm32f4xx_cryp;
     rc->phases.hold = stm32f4xx_cryp_reset_hold;
     rc->phases.exit = stm32f4xx_cryp_reset_exit;
     device_class_set_props(dc, stm32f4xx_cryp_properties);
+    STM32F4XX_DMA_BURST_CLASS(klass)->burst_write = stm32f4xx_cryp_burst_write;
+    STM32F4XX_DMA_BURST_CLASS(klass)->burst_read = stm32f4xx_cryp_burst_read;
 }
 
 static const TypeInfo stm32f4xx_cryp_info = {
@@ -1201,6 +1314,10 @@ static const TypeInfo stm32f4xx_cryp_info = {
     .instance_init = stm32f4xx_cryp_init,
     .instance_finalize = stm32f4xx_cryp_finalize,
     .class_init = stm32f4xx_cryp_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { TYPE_STM32F4XX_DMA_BURST },
+        { }
+    },
 };
 
 static void stm32f4xx_cryp_register_types(void)

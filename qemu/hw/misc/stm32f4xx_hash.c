@@ -55,6 +55,12 @@
  * interface stays on until that last word or INIT. DMAS reads 1 while the
  * interface is on.
  *
+ * The DMA may also hand DIN a run of words in one call (the stm32f4xx-dma-
+ * burst interface, include/hw/dma/stm32f4xx_dma_burst.h): each word is taken
+ * as a DIN write, so the digest, the flags, the busy time and the requests
+ * are those of the same words written one by one; it only saves the host
+ * the bus dispatch per word.
+ *
  * Not modelled: AHB wait states: a DIN write that finds the FIFO full while
  * the core is busy completes the busy block at once (timed runs only; in a
  * normal run the core is never busy).
@@ -74,6 +80,7 @@
 #include "migration/vmstate.h"
 #include "system/cpu-timers.h"
 #include "system/qtest.h"
+#include "hw/dma/stm32f4xx_dma_burst.h"
 #include "hw/misc/stm32f4xx_hash.h"
 #include "hw/misc/stm32f4xx_regs.h"
 #include "trace.h"
@@ -813,6 +820,38 @@ static void stm32f4xx_hash_write_cr(STM32F4xxHashState *s, uint32_t value)
     }
 }
 
+/*
+ * After a DIN write: a word changes DINIS alone (what else it changes, the
+ * end of a busy period, updates the lines itself), and the DMA request not
+ * at all, so only an enabled DINIS interrupt needs a look.
+ */
+static void stm32f4xx_hash_din_written(STM32F4xxHashState *s)
+{
+    if (FIELD_EX32(s->imr, IMR, DINIE)) {
+        stm32f4xx_hash_update_irq(s);
+    }
+}
+
+/* The DMA hands DIN a run of words: the same as one DIN write each */
+static size_t stm32f4xx_hash_burst_write(STM32F4xxDmaBurst *obj,
+                                         hwaddr offset, const uint32_t *words,
+                                         size_t n, const bool *stop)
+{
+    /* called per burst: no QOM cast check */
+    STM32F4xxHashState *s = (STM32F4xxHashState *)obj;
+    size_t i;
+
+    if (offset != A_DIN) {
+        return 0;
+    }
+    for (i = 0; i < n && !*stop; i++) {
+        trace_stm32f4xx_hash_write(A_DIN, words[i]);
+        stm32f4xx_hash_write_din(s, words[i]);
+        stm32f4xx_hash_din_written(s);
+    }
+    return i;
+}
+
 /* The DMA moved the last word of its transfer to DIN */
 static void stm32f4xx_hash_dma_eot(void *opaque, int n, int level)
 {
@@ -850,7 +889,8 @@ static void stm32f4xx_hash_write(void *opaque, hwaddr addr, uint64_t val64,
         break;
     case A_DIN:
         stm32f4xx_hash_write_din(s, value);
-        break;
+        stm32f4xx_hash_din_written(s);
+        return;
     case A_STR:
         if (value & ~(R_STR_NBLW_MASK | R_STR_DCAL_MASK)) {
             qemu_log_mask(LOG_GUEST_ERROR, "%s: STR: reserved bits 0x%08x "
@@ -1025,6 +1065,7 @@ static void stm32f4xx_hash_class_init(ObjectClass *klass, void *data)
     rc->phases.hold = stm32f4xx_hash_reset_hold;
     rc->phases.exit = stm32f4xx_hash_reset_exit;
     device_class_set_props(dc, stm32f4xx_hash_properties);
+    STM32F4XX_DMA_BURST_CLASS(klass)->burst_write = stm32f4xx_hash_burst_write;
 }
 
 static const TypeInfo stm32f4xx_hash_info = {
@@ -1034,6 +1075,10 @@ static const TypeInfo stm32f4xx_hash_info = {
     .instance_init     = stm32f4xx_hash_init,
     .instance_finalize = stm32f4xx_hash_finalize,
     .class_init        = stm32f4xx_hash_class_init,
+    .interfaces        = (InterfaceInfo[]) {
+        { TYPE_STM32F4XX_DMA_BURST },
+        { }
+    },
 };
 
 static void stm32f4xx_hash_register_types(void)

@@ -38,6 +38,8 @@ struct STM32F4xxCrypState {
     uint64_t blocks;            /* blocks processed (QOM "blocks", read-only) */
     /* expanded keys (host-side only) */
     struct STM32F4xxCrypKeyCache *key_cache;
+    /* levels last driven on irq, dma_in, dma_out (-1: not yet; not migrated) */
+    int8_t line_level[3];
 
     /* 1: STM32F415/417 block; 2: STM32F437/439 block */
     uint8_t version;
