@@ -87,13 +87,15 @@ nightly:
 	$(PYTHON) scripts/nightly.py $(NIGHTLY_ARGS)
 
 # Benchmarks (bench/README.md): both boards, hardware and software crypto builds; then
-# the guestfwd relays (the F417 hardware-crypto build)
+# TLS records from the PC; the guestfwd relays (the F417 hardware-crypto build)
 BENCH_ARGS ?=
 bench: qemu
 	for b in stm324xg-eval stm324x9i-eval; do for hw in 1 0; do \
 		$(MAKE) -C firmware BOARD=$$b HW_CRYPTO=$$hw || exit 1; done; done
 	$(PYTHON) bench/crypto.py --json bench/results/crypto.json --png bench/results/crypto.png \
 		$(BENCH_ARGS)
+	$(PYTHON) bench/tls_records.py --json bench/results/tls_records.json \
+		--png bench/results/tls_records.png
 	$(PYTHON) bench/connect.py --json bench/results/connect.json
 	$(PYTHON) bench/idle.py --boards F417,F439 --json bench/results/idle.json
 

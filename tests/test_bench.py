@@ -77,3 +77,33 @@ def test_idle_bench_quick(qemu, tmp_path):
         assert rows[(state, "1 ms tick")]["systick_per_s"] >= 900, rows
         assert rows[(state, "tickless")]["systick_per_s"] <= 500, rows
     assert "tickless" in idle.table(result)
+
+
+def test_tls_records_bench_quick(qemu, tmp_path):
+    """Every board and build reads TLS records from the PC with the suite it offered; the
+    bytes' SHA-256 matches the PC's; both figures and the PNG come out."""
+    from bench import tls_records
+    for board in crypto.BOARDS.values():
+        for hw in (1, 0):
+            build_firmware(board, hw)
+    out_json, out_png = tmp_path / "tls.json", tmp_path / "tls.png"
+    rc = tls_records.main(["--quick", "--qemu", str(qemu), "--json", str(out_json),
+                           "--png", str(out_png)])
+    result = json.loads(out_json.read_text())
+    rows = {(r["board"], r["build"], r["suite"]): r for r in result["rows"]}
+    suite = tls_records.SUITES[0]
+    assert set(rows) == {(b, v, suite) for b in crypto.BOARDS for v in crypto.BUILDS}
+    for key, r in rows.items():
+        assert r["ok"] and r["negotiated"] == suite, (key, r)
+        assert r["instr_per_kib"] > 0 and r["kib_per_s"] > 0, (key, r)
+    assert rc == 0
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert suite in tls_records.table(result) and "WRONG" not in tls_records.table(result)
+
+
+def test_tls_records_table_flags_a_wrong_result():
+    from bench import tls_records
+    row = {"board": "F417", "suite": "AES128-SHA", "bytes": 1024, "kib_per_s": 1.0,
+           "instr_per_kib": 10, "negotiated": "AES128-SHA"}
+    rows = [dict(row, build="HW", ok=True), dict(row, build="SW", ok=False)]
+    assert "WRONG" in tls_records.table({"rows": rows})
