@@ -389,6 +389,46 @@ def test_mbedtls_gcm_other_iv_lengths_go_to_software(f439):
     assert len(lines) == 7 and all(line.startswith("REFUSED gcm: mbedTLS error") for line in lines[4:]), lines
 
 
+# RCC registers: holding a block in reset makes the model refuse its registers
+GCM_FALLBACK_PROGRAM = """
+import tls, machine
+AHB1RSTR, AHB2RSTR = 0x40023810, 0x40023814
+k, iv, aad, d = rb(32), rb(12), rb(20), rb(300)
+ct, tag = tls.gcm(k, iv, d, aad)
+before = tls.gcm_counts()
+machine.mem32[AHB1RSTR] |= 1 << 22      # DMA2 in reset: the CRYP's payload run by DMA fails
+try:
+    r = tls.gcm(k, iv, d, aad)
+    pt = tls.gcm(k, iv, ct, aad, tag=tag)
+finally:
+    machine.mem32[AHB1RSTR] &= 0xFFBFFFFF
+after = tls.gcm_counts()
+print('FALLBACK', h(k), h(iv), h(aad), h(d), h(ct), h(tag), r == (ct, tag), pt == d,
+      after[0] - before[0], after[1] - before[1])
+machine.mem32[AHB2RSTR] |= 1 << 4       # the CRYP in reset: neither path can give a result
+try:
+    print('NO-ERROR', tls.gcm(k, iv, d, aad))
+except ValueError as e:
+    print('ERROR', e)
+finally:
+    machine.mem32[AHB2RSTR] &= 0xFFFFFFEF
+print('AGAIN', tls.gcm(k, iv, d, aad) == (ct, tag))
+"""
+
+
+def test_mbedtls_gcm_falls_back_to_software_or_fails_never_wrong(f439):
+    """A failed CRYP operation (its DMA held in reset) is redone by mbedTLS's software GCM
+    with the right result; with the CRYP itself in reset the call fails with
+    MBEDTLS_ERR_PLATFORM_HW_ACCEL_FAILED instead of returning anything; afterwards the
+    CRYP works again."""
+    lines = f439.run(GCM_FALLBACK_PROGRAM)
+    key, iv, aad, data, ct, tag, same, ok, hw, sw = fields(lines[0], "FALLBACK")
+    assert AESGCM(bx(key)).encrypt(bx(iv), bx(data), bx(aad)).hex() == ct + tag, lines[0]
+    assert (same, ok, hw, sw) == ("True", "True", "0", "2"), lines[0]
+    assert lines[1] == "ERROR gcm: mbedTLS error -0x0070", lines
+    assert lines[2] == "AGAIN True", lines
+
+
 CCM_PROGRAM = """
 for i in range(24):
     k = rb((16, 24, 32)[i % 3])
