@@ -288,6 +288,147 @@ def test_aes_gcm_matches_host_and_rejects_a_tampered_tag(f439):
         assert ok == "True" and rejected == "True", line
 
 
+# ---- GCM through mbedTLS's API (MBEDTLS_GCM_ALT on the F439's CRYP) --------------------------
+
+# Inputs from a pattern both sides compute (4 KiB of hex per case would be a slow paste);
+# the board prints each result's SHA-256 and the tag.
+MBEDTLS_GCM_PROGRAM = """
+import tls, hashlib
+def pat(n, s): return bytes((s + 31 * i + (i >> 8)) & 255 for i in range(n))
+BIG = pat(4101, 5)
+def hx(b): return hashlib.sha256(b).digest().hex()
+before = tls.gcm_counts()
+ops = 0
+for ks in (16, 24, 32):
+    k = pat(ks, ks)
+    for alen in (0, 13, 17, 33):
+        aad = pat(alen, 100 + alen)
+        for n in (0, 1, 15, 16, 17, 100, 4101):
+            d = BIG[:n]
+            for tlen in (16, 12):
+                iv = pat(12, n + tlen + ks)
+                ct, tag = tls.gcm(k, iv, d, aad, tag_len=tlen)
+                pt = tls.gcm(k, iv, ct, aad, tag=tag)
+                ops += 2
+                bad = []
+                for t_ct, t_tag in ((ct, bytes([tag[0] ^ 1]) + tag[1:]),
+                                    (ct[:-1] + bytes([ct[-1] ^ 0x80]) if n else ct, tag[:-1] + bytes([tag[-1] ^ 2]))):
+                    try:
+                        tls.gcm(k, iv, t_ct, aad, tag=t_tag)
+                        bad.append('accepted')
+                    except ValueError:
+                        bad.append('rejected')
+                    ops += 1
+                # the streaming calls in odd pieces give the same
+                sct, stag = tls.gcm(k, iv, d, aad, tag_len=tlen, chunk=7)
+                spt = tls.gcm(k, iv, ct, aad, tag=tag, chunk=5)
+                print('GCM', ks, alen, n, tlen, hx(ct), tag.hex(), pt == d, sct == ct and stag == tag,
+                      spt == d, *bad)
+after = tls.gcm_counts()
+print('COUNTS', after[0] - before[0], after[1] - before[1], ops)
+"""
+
+
+def _pattern(n: int, s: int) -> bytes:
+    return bytes((s + 31 * i + (i >> 8)) & 255 for i in range(n))
+
+
+def test_mbedtls_gcm_runs_on_the_cryp_and_matches_host(f439):
+    """mbedtls_gcm_* (what TLS records use) on the F439 hardware build: AES-128/192/256,
+    AAD and payload lengths around the block size, full and truncated tags, both directions,
+    tampered tags and ciphertext refused, the streaming calls in odd pieces agreeing; every
+    one-shot operation with a 96-bit IV ran on the CRYP's GCM engine."""
+    lines = f439.run(MBEDTLS_GCM_PROGRAM, timeout=600)
+    assert len(lines) == 3 * 4 * 7 * 2 + 1, lines[-5:]
+    big = _pattern(4101, 5)
+    for line in lines[:-1]:
+        ks, alen, n, tlen, ct_hash, tag, ok, stream_enc, stream_dec, bad1, bad2 = \
+            fields(line, "GCM")
+        ks, alen, n, tlen = int(ks), int(alen), int(n), int(tlen)
+        iv = _pattern(12, n + tlen + ks)
+        sealed = AESGCM(_pattern(ks, ks)).encrypt(iv, big[:n],
+                                                  _pattern(alen, 100 + alen) or None)
+        assert ct_hash == hashlib.sha256(sealed[:-16]).hexdigest(), line
+        assert tag == sealed[-16:][:tlen].hex(), line
+        assert (ok, stream_enc, stream_dec) == ("True",) * 3, line
+        assert (bad1, bad2) == ("rejected", "rejected"), line
+    hw, sw, ops = map(int, fields(lines[-1], "COUNTS"))
+    assert (hw, sw) == (ops, 0), lines[-1]
+
+
+MBEDTLS_GCM_SOFTWARE_PROGRAM = """
+import tls
+before = tls.gcm_counts()
+for ivlen in (8, 16, 60):
+    k, iv, d, aad = rb(16), rb(ivlen), rb(rnd(70)), rb(rnd(40))
+    ct, tag = tls.gcm(k, iv, d, aad, tag_len=13)
+    ok = tls.gcm(k, iv, ct, aad, tag=tag) == d
+    print('GCM', h(k), h(iv), h(aad), h(d), h(ct), h(tag), ok)
+after = tls.gcm_counts()
+print('COUNTS', after[0] - before[0], after[1] - before[1])
+for bad in ("tls.gcm(bytes(20), bytes(12), b'x')", "tls.gcm(bytes(16), b'', b'x')",
+            "tls.gcm(bytes(16), bytes(12), b'x', tag_len=3)"):
+    try:
+        eval(bad)
+        print('ACCEPTED', bad)
+    except ValueError as e:
+        print('REFUSED', e)
+"""
+
+
+def test_mbedtls_gcm_other_iv_lengths_go_to_software(f439):
+    """IVs other than 96 bits are mbedTLS's software GCM (the CRYP takes J0 = IV || 1 only),
+    still correct; bad keys, empty IVs and tags under 4 bytes are refused by mbedTLS."""
+    lines = f439.run(MBEDTLS_GCM_SOFTWARE_PROGRAM)
+    for line in lines[:3]:
+        key, iv, aad, data, ct, tag, ok = fields(line, "GCM")
+        sealed = AESGCM(bx(key)).encrypt(bx(iv), bx(data), bx(aad) or None)
+        assert ct == sealed[:-16].hex() and tag == sealed[-16:][:13].hex(), line
+        assert ok == "True", line
+    assert fields(lines[3], "COUNTS") == ["0", "6"], lines[3]
+    assert len(lines) == 7 and all(line.startswith("REFUSED gcm: mbedTLS error") for line in lines[4:]), lines
+
+
+# RCC registers: holding a block in reset makes the model refuse its registers
+GCM_FALLBACK_PROGRAM = """
+import tls, machine
+AHB1RSTR, AHB2RSTR = 0x40023810, 0x40023814
+k, iv, aad, d = rb(32), rb(12), rb(20), rb(300)
+ct, tag = tls.gcm(k, iv, d, aad)
+before = tls.gcm_counts()
+machine.mem32[AHB1RSTR] |= 1 << 22      # DMA2 in reset: the CRYP's payload run by DMA fails
+try:
+    r = tls.gcm(k, iv, d, aad)
+    pt = tls.gcm(k, iv, ct, aad, tag=tag)
+finally:
+    machine.mem32[AHB1RSTR] &= 0xFFBFFFFF
+after = tls.gcm_counts()
+print('FALLBACK', h(k), h(iv), h(aad), h(d), h(ct), h(tag), r == (ct, tag), pt == d,
+      after[0] - before[0], after[1] - before[1])
+machine.mem32[AHB2RSTR] |= 1 << 4       # the CRYP in reset: neither path can give a result
+try:
+    print('NO-ERROR', tls.gcm(k, iv, d, aad))
+except ValueError as e:
+    print('ERROR', e)
+finally:
+    machine.mem32[AHB2RSTR] &= 0xFFFFFFEF
+print('AGAIN', tls.gcm(k, iv, d, aad) == (ct, tag))
+"""
+
+
+def test_mbedtls_gcm_falls_back_to_software_or_fails_never_wrong(f439):
+    """A failed CRYP operation (its DMA held in reset) is redone by mbedTLS's software GCM
+    with the right result; with the CRYP itself in reset the call fails with
+    MBEDTLS_ERR_PLATFORM_HW_ACCEL_FAILED instead of returning anything; afterwards the
+    CRYP works again."""
+    lines = f439.run(GCM_FALLBACK_PROGRAM)
+    key, iv, aad, data, ct, tag, same, ok, hw, sw = fields(lines[0], "FALLBACK")
+    assert AESGCM(bx(key)).encrypt(bx(iv), bx(data), bx(aad)).hex() == ct + tag, lines[0]
+    assert (same, ok, hw, sw) == ("True", "True", "0", "2"), lines[0]
+    assert lines[1] == "ERROR gcm: mbedTLS error -0x0070", lines
+    assert lines[2] == "AGAIN True", lines
+
+
 CCM_PROGRAM = """
 for i in range(24):
     k = rb((16, 24, 32)[i % 3])

@@ -591,6 +591,38 @@ def test_tls12_cbc_sha1_records_go_through_the_f417_cryp_and_hash(make_board, pk
         assert cryp == hashed == 0, (cryp, hashed)
 
 
+@pytest.mark.parametrize("suite, version", [
+    ("ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2"),
+    ("ECDHE-RSA-AES256-GCM-SHA384", "TLSv1.2"),
+    ("TLS_AES_128_GCM_SHA256", "TLSv1.3"),
+])
+def test_gcm_records_go_through_the_f439_cryp_gcm_engine(make_board, pki, suite, version):
+    """AES-GCM suites on the F439 hardware build: every record (and TLS 1.3's encrypted
+    handshake) is sealed and opened by mbedtls_gcm_crypt_and_tag / _auth_decrypt on the
+    CRYP's GCM engine (tls.gcm_counts()), none in software, and a 1001-byte line (a partial
+    last block) goes out and comes back intact."""
+    server = PyTlsServer(pki, ciphers=suite if version == "TLSv1.2" else None)
+    if version == "TLSv1.2":
+        server.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    else:
+        server.ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    b = make_board("stm324x9i-eval", 1, guestfwd=[f"443:{server.port}"])
+    setup_board(b, pki)
+    counts = "import tls; print('GCM-COUNTS', *tls.gcm_counts())"
+    hw_before, sw_before = map(int, b.run(counts).split()[-2:])
+    line = b"0123456789" * 100 + b"\n"
+    out = board_client(b, ciphers=suite, request=line)
+    server.join()
+    m = TLS_OK.search(out)
+    assert m, f"handshake failed: {out} (server: {server.error!r})"
+    assert server.error is None, server.error
+    assert (m.group(1), m.group(2), server.cipher[0]) == (suite, version, suite), out
+    assert f"REPLY {b'pc:' + line!r}" in out, out[-300:]
+    hw, sw = (int(v) - before for v, before in
+              zip(b.run(counts).split()[-2:], (hw_before, sw_before)))
+    assert sw == 0 and hw >= 4, (hw, sw)
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_board_client_handshakes_with_python_server(make_board, pki, variant):
     board, hw = variant

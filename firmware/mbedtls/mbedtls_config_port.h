@@ -22,7 +22,8 @@
 //
 // Crypto runs on the CRYP/HASH peripherals when STM32LAB_HW_CRYPTO is 1 (make HW_CRYPTO=1,
 // the default): AES, DES/3DES, SHA-1 and MD5 on both chips, SHA-224/256 only where the HASH
-// block has it (STM32F439: MICROPY_HW_HASH_SHA224_256). Entropy comes from the RNG only.
+// block has it (STM32F439: MICROPY_HW_HASH_SHA224_256), and AES-GCM (GHASH included) only
+// where the CRYP has a GCM engine (STM32F439). Entropy comes from the RNG only.
 #ifndef MICROPY_INCLUDED_STM32LAB_MBEDTLS_CONFIG_PORT_H
 #define MICROPY_INCLUDED_STM32LAB_MBEDTLS_CONFIG_PORT_H
 
@@ -147,7 +148,7 @@ time_t stm32lab_tls_time(time_t *timer);
 #define MBEDTLS_ERROR_C                     // error texts (MicroPython's compact table)
 #define MBEDTLS_SELF_TEST                   // tls.selftest()
 
-// --- hardware crypto (mbedtls/aes_alt.c, des_alt.c, hash_alt.c on hwcrypto/) -------------
+// --- hardware crypto (mbedtls/aes_alt.c, des_alt.c, hash_alt.c, gcm_alt.c on hwcrypto/) --
 
 #if STM32LAB_HW_CRYPTO && STM32LAB_MBEDTLS_ALT
 #include "hwcrypto/hwcrypto_config.h"   // what this chip's CRYP and HASH can do
@@ -157,6 +158,11 @@ time_t stm32lab_tls_time(time_t *timer);
 #define MBEDTLS_MD5_ALT
 #if MICROPY_HW_HASH_SHA224_256
 #define MBEDTLS_SHA256_ALT                  // SHA-224 and SHA-256 (one context type)
+#endif
+// GCM on the CRYP's GCM engine where it has one (STM32F439: MICROPY_HW_CRYP_GCM_CCM);
+// gcm_sw.c compiles mbedTLS's own gcm.c beside it (STM32LAB_GCM_SOFTWARE) as the fallback.
+#if MICROPY_HW_CRYP_GCM_CCM && !defined(STM32LAB_GCM_SOFTWARE)
+#define MBEDTLS_GCM_ALT
 #endif
 #endif
 

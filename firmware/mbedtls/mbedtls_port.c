@@ -10,7 +10,7 @@
  */
 // mbedTLS platform glue for the lab's boards: entropy from the RNG, a settable wall clock for
 // certificate dates, counted allocations, and the port's extras on the `tls` module
-// (set_time, time, selftest, mem_info, strerror, reserve, heap).
+// (set_time, time, selftest, mem_info, strerror, reserve, heap, gcm).
 #include <string.h>
 
 // ssl_misc.h (mbedTLS's library directory) for the record buffer sizes reads private fields
@@ -35,6 +35,7 @@
 #include "mbedtls/rsa.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/error.h"
+#include "mbedtls/constant_time.h"
 #include "mbedtls/x509_crt.h"
 #include "ssl_misc.h"                   // MBEDTLS_SSL_IN_BUFFER_LEN, _OUT_BUFFER_LEN
 #include "py/gc.h"
@@ -467,6 +468,116 @@ static mp_obj_t tls_port_x509_info(mp_obj_t der_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_x509_info_obj, tls_port_x509_info);
 
+// tls.gcm(key, iv, data, aad=b'', *, tag=None, tag_len=16, chunk=0): AES-GCM through
+// mbedTLS's GCM API, as TLS records use it (the CRYP's GCM engine on the F439 hardware
+// build, gcm_alt.c; mbedTLS's software GCM elsewhere), for tests. Without tag it encrypts
+// and returns (ciphertext, tag of tag_len bytes); with tag it decrypts and returns the
+// plaintext, ValueError when the tag does not match. chunk > 0 feeds the AAD and the data
+// in pieces of that many bytes through the streaming calls (starts, update_ad, update,
+// finish) instead of mbedtls_gcm_crypt_and_tag / mbedtls_gcm_auth_decrypt.
+static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_key, ARG_iv, ARG_data, ARG_aad, ARG_tag, ARG_tag_len, ARG_chunk };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_key, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_iv, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_data, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_aad, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_tag, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_tag_len, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 16} },
+        { MP_QSTR_chunk, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0} },
+    };
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_buffer_info_t key, iv, data, aad = { .buf = NULL, .len = 0 }, tag = { .buf = NULL, .len = 0 };
+    mp_get_buffer_raise(args[ARG_key].u_obj, &key, MP_BUFFER_READ);
+    mp_get_buffer_raise(args[ARG_iv].u_obj, &iv, MP_BUFFER_READ);
+    mp_get_buffer_raise(args[ARG_data].u_obj, &data, MP_BUFFER_READ);
+    if (args[ARG_aad].u_obj != mp_const_none) {
+        mp_get_buffer_raise(args[ARG_aad].u_obj, &aad, MP_BUFFER_READ);
+    }
+    bool decrypt = args[ARG_tag].u_obj != mp_const_none;
+    if (decrypt) {
+        mp_get_buffer_raise(args[ARG_tag].u_obj, &tag, MP_BUFFER_READ);
+    }
+    size_t tag_len = decrypt ? tag.len : (size_t)args[ARG_tag_len].u_int;
+    mp_int_t chunk = args[ARG_chunk].u_int;
+    if (tag_len > 16 || args[ARG_tag_len].u_int < 0 || chunk < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("tag up to 16 bytes, chunk >= 0"));
+    }
+    // room for output that lags the input (mbedtls_gcm_update's contract)
+    size_t room = data.len + 15;
+    vstr_t out;
+    vstr_init(&out, room);
+    unsigned char computed[16];
+    size_t olen = 0;
+    mbedtls_gcm_context ctx;
+    mbedtls_gcm_init(&ctx);
+    int ret = mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.buf, key.len * 8);
+    if (ret == 0 && chunk == 0) {
+        ret = decrypt
+            ? mbedtls_gcm_auth_decrypt(&ctx, data.len, iv.buf, iv.len, aad.buf, aad.len,
+                tag.buf, tag.len, data.buf, (unsigned char *)out.buf)
+            : mbedtls_gcm_crypt_and_tag(&ctx, MBEDTLS_GCM_ENCRYPT, data.len, iv.buf, iv.len,
+                aad.buf, aad.len, data.buf, (unsigned char *)out.buf, tag_len, computed);
+        olen = data.len;
+    } else if (ret == 0) {
+        ret = mbedtls_gcm_starts(&ctx, decrypt ? MBEDTLS_GCM_DECRYPT : MBEDTLS_GCM_ENCRYPT,
+            iv.buf, iv.len);
+        const unsigned char *a = aad.buf, *d = data.buf;
+        for (size_t i = 0; ret == 0 && i < aad.len; i += chunk) {
+            ret = mbedtls_gcm_update_ad(&ctx, a + i, MIN((size_t)chunk, aad.len - i));
+        }
+        for (size_t i = 0; ret == 0 && i < data.len; i += chunk) {
+            size_t n = 0;
+            ret = mbedtls_gcm_update(&ctx, d + i, MIN((size_t)chunk, data.len - i),
+                (unsigned char *)out.buf + olen, room - olen, &n);
+            olen += n;
+        }
+        if (ret == 0) {
+            size_t n = 0;
+            ret = mbedtls_gcm_finish(&ctx, (unsigned char *)out.buf + olen, room - olen, &n,
+                computed, tag_len);
+            olen += n;
+        }
+        if (ret == 0 && decrypt && mbedtls_ct_memcmp(computed, tag.buf, tag_len) != 0) {
+            ret = MBEDTLS_ERR_GCM_AUTH_FAILED;
+        }
+    }
+    mbedtls_gcm_free(&ctx);
+    if (ret == MBEDTLS_ERR_GCM_AUTH_FAILED) {
+        vstr_clear(&out);
+        mp_raise_ValueError(MP_ERROR_TEXT("GCM tag mismatch"));
+    }
+    if (ret != 0) {
+        vstr_clear(&out);
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("gcm: mbedTLS error -0x%04x"),
+            (unsigned)-ret);
+    }
+    out.len = olen;
+    mp_obj_t result = mp_obj_new_bytes_from_vstr(&out);
+    if (decrypt) {
+        return result;
+    }
+    mp_obj_t t[2] = { result, mp_obj_new_bytes(computed, tag_len) };
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(tls_port_gcm_obj, 3, tls_port_gcm);
+
+#if defined(MBEDTLS_GCM_ALT)
+// tls.gcm_counts() -> (on the CRYP's GCM engine, in software): one-shot GCM operations
+// (what TLS records use) since boot; only where gcm_alt.c is built (F439 hardware build).
+static mp_obj_t tls_port_gcm_counts(void) {
+    uint32_t counts[2];
+    stm32lab_gcm_counts(counts);
+    mp_obj_t t[2] = {
+        mp_obj_new_int_from_uint(counts[0]),
+        mp_obj_new_int_from_uint(counts[1]),
+    };
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_gcm_counts_obj, tls_port_gcm_counts);
+#endif
+
 static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_reserve), MP_ROM_PTR(&tls_port_reserve_obj) },
     { MP_ROM_QSTR(MP_QSTR_heap), MP_ROM_PTR(&tls_port_heap_obj) },
@@ -478,6 +589,10 @@ static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_selftest), MP_ROM_PTR(&tls_port_selftest_obj) },
     { MP_ROM_QSTR(MP_QSTR_HW_CRYPTO), MP_ROM_INT(STM32LAB_HW_CRYPTO) },
     { MP_ROM_QSTR(MP_QSTR_x509_info), MP_ROM_PTR(&tls_port_x509_info_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gcm), MP_ROM_PTR(&tls_port_gcm_obj) },
+    #if defined(MBEDTLS_GCM_ALT)
+    { MP_ROM_QSTR(MP_QSTR_gcm_counts), MP_ROM_PTR(&tls_port_gcm_counts_obj) },
+    #endif
     #if !MICROPY_HW_HAS_RNG
     { MP_ROM_QSTR(MP_QSTR_seed), MP_ROM_PTR(&tls_port_seed_obj) },
     #endif
