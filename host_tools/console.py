@@ -750,17 +750,35 @@ def main(argv=None) -> int:
 
     state = {}
 
+    # The board may print the moment the connection is up, before the header below is
+    # out: what arrives until then is held and shown right after it, in order.
+    header = not args.quiet and not scripted
+    held: list[bytes] = []
+    header_lock = threading.Lock()
+
+    def show_after_header(data: bytes) -> None:
+        with header_lock:
+            if "shown" not in state:
+                held.append(data)
+                return
+        show(data)
+
     def run() -> int:
         console = state["console"] = Console(
             args.url, args.baudrate, timeout=args.timeout, eol=args.eol, log=args.log,
             timestamps=args.timestamps, wait=args.wait,
-            on_receive=None if args.quiet and scripted else show)
+            on_receive=(show_after_header if header else
+                        None if args.quiet and scripted else show))
         if scripted:
             _run_steps(console, args.steps, args.timeout)
             return 0
-        if not args.quiet:
+        if header:
             print(f"--- console on {args.url} | quit: Ctrl-] | Enter sends {args.eol}"
                   f"{' | local echo' if args.echo else ''} ---", file=sys.stderr, flush=True)
+            with header_lock:
+                for data in held:
+                    show(data)
+                state["shown"] = True
         rc = interact(console, out, echo=args.echo, show=show_typed)
         if not args.quiet:
             print("\r\n--- exit ---", file=sys.stderr, flush=True)
