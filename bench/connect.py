@@ -43,7 +43,7 @@ TOP = Path(__file__).resolve().parent.parent
 if str(TOP) not in sys.path:
     sys.path.insert(0, str(TOP))
 
-from bench.crypto import BANNER, PROMPT, Console, machine_facts, qemu_path  # noqa: E402
+from bench.crypto import Console, attach, machine_facts, qemu_path  # noqa: E402
 from host_tools import certs  # noqa: E402
 from host_tools.board import Board  # noqa: E402
 from host_tools.lab import HOST_IP  # noqa: E402
@@ -53,9 +53,9 @@ MACHINE = "stm324xg-eval"
 ECHO_PORT, TLS_PORT = 7, 443            # the board's ports on 192.168.0.1
 CIPHER = "ECDHE-RSA-AES128-GCM-SHA256"
 
-# Pasted once: the network, then connects(n) and handshakes(n), each printing one line
-# of guest-timed microseconds.
-SETUP = """
+# The board's network up (the EVAL boards' Ethernet, up to 15 s for the link and the
+# address), for the benches that talk to the PC.
+LAN_UP = """
 import network, socket, ssl, time
 lan = network.LAN()
 lan.active(True)
@@ -64,6 +64,11 @@ while not lan.isconnected():
     if time.ticks_diff(time.ticks_ms(), t0) > 15000:
         raise OSError('no network')
     time.sleep_ms(20)
+"""
+
+# Pasted once: the network, then connects(n) and handshakes(n), each printing one line
+# of guest-timed microseconds.
+SETUP = LAN_UP + """
 ECHO = socket.getaddrinfo('{pc}', {echo})[0][-1]
 TLS = socket.getaddrinfo('{pc}', {tls})[0][-1]
 CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -178,12 +183,7 @@ def boot(relay: str, qemu: str, firmware: Path, servers: PcServers, pki: Path):
                             f"{TLS_PORT}:{servers.port('tls')}"])
     board.start(paused=True)
     try:
-        con = Console(board.uart("console"))
-        if not board.wait_uart_connected(timeout=10):
-            raise RuntimeError("console client did not attach")
-        board.resume()
-        con.expect(BANNER, 30)
-        con.expect(PROMPT, 30)
+        con = attach(board)
         setup = SETUP.format(pc=HOST_IP, echo=ECHO_PORT, tls=TLS_PORT,
                              ca=(pki / "ca.pem").read_text(), now=int(time.time()))
         _, lines = con.paste(setup, 60)

@@ -178,6 +178,18 @@ class Console:
         self.port.close()
 
 
+def attach(board: Board, timeout: float = 30) -> Console:
+    """The console of a board started paused, attached before it runs; it is then resumed
+    and run to the REPL's prompt."""
+    con = Console(board.uart("console"))
+    if not board.wait_uart_connected(timeout=10):
+        raise RuntimeError("console client did not attach")
+    board.resume()
+    con.expect(BANNER, timeout)
+    con.expect(PROMPT, timeout)
+    return con
+
+
 def qemu_path() -> str:
     return subprocess.run(["bash", str(TOP / "scripts/build-qemu.sh"), "--print"],
                           capture_output=True, text=True, check=True).stdout.strip()
@@ -194,12 +206,7 @@ def run_guest(elf: Path, qemu: str, machine: str, deterministic: bool, chunk: in
                   icount_shift=ICOUNT_SHIFT)
     board.start(paused=True)
     try:
-        con = Console(board.uart("console"))
-        if not board.wait_uart_connected(timeout=10):
-            raise RuntimeError("console client did not attach")
-        board.resume()
-        con.expect(BANNER, 30)
-        con.expect(PROMPT, 30)
+        con = attach(board)
         setup = SETUP.format(chunk=chunk, total=total)
         con.paste(setup, timeout=60)
         base = min(con.paste("print('BENCH' + '-END')", 30)[0] for _ in range(3))
@@ -273,15 +280,17 @@ def machine_facts() -> dict:
             "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
 
 
-def table(result: dict) -> str:
-    """HW and SW side by side: wall KiB/s, instructions per KiB, and the ratios."""
-    rows = {(r["board"], r["build"], r["algo"]): r for r in result["rows"]}
+def side_by_side(result: dict, key: str, names, width: int, kib_width: int = 10,
+                 digits: int = 1) -> str:
+    """HW and SW builds side by side per board and result[key] (in the order of names):
+    wall KiB/s, instructions per KiB, and the ratios; WRONG where a result was."""
+    rows = {(r["board"], r["build"], r[key]): r for r in result["rows"]}
     boards = sorted({r["board"] for r in result["rows"]})
-    lines = [f"{'board':5} {'algo':12} {'HW KiB/s':>10} {'SW KiB/s':>10} {'HW/SW wall':>10} "
-             f"{'HW instr/KiB':>13} {'SW instr/KiB':>13} {'SW/HW instr':>11} ok"]
+    lines = [f"{'board':5} {key:{width}} {'HW KiB/s':>{kib_width}} {'SW KiB/s':>{kib_width}} "
+             f"{'HW/SW wall':>10} {'HW instr/KiB':>13} {'SW instr/KiB':>13} {'SW/HW instr':>11} ok"]
     for board in boards:
-        for algo in ALGOS:
-            hw, sw = rows.get((board, "HW", algo)), rows.get((board, "SW", algo))
+        for name in names:
+            hw, sw = rows.get((board, "HW", name)), rows.get((board, "SW", name))
             if not hw and not sw:
                 continue
 
@@ -289,41 +298,56 @@ def table(result: dict) -> str:
                 return f"{r[k]:.0f}" if r and r[k] is not None else "-"
             ratio_w = (f"{hw['kib_per_s'] / sw['kib_per_s']:.2f}x"
                        if hw and sw and hw["kib_per_s"] and sw["kib_per_s"] else "-")
-            ratio_i = (f"{sw['instr_per_kib'] / hw['instr_per_kib']:.1f}x"
+            ratio_i = (f"{sw['instr_per_kib'] / hw['instr_per_kib']:.{digits}f}x"
                        if hw and sw and hw["instr_per_kib"] else "-")
             ok = all(r["ok"] for r in (hw, sw) if r)
-            lines.append(f"{board:5} {algo:12} {f(hw, 'kib_per_s'):>10} {f(sw, 'kib_per_s'):>10} "
-                         f"{ratio_w:>10} {f(hw, 'instr_per_kib'):>13} "
-                         f"{f(sw, 'instr_per_kib'):>13} {ratio_i:>11} {'ok' if ok else 'WRONG'}")
+            lines.append(f"{board:5} {name:{width}} {f(hw, 'kib_per_s'):>{kib_width}} "
+                         f"{f(sw, 'kib_per_s'):>{kib_width}} {ratio_w:>10} "
+                         f"{f(hw, 'instr_per_kib'):>13} {f(sw, 'instr_per_kib'):>13} "
+                         f"{ratio_i:>11} {'ok' if ok else 'WRONG'}")
     return "\n".join(lines)
 
 
-def plot(result: dict, path: Path) -> None:
+def table(result: dict) -> str:
+    """HW and SW side by side: wall KiB/s, instructions per KiB, and the ratios."""
+    return side_by_side(result, "algo", ALGOS, 12)
+
+
+def plot_side_by_side(result: dict, path: Path, key: str, names, titles, suptitle: str,
+                      log: bool = True, width: float = 14) -> None:
+    """Two bar charts (wall KiB/s, instructions per KiB), HW and SW bars per board and
+    result[key] (in the order of names)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
-    rows = result["rows"]
-    labels = [f"{b} {a}" for b in sorted({r["board"] for r in rows}) for a in ALGOS]
-    fig, axes = plt.subplots(1, 2, figsize=(14, 6))
-    for ax, key, title in ((axes[0], "kib_per_s", "wall KiB/s (higher is better)"),
-                           (axes[1], "instr_per_kib", "guest instructions per KiB (lower is better)")):
+    rows = {(r["board"], r["build"], r[key]): r for r in result["rows"]}
+    labels = [(b, n) for b in sorted({r["board"] for r in result["rows"]}) for n in names
+              if (b, "HW", n) in rows or (b, "SW", n) in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(width, 6))
+    for ax, figure, title in zip(axes, ("kib_per_s", "instr_per_kib"), titles):
         for i, build in enumerate(("HW", "SW")):
-            vals = []
-            for lab in labels:
-                board, algo = lab.split(" ")
-                r = next((r for r in rows if (r["board"], r["build"], r["algo"]) ==
-                          (board, build, algo)), None)
-                vals.append(r[key] if r and r[key] else 0)
+            vals = [(rows.get((b, build, n)) or {}).get(figure) or 0 for b, n in labels]
             ax.barh([y + 0.4 * i for y in range(len(labels))], vals, height=0.4, label=build)
-        ax.set_yticks([y + 0.2 for y in range(len(labels))], labels)
-        ax.set_xscale("log")
+        ax.set_yticks([y + 0.2 for y in range(len(labels))], [f"{b} {n}" for b, n in labels])
+        if log:
+            ax.set_xscale("log")
+        else:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
         ax.set_title(title)
         ax.legend()
-    fig.suptitle(f"crypto over {result['bytes'] // 1024} KiB, HW vs SW firmware builds")
+    fig.suptitle(suptitle)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def plot(result: dict, path: Path) -> None:
+    plot_side_by_side(result, path, "algo", ALGOS,
+                      ("wall KiB/s (higher is better)",
+                       "guest instructions per KiB (lower is better)"),
+                      f"crypto over {result['bytes'] // 1024} KiB, HW vs SW firmware builds")
 
 
 def main(argv=None) -> int:

@@ -36,7 +36,7 @@ TOP = Path(__file__).resolve().parent.parent
 if str(TOP) not in sys.path:
     sys.path.insert(0, str(TOP))
 
-from bench.crypto import BANNER, BOARDS, PROMPT, Console, firmware_path, qemu_path  # noqa: E402
+from bench.crypto import BOARDS, PROMPT, Console, attach, firmware_path, qemu_path  # noqa: E402
 from host_tools import certs  # noqa: E402
 from host_tools.board import Board  # noqa: E402
 
@@ -102,12 +102,7 @@ def measure_state(elf: Path, qemu: str, machine: str, pki: Path, state: str, tic
     board = Board(elf, emulator=qemu, machine=machine, config=config)
     board.start(paused=True)
     try:
-        con = Console(board.uart("console"))
-        if not board.wait_uart_connected(timeout=10):
-            raise RuntimeError("console client did not attach")
-        board.resume()
-        con.expect(BANNER, 60)
-        con.expect(PROMPT, 60)
+        con = attach(board, 60)
         con.paste(SETUP.format(tickless=tickless) + "print('BENCH' + '-END')", 30)
         if state == "repl":
             _, lines = con.paste("idle_mark('IDLE-START')\nprint('BENCH' + '-END')", 30)

@@ -42,8 +42,9 @@ TOP = Path(__file__).resolve().parent.parent
 if str(TOP) not in sys.path:
     sys.path.insert(0, str(TOP))
 
-from bench.crypto import (BANNER, BOARDS, ICOUNT_SHIFT, PROMPT, Console,  # noqa: E402
-                          firmware_path, machine_facts, qemu_path)
+from bench.connect import LAN_UP  # noqa: E402
+from bench.crypto import (BOARDS, ICOUNT_SHIFT, attach, firmware_path,  # noqa: E402
+                          machine_facts, plot_side_by_side, qemu_path, side_by_side)
 from host_tools import certs  # noqa: E402
 from host_tools.board import Board  # noqa: E402
 from host_tools.lab import HOST_IP  # noqa: E402
@@ -54,15 +55,8 @@ TLS_PORT = 443                          # the board's port on 192.168.0.1
 SUITES = ("AES128-SHA", "AES128-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
           "ECDHE-RSA-AES256-GCM-SHA384")
 
-SETUP = """
-import network, socket, ssl, time, select, hashlib
-lan = network.LAN()
-lan.active(True)
-t0 = time.ticks_ms()
-while not lan.isconnected():
-    if time.ticks_diff(time.ticks_ms(), t0) > 15000:
-        raise OSError('no network')
-    time.sleep_ms(20)
+SETUP = LAN_UP + """
+import select, hashlib
 ADDR = socket.getaddrinfo('{pc}', {port})[0][-1]
 CA = {ca!r}
 ssl.set_time({now})
@@ -178,12 +172,7 @@ def run_guest(elf: Path, qemu: str, machine: str, deterministic: bool, suites, t
     board.start(paused=True)
     res = {}
     try:
-        con = Console(board.uart("console"))
-        if not board.wait_uart_connected(timeout=10):
-            raise RuntimeError("console client did not attach")
-        board.resume()
-        con.expect(BANNER, 30)
-        con.expect(PROMPT, 30)
+        con = attach(board)
         setup = SETUP.format(pc=HOST_IP, port=TLS_PORT, ca=(pki / "ca.pem").read_text(),
                              now=int(time.time()))
         _, lines = con.paste(setup, 60)
@@ -246,58 +235,16 @@ def measure(fw_dir: Path, qemu: str, boards, builds, suites, total: int, pki: Pa
 
 
 def table(result: dict) -> str:
-    rows = {(r["board"], r["build"], r["suite"]): r for r in result["rows"]}
-    boards = sorted({r["board"] for r in result["rows"]})
-    suites = [s for s in SUITES if any(r["suite"] == s for r in result["rows"])]
-    lines = [f"{'board':5} {'suite':28} {'HW KiB/s':>9} {'SW KiB/s':>9} {'HW/SW wall':>10} "
-             f"{'HW instr/KiB':>13} {'SW instr/KiB':>13} {'SW/HW instr':>11} ok"]
-    for board in boards:
-        for suite in suites:
-            hw, sw = rows.get((board, "HW", suite)), rows.get((board, "SW", suite))
-            if not hw and not sw:
-                continue
-
-            def f(r, k):
-                return f"{r[k]:.0f}" if r and r[k] is not None else "-"
-            ratio_w = (f"{hw['kib_per_s'] / sw['kib_per_s']:.2f}x"
-                       if hw and sw and hw["kib_per_s"] and sw["kib_per_s"] else "-")
-            ratio_i = (f"{sw['instr_per_kib'] / hw['instr_per_kib']:.2f}x"
-                       if hw and sw and hw["instr_per_kib"] else "-")
-            ok = all(r["ok"] for r in (hw, sw) if r)
-            lines.append(f"{board:5} {suite:28} {f(hw, 'kib_per_s'):>9} {f(sw, 'kib_per_s'):>9} "
-                         f"{ratio_w:>10} {f(hw, 'instr_per_kib'):>13} "
-                         f"{f(sw, 'instr_per_kib'):>13} {ratio_i:>11} {'ok' if ok else 'WRONG'}")
-    return "\n".join(lines)
+    """HW and SW side by side per board and suite: wall KiB/s, instructions per KiB."""
+    return side_by_side(result, "suite", SUITES, 28, kib_width=9, digits=2)
 
 
 def plot(result: dict, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
-    rows = result["rows"]
-    labels = sorted({(r["board"], r["suite"]) for r in rows})
-    fig, axes = plt.subplots(1, 2, figsize=(15, 6))
-    for ax, key, title in ((axes[0], "kib_per_s", "wall KiB/s, PC to board (higher is better)"),
-                           (axes[1], "instr_per_kib",
-                            "guest instructions per KiB read (lower is better)")):
-        for i, build in enumerate(("HW", "SW")):
-            vals = []
-            for board, suite in labels:
-                r = next((r for r in rows if (r["board"], r["build"], r["suite"]) ==
-                          (board, build, suite)), None)
-                vals.append(r[key] if r and r[key] else 0)
-            ax.barh([y + 0.4 * i for y in range(len(labels))], vals, height=0.4, label=build)
-        ax.set_yticks([y + 0.2 for y in range(len(labels))], [f"{b} {s}" for b, s in labels])
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
-        ax.set_title(title)
-        ax.legend()
-    fig.suptitle(f"TLS 1.2 records, {result['bytes'] // 1024} KiB PC to board, "
-                 f"HW vs SW firmware builds")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    plot_side_by_side(result, path, "suite", SUITES,
+                      ("wall KiB/s, PC to board (higher is better)",
+                       "guest instructions per KiB read (lower is better)"),
+                      f"TLS 1.2 records, {result['bytes'] // 1024} KiB PC to board, "
+                      f"HW vs SW firmware builds", log=False, width=15)
 
 
 def main(argv=None) -> int:
