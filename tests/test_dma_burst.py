@@ -22,29 +22,16 @@ try:
 except ImportError:  # cryptography < 43
     TripleDES = algorithms.TripleDES
 
+from lab_dma import (DMA2, LISR, HISR, LIFCR, HIFCR, CR, NDTR, PAR, M0AR, M1AR, FCR, EN, DMEIE,
+                     TEIE, HTIE, TCIE, P2M, M2P, M2M, PINC, MINC, psize, msize, pl, DMDIS, fth,
+                     TE, HT, TC, SHIFT, AHB1ENR, AHB2ENR, DMA2EN, CRYPEN_CLK, HASHEN_CLK, SRAM,
+                     V1, V2)
 from lab_qtest import QTest
 
-V1, V2 = "stm324xg-eval", "stm324x9i-eval"
 PER_ITEM = ("-global", "stm32f4xx-dma.burst=off")
 
-RCC = 0x40023800
-AHB1ENR, AHB2ENR = RCC + 0x30, RCC + 0x34
-DMA2EN, CRYPEN_CLK, HASHEN_CLK = 1 << 22, 1 << 4, 1 << 5
-
-DMA2 = 0x40026400
-LISR, HISR, LIFCR, HIFCR = 0x00, 0x04, 0x08, 0x0C
-CR, NDTR, PAR, M0AR, M1AR, FCR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
-EN, DMEIE, TEIE, HTIE, TCIE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 4
-P2M, M2P, M2M = 0 << 6, 1 << 6, 2 << 6
-PINC, MINC = 1 << 9, 1 << 10
-SIZE = {1: 0, 2: 1, 4: 2}
-DMDIS = 1 << 2
-FE, DME, TE, HT, TC = 1, 4, 8, 16, 32
-SHIFT = [0, 6, 16, 22]
-DMA2_IRQ = [56, 57, 58, 59, 60, 68, 69, 70]
 IRQS = DMEIE | TEIE | HTIE | TCIE
 
-SRAM = 0x20000000
 SRAM_END = {V1: 0x20020000, V2: 0x20030000}
 
 CRYP = 0x50060000
@@ -66,24 +53,8 @@ DIGEST_WORDS = {"sha1": 5, "md5": 4, "sha224": 7, "sha256": 8}
 CSR_COUNT = {V1: 51, V2: 54}
 
 
-def psize(n):
-    return SIZE[n] << 11
-
-
-def msize(n):
-    return SIZE[n] << 13
-
-
-def pl(n):
-    return n << 16
-
-
 def burst_beats(pburst, mburst):
     return (pburst << 21) | (mburst << 23)
-
-
-def fth(n):
-    return n
 
 
 def rand_bytes(rng: random.Random, n: int) -> bytes:
