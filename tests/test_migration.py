@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from lab_firmware import PROMPT, boot
 
-ROUNDS = 3000
+ROUNDS = 30000
 KEY, IV = bytes(range(16)), bytes(range(16, 32))
 
 LOOP = f"""
