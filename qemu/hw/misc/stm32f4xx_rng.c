@@ -105,6 +105,22 @@ static void stm32f4xx_rng_ready(void *opaque)
     stm32f4xx_rng_update_irq(s);
 }
 
+/*
+ * DRDY is due RNG_READY_NS after the last read of DR. The timer that sets it
+ * runs from the main loop, which a busy host can hold up for milliseconds
+ * while the vCPU polls SR: a read at or after the due time sees the new word
+ * all the same, as on the silicon.
+ */
+static void stm32f4xx_rng_catch_up(STM32F4xxRngState *s)
+{
+    if (timer_pending(s->ready_timer) &&
+        timer_expire_time_ns(s->ready_timer) <=
+        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL)) {
+        timer_del(s->ready_timer);
+        stm32f4xx_rng_ready(s);
+    }
+}
+
 /* RM0090 24.4: the RNG registers take word accesses only */
 static uint64_t stm32f4xx_rng_read(void *opaque, hwaddr addr, unsigned size)
 {
@@ -115,6 +131,7 @@ static uint64_t stm32f4xx_rng_read(void *opaque, hwaddr addr, unsigned size)
                                 false)) {
         return 0;
     }
+    stm32f4xx_rng_catch_up(s);
     switch (addr) {
     case A_CR:
         value = s->cr;
