@@ -157,7 +157,8 @@
 #define ETH_RX_DESC         (4)
 #define ETH_TX_DESC         (2)
 #define ETH_BUF_SIZE        (1524)  // a whole 1518-byte frame, multiple of 4
-#define ETH_LINK_POLL_MS    (250)
+#define ETH_LINK_POLL_MS    (250)   // the link is read when the lwIP interrupt runs this long after
+#define ETH_LINK_IDLE_MS    (1000)  // ... and an idle CPU wakes for it after this long at most
 #define ETH_RESET_TIMEOUT_MS (20)   // DMA software reset (needs the PHY's clocks)
 #define ETH_MDIO_TIMEOUT_MS (2)     // one MDIO frame takes ~26 us at 2.5 MHz
 #define ETH_PHY_RESET_TIMEOUT_MS (500)
@@ -553,12 +554,16 @@ static void eth_link_check(void) {
     eth_notify();
 }
 
+// How long an idle CPU may sleep before the link must be read. The link is read whenever the
+// lwIP interrupt runs ETH_LINK_POLL_MS or more after the last read (eth_service), which the
+// other wake-ups of a busy or half-idle board give often enough; an idle board wakes for it
+// only every ETH_LINK_IDLE_MS.
 uint32_t eth_link_check_due_ms(void) {
     if (!eth.active) {
         return UINT32_MAX;
     }
     uint32_t since = systick_now_ms() - eth.last_link_check;
-    return since >= ETH_LINK_POLL_MS ? 0 : ETH_LINK_POLL_MS - since;
+    return since >= ETH_LINK_IDLE_MS ? 0 : ETH_LINK_IDLE_MS - since;
 }
 
 bool eth_phy_irq_pending(void) {

@@ -76,10 +76,25 @@ def _address_up(board, how):
     say(how % board.address)
 
 
+# The link task looks again at least this often without a change reported (a safety net:
+# the driver reports link and address changes through lan.irq, which wakes the task at once)
+LINK_LOOK_MS = 1000
+
+
 async def link_task(board):
-    """ST's Ethernet link thread: polls the PHY link (the driver takes the interface down
-    and up with it) and reports each change on the console and the LEDs."""
+    """ST's Ethernet link thread: follows the PHY link (the driver takes the interface down
+    and up with it) and reports each change on the console and the LEDs. It sleeps until the
+    driver reports a change (lan.irq), so an idle board does not wake for it."""
     lan, cfg = board.lan, board.cfg
+    changed = asyncio.ThreadSafeFlag()
+    lan.irq(lambda lan: changed.set())
+    try:
+        await _follow_link(board, lan, cfg, changed)
+    finally:
+        lan.irq(None)
+
+
+async def _follow_link(board, lan, cfg, changed):
     linked = None
     dhcp_since = None
     while True:
@@ -116,8 +131,17 @@ async def link_task(board):
             board.state("DHCP client", "Suspended")
             lan.ipconfig(dhcp4=False)
             _static(board)
+            changed.set()               # look again at once
         board.state("Eth link", "Blocked")
-        await asyncio.sleep_ms(100)
+        wait = LINK_LOOK_MS
+        if dhcp_since is not None:
+            # by the DHCP timeout at the latest
+            left = cfg.dhcp_timeout * 1000 - time.ticks_diff(time.ticks_ms(), dhcp_since)
+            wait = max(1, min(wait, left + 1))
+        try:
+            await asyncio.wait_for_ms(changed.wait(), wait)
+        except asyncio.TimeoutError:
+            pass
 
 
 def lan_start(board):

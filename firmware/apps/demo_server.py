@@ -115,6 +115,7 @@ class Server:
         self.refused = 0
         self.ctx = None
         self.live = []              # Conn objects being handled
+        self.arrived = asyncio.Event()  # set when a connection joins live (wakes the reaper)
         self.pending = 0            # accepted, without a TLS session yet
         self.room = asyncio.Event()  # set when pending drops below its limit
         self.sessions = None
@@ -372,8 +373,12 @@ class Server:
 
     async def reaper(self):
         """Cancels connections past their deadline (the only place deadlines are kept, so
-        no wait needs a timer of its own)."""
+        no wait needs a timer of its own). Sleeps while there are no connections, so an
+        idle server does not wake for it."""
         while True:
+            if not self.live:
+                self.arrived.clear()
+                await self.arrived.wait()
             now = time.ticks_ms()
             for c in self.live:
                 if (not c.expired and c.deadline is not None and c.task is not None
@@ -419,6 +424,7 @@ class Server:
                 print("  . Waiting for a remote connection ... ok (%s)" % c.tag())
                 self.pending += 1
                 self.live.append(c)
+                self.arrived.set()
                 board.state("SSL server", "Running")
                 c.task = asyncio.create_task(self.connection(c))
         finally:
