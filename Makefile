@@ -19,6 +19,10 @@
 
 PYTHON ?= python3
 PYTEST_ARGS ?=
+# make test runs pytest in this many processes (pytest-xdist), a test file per process at a
+# time; most of a test's time is waiting for an emulated board, so two share the 2 cores of
+# our CI machine. PYTEST_JOBS=0: one process.
+PYTEST_JOBS ?= 2
 ROBOT_ARGS ?=
 NIGHTLY_ARGS ?=
 BOARD ?= stm324xg-eval
@@ -26,7 +30,7 @@ BOARD ?= stm324xg-eval
 HW_CRYPTO ?= $(if $(filter nucleo-f411re,$(BOARD)),0,1)
 
 .PHONY: all setup setup-apt setup-python qemu print-qemu baremetal firmware print-firmware \
-	test robot nightly demo bench clean
+	test-firmware test robot nightly demo bench clean
 
 all: qemu baremetal firmware
 
@@ -67,9 +71,19 @@ firmware: setup-apt
 print-firmware:
 	@$(MAKE) -s --no-print-directory -C firmware print-elf BOARD=$(BOARD) HW_CRYPTO=$(HW_CRYPTO)
 
+# Every firmware build the tests boot, made before pytest starts (the tests build what they
+# need themselves, under a lock; this keeps the builds out of the tests' time)
+TEST_FIRMWARE := stm324xg-eval:1 stm324xg-eval:0 stm324x9i-eval:1 stm324x9i-eval:0 \
+	nucleo-f411re:0
+
+test-firmware: setup-apt
+	$(foreach b,$(TEST_FIRMWARE),$(MAKE) -C firmware -j2 BOARD=$(word 1,$(subst :, ,$(b))) \
+		HW_CRYPTO=$(word 2,$(subst :, ,$(b))) &&) true
+
 # pytest, then the Robot suites (results in results/: output.xml, log.html, report.html, xunit.xml)
-test: qemu baremetal firmware
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+test: qemu baremetal firmware test-firmware
+	$(PYTHON) -m pytest $(if $(filter-out 0,$(PYTEST_JOBS)),-n $(PYTEST_JOBS) --dist loadfile) \
+		$(PYTEST_ARGS)
 	$(MAKE) robot
 
 # Every suite on the default board (F417; the Nucleo suite on the Nucleo), then the crypto

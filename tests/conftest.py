@@ -1,13 +1,11 @@
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from host_tools import certs
-from lab_firmware import build_firmware
+from lab_firmware import build_baremetal, build_firmware
 from lab_qtest import QTest, qemu_binary
 
-BAREMETAL = Path(__file__).resolve().parent / "baremetal"
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +24,7 @@ def qts(qemu):
 @pytest.fixture(scope="session")
 def baremetal() -> Path:
     """tests/baremetal/build/: the bare-metal test programs, built once."""
-    result = subprocess.run(["make", "-C", str(BAREMETAL)], capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.fail(f"cannot build {BAREMETAL}; run 'make baremetal':\n{result.stderr}")
-    return BAREMETAL / "build"
+    return build_baremetal()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 console attached before it runs, and drive its REPL (the one REPL driver of the tests), plus
 the small helpers the firmware tests share."""
 
+import fcntl
+import os
 import re
 import socket
 import subprocess
@@ -20,7 +22,30 @@ BANNER = re.compile(rb"MicroPython v1\.25\.\d+[^\r\n]*; ((?:STM32|NUCLEO-)\w+(?:
 PROMPT = b">>> "
 
 
+BAREMETAL = TOP / "tests" / "baremetal"
+
 _builds: dict = {}
+
+
+def make(args: list) -> subprocess.CompletedProcess:
+    """Run make (args after "make") holding the tests' build lock (a flock on the checkout's
+    top directory): pytest-xdist workers that need the same build at once take turns, and
+    the second finds it up to date instead of writing the same files."""
+    fd = os.open(TOP, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return subprocess.run(["make", *args], capture_output=True, text=True)
+    finally:
+        os.close(fd)
+
+
+def build_baremetal() -> Path:
+    """tests/baremetal/build/: the bare-metal test programs (make -C tests/baremetal); fails
+    the test, with make's output, on errors."""
+    result = make(["-C", str(BAREMETAL)])
+    if result.returncode != 0:
+        pytest.fail(f"cannot build {BAREMETAL}; run 'make baremetal':\n{result.stderr}")
+    return BAREMETAL / "build"
 
 
 def build_firmware(board: str = "stm324xg-eval", hw: int = 1) -> Path:
@@ -28,10 +53,9 @@ def build_firmware(board: str = "stm324xg-eval", hw: int = 1) -> Path:
     test, with make's output, on errors)."""
     key = (board, hw)
     if key not in _builds:
-        args = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"HW_CRYPTO={hw}"]
-        result = subprocess.run(args + ["-j2"], capture_output=True, text=True)
-        elf = subprocess.run(args + ["-s", "--no-print-directory", "print-elf"],
-                             capture_output=True, text=True).stdout.strip()
+        args = ["-C", str(FIRMWARE), f"BOARD={board}", f"HW_CRYPTO={hw}"]
+        result = make(args + ["-j2"])
+        elf = make(args + ["-s", "--no-print-directory", "print-elf"]).stdout.strip()
         if result.returncode != 0 or not elf or not Path(elf).exists():
             pytest.fail(f"cannot build the firmware ({' '.join(args[1:])}):\n"
                         f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

@@ -639,7 +639,7 @@ def counter(board, block):
 @pytest.mark.parametrize("machine, hw", [("stm324xg-eval", 1), ("stm324x9i-eval", 1),
                                          ("stm324xg-eval", 0)])
 def test_tls13_server_uses_the_crypto_peripherals(qemu, pki, machine, hw):
-    elf = build_firmware(machine) if hw else build_swcrypto(machine)
+    elf = build_firmware(machine, hw)
     b = start_server(elf, qemu, pki, machine=machine, elf=elf)
     try:
         cryp, hash_ = counter(b.board, "cryp"), counter(b.board, "hash")
@@ -662,14 +662,3 @@ def test_tls13_server_uses_the_crypto_peripherals(qemu, pki, machine, hw):
                 assert d_hash == 0, "the STM32F417's HASH has no SHA-256"
     finally:
         b.stop()
-
-
-def build_swcrypto(machine):
-    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    args = ["make", "-C", os.path.join(top, "firmware"), f"BOARD={machine}", "HW_CRYPTO=0"]
-    r = subprocess.run(args + ["-j2"], capture_output=True, text=True)
-    elf = subprocess.run(args + ["-s", "--no-print-directory", "print-elf"],
-                         capture_output=True, text=True).stdout.strip()
-    if r.returncode != 0 or not os.path.exists(elf):
-        pytest.fail(f"cannot build {' '.join(args[1:])}:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-    return elf

@@ -8,24 +8,18 @@ guest sees is the same on every run. The qtests (test_hash.py) cover the timed b
 register by register under qtest's clock."""
 import hashlib
 import re
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from host_tools.board import Board
 
-BAREMETAL = Path(__file__).resolve().parent / "baremetal"
 DCIS, BUSY = 2, 8
 
 
 @pytest.fixture(scope="module")
-def program():
-    result = subprocess.run(["make", "-C", str(BAREMETAL)], capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.fail(f"cannot build the bare-metal programs:\n{result.stderr}")
-    return BAREMETAL / "build" / "hash_timing.elf"
+def program(baremetal):
+    return baremetal / "hash_timing.elf"
 
 
 def run(qemu, program, **options) -> dict:

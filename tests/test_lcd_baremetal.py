@@ -20,18 +20,13 @@ from lab_lcd import SCREEN_H, SCREEN_W, read_png, rgb565, text_mismatches
 from lab_robot import run_robot
 
 TOP = Path(__file__).resolve().parent.parent
-BAREMETAL = TOP / "tests" / "baremetal"
 WHITE, BLUE, RED, GREEN, DARKBLUE = 0xFFFF, 0x001F, 0xF800, 0x07E0, 0x0010
 BARS = [0xF800, 0x07E0, 0x001F, 0xFFE0, 0x07FF, 0xF81F, 0x0000, 0xFFFF]
 
 
 @pytest.fixture(scope="module")
-def lcd_elf() -> Path:
-    elf = BAREMETAL / "build" / "lcd.elf"
-    result = subprocess.run(["make", "-C", str(BAREMETAL)], capture_output=True, text=True)
-    if result.returncode != 0 or not elf.exists():
-        pytest.fail(f"cannot build {elf}; run 'make baremetal':\n{result.stderr}")
-    return elf
+def lcd_elf(baremetal) -> Path:
+    return baremetal / "lcd.elf"
 
 
 @pytest.fixture(scope="module")
