@@ -192,11 +192,16 @@ static cryp_status_t cryp_block(const uint8_t *in, uint8_t *out, unsigned bw) {
 
 // ---- DMA ----------------------------------------------------------------------------------
 //
-// Runs of at least CRYP_DMA_MIN_BYTES, with both buffers word aligned in SRAM (no DMA
-// reaches the CCM), go by DMA2 (RM0090 23.4, table 43): CRYP_OUT on stream 5 and CRYP_IN on
-// stream 6, both channel 2, word items, direct mode. The CPU then only sets up the streams
-// and polls the OUT stream's end: a few register accesses for any length, where the CPU
-// loop costs about 30 instructions and 9 peripheral accesses per AES block.
+// Runs of at least CRYP_DMA_MIN_BYTES with both buffers in SRAM (no DMA reaches the CCM)
+// go by DMA2 (RM0090 23.4, table 43): CRYP_OUT on stream 5 and CRYP_IN on stream 6, both
+// channel 2, word items on the CRYP side. A word-aligned buffer is read or written in words,
+// direct mode; any other in bytes, the stream's FIFO packing them into the CRYP's words
+// (RM0090 10.3.11: PSIZE word, MSIZE byte, FIFO mode), which gives the same words as the
+// CPU's unaligned loads. TLS records are such buffers: mbedTLS keeps a record's 13-byte
+// header and IV in front of the payload, so a CBC or GCM payload starts at an odd address.
+// The CPU then only sets up the streams and polls the OUT stream's end: a few register
+// accesses for any length, where the CPU loop costs about 30 instructions and 9 peripheral
+// accesses per AES block.
 
 #define DMA2_BASE               (0x40026400UL)
 #define DMA2_HISR               (*(volatile uint32_t *)(DMA2_BASE + 0x04))
@@ -211,6 +216,8 @@ static cryp_status_t cryp_block(const uint8_t *in, uint8_t *out, unsigned bw) {
 #define DMA_SCR_DIR_M2P         (1UL << 6)
 #define DMA_SCR_MINC            (1UL << 10)
 #define DMA_SCR_WORDS           ((2UL << 11) | (2UL << 13))     // PSIZE, MSIZE 32-bit
+#define DMA_SCR_WORDS_FROM_BYTES (2UL << 11)                    // PSIZE 32-bit, MSIZE 8-bit
+#define DMA_SFCR_FIFO_FULL      ((1UL << 2) | 3UL)              // DMDIS, FTH full
 #define DMA_SCR_PL_HIGH         (2UL << 16)
 #define DMA_SCR_CHSEL(c)        ((uint32_t)(c) << 25)
 #define DMA_FLAGS_S5            (0x3DUL << 6)                   // HISR bits of stream 5
@@ -229,18 +236,20 @@ static cryp_status_t cryp_block(const uint8_t *in, uint8_t *out, unsigned bw) {
 
 static bool cryp_dma_reachable(const void *p, size_t len) {
     uintptr_t a = (uintptr_t)p;
-    return (a & 3) == 0 && a >= SRAM_START && a + len <= SRAM_END;
+    return a >= SRAM_START && a + len <= SRAM_END;
 }
 
 static void cryp_dma_stream(unsigned n, uint32_t dir, uint32_t periph, const void *mem,
     size_t words) {
     volatile uint32_t *st = DMA_STREAM(n);
+    bool aligned = ((uintptr_t)mem & 3) == 0;
     st[DMA_SCR] = 0;
-    st[DMA_SNDTR] = words;
+    st[DMA_SNDTR] = words;      // in CRYP words (PSIZE)
     st[DMA_SPAR] = periph;
     st[DMA_SM0AR] = (uint32_t)(uintptr_t)mem;
-    st[DMA_SFCR] = 0;       // direct mode
-    st[DMA_SCR] = DMA_SCR_CHSEL(2) | DMA_SCR_PL_HIGH | DMA_SCR_WORDS | DMA_SCR_MINC | dir;
+    st[DMA_SFCR] = aligned ? 0 : DMA_SFCR_FIFO_FULL;    // direct mode, or packing FIFO
+    st[DMA_SCR] = DMA_SCR_CHSEL(2) | DMA_SCR_PL_HIGH | DMA_SCR_MINC | dir
+        | (aligned ? DMA_SCR_WORDS : DMA_SCR_WORDS_FROM_BYTES);
 }
 
 // nblocks whole blocks through the enabled CRYP by DMA; false: not done (bus error)

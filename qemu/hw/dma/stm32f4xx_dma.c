@@ -502,9 +502,13 @@ static int dma_pick(STM32F4xxDmaState *s)
 }
 
 /*
- * Bursts (host speed only). A stream with 32-bit items on both ports, a
- * fixed peripheral address and an incrementing memory address (memory-to-
- * memory: an incrementing source, a fixed destination), whose device
+ * Bursts (host speed only). A stream with 32-bit peripheral items and 32-bit
+ * memory items (peripheral-to-memory and memory-to-peripheral in FIFO mode:
+ * also bytes or half-words, which the FIFO packs and unpacks in the same
+ * little-endian order, so a run of words is the same bytes), a fixed
+ * peripheral address and an incrementing memory address (memory-to-
+ * memory: 32-bit on both ports, an incrementing source, a fixed
+ * destination), whose device
  * register belongs to a device with the stm32f4xx-dma-burst interface
  * (include/hw/dma/stm32f4xx_dma_burst.h), hands that device a run of items
  * in one call, with one access to the memory side, instead of two bus
@@ -524,8 +528,12 @@ static int dma_pick(STM32F4xxDmaState *s)
  */
 static bool dma_burst_config(const STM32F4xxDmaStream *st)
 {
+    /*
+     * Item by item, a FIFO of packed memory items fills to the same 16 bytes
+     * and drains whole at the threshold (a multiple of 4 bytes), as with words
+     */
     return FIELD_EX32(st->cr, SCR, PSIZE) == 2 &&
-           FIELD_EX32(st->cr, SCR, MSIZE) == 2 &&
+           (FIELD_EX32(st->cr, SCR, MSIZE) == 2 || !dma_direct(st)) &&
            !FIELD_EX32(st->cr, SCR, PINC) && FIELD_EX32(st->cr, SCR, MINC) &&
            !FIELD_EX32(st->cr, SCR, PFCTRL) && st->fifo_level % 4 == 0;
 }
