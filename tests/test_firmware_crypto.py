@@ -288,7 +288,7 @@ def test_aes_gcm_matches_host_and_rejects_a_tampered_tag(f439):
         assert ok == "True" and rejected == "True", line
 
 
-# ---- GCM through mbedTLS's API (MBEDTLS_GCM_ALT on the F439's CRYP) --------------------------
+# ---- GCM through mbedTLS's API (MBEDTLS_GCM_ALT: the F439's GCM engine, the F417's AES-CTR) --
 
 # Inputs from a pattern both sides compute (4 KiB of hex per case would be a slow paste);
 # the board prints each result's SHA-256 and the tag.
@@ -309,21 +309,25 @@ for ks in (16, 24, 32):
                 iv = pat(12, n + tlen + ks)
                 ct, tag = tls.gcm(k, iv, d, aad, tag_len=tlen)
                 pt = tls.gcm(k, iv, ct, aad, tag=tag)
-                ops += 2
+                # in place, as TLS records: the same buffer in and out
+                ict, itag = tls.gcm(k, iv, d, aad, tag_len=tlen, in_place=True)
+                ipt = tls.gcm(k, iv, ct, aad, tag=tag, in_place=True)
+                ops += 4
                 bad = []
                 for t_ct, t_tag in ((ct, bytes([tag[0] ^ 1]) + tag[1:]),
                                     (ct[:-1] + bytes([ct[-1] ^ 0x80]) if n else ct, tag[:-1] + bytes([tag[-1] ^ 2]))):
-                    try:
-                        tls.gcm(k, iv, t_ct, aad, tag=t_tag)
-                        bad.append('accepted')
-                    except ValueError:
-                        bad.append('rejected')
-                    ops += 1
+                    for inp in (False, True):
+                        try:
+                            tls.gcm(k, iv, t_ct, aad, tag=t_tag, in_place=inp)
+                            bad.append('accepted')
+                        except ValueError:
+                            bad.append('rejected')
+                        ops += 1
                 # the streaming calls in odd pieces give the same
                 sct, stag = tls.gcm(k, iv, d, aad, tag_len=tlen, chunk=7)
                 spt = tls.gcm(k, iv, ct, aad, tag=tag, chunk=5)
                 print('GCM', ks, alen, n, tlen, hx(ct), tag.hex(), pt == d, sct == ct and stag == tag,
-                      spt == d, *bad)
+                      spt == d, ict == ct and itag == tag and ipt == d, *bad)
 after = tls.gcm_counts()
 print('COUNTS', after[0] - before[0], after[1] - before[1], ops)
 """
@@ -333,16 +337,18 @@ def _pattern(n: int, s: int) -> bytes:
     return bytes((s + 31 * i + (i >> 8)) & 255 for i in range(n))
 
 
-def test_mbedtls_gcm_runs_on_the_cryp_and_matches_host(f439):
-    """mbedtls_gcm_* (what TLS records use) on the F439 hardware build: AES-128/192/256,
+def test_mbedtls_gcm_runs_on_the_cryp_and_matches_host(dev):
+    """mbedtls_gcm_* (what TLS records use) on both hardware builds: AES-128/192/256,
     AAD and payload lengths around the block size, full and truncated tags, both directions,
-    tampered tags and ciphertext refused, the streaming calls in odd pieces agreeing; every
-    one-shot operation with a 96-bit IV ran on the CRYP's GCM engine."""
-    lines = f439.run(MBEDTLS_GCM_PROGRAM, timeout=600)
+    in place and out of place, tampered tags and ciphertext refused (both ways), the
+    streaming calls in odd pieces agreeing; every one-shot operation with a 96-bit IV ran
+    on the CRYP (the F439's GCM engine; the F417's AES-CTR with mbedTLS's GHASH), none in
+    software."""
+    lines = dev.run(MBEDTLS_GCM_PROGRAM, timeout=600)
     assert len(lines) == 3 * 4 * 7 * 2 + 1, lines[-5:]
     big = _pattern(4101, 5)
     for line in lines[:-1]:
-        ks, alen, n, tlen, ct_hash, tag, ok, stream_enc, stream_dec, bad1, bad2 = \
+        ks, alen, n, tlen, ct_hash, tag, ok, stream_enc, stream_dec, in_place, *bad = \
             fields(line, "GCM")
         ks, alen, n, tlen = int(ks), int(alen), int(n), int(tlen)
         iv = _pattern(12, n + tlen + ks)
@@ -350,8 +356,8 @@ def test_mbedtls_gcm_runs_on_the_cryp_and_matches_host(f439):
                                                   _pattern(alen, 100 + alen) or None)
         assert ct_hash == hashlib.sha256(sealed[:-16]).hexdigest(), line
         assert tag == sealed[-16:][:tlen].hex(), line
-        assert (ok, stream_enc, stream_dec) == ("True",) * 3, line
-        assert (bad1, bad2) == ("rejected", "rejected"), line
+        assert (ok, stream_enc, stream_dec, in_place) == ("True",) * 4, line
+        assert bad == ["rejected"] * 4, line
     hw, sw, ops = map(int, fields(lines[-1], "COUNTS"))
     assert (hw, sw) == (ops, 0), lines[-1]
 
@@ -376,10 +382,10 @@ for bad in ("tls.gcm(bytes(20), bytes(12), b'x')", "tls.gcm(bytes(16), b'', b'x'
 """
 
 
-def test_mbedtls_gcm_other_iv_lengths_go_to_software(f439):
+def test_mbedtls_gcm_other_iv_lengths_go_to_software(dev):
     """IVs other than 96 bits are mbedTLS's software GCM (the CRYP takes J0 = IV || 1 only),
     still correct; bad keys, empty IVs and tags under 4 bytes are refused by mbedTLS."""
-    lines = f439.run(MBEDTLS_GCM_SOFTWARE_PROGRAM)
+    lines = dev.run(MBEDTLS_GCM_SOFTWARE_PROGRAM)
     for line in lines[:3]:
         key, iv, aad, data, ct, tag, ok = fields(line, "GCM")
         sealed = AESGCM(bx(key)).encrypt(bx(iv), bx(data), bx(aad) or None)
@@ -416,12 +422,12 @@ print('AGAIN', tls.gcm(k, iv, d, aad) == (ct, tag))
 """
 
 
-def test_mbedtls_gcm_falls_back_to_software_or_fails_never_wrong(f439):
+def test_mbedtls_gcm_falls_back_to_software_or_fails_never_wrong(dev):
     """A failed CRYP operation (its DMA held in reset) is redone by mbedTLS's software GCM
     with the right result; with the CRYP itself in reset the call fails with
     MBEDTLS_ERR_PLATFORM_HW_ACCEL_FAILED instead of returning anything; afterwards the
     CRYP works again."""
-    lines = f439.run(GCM_FALLBACK_PROGRAM)
+    lines = dev.run(GCM_FALLBACK_PROGRAM)
     key, iv, aad, data, ct, tag, same, ok, hw, sw = fields(lines[0], "FALLBACK")
     assert AESGCM(bx(key)).encrypt(bx(iv), bx(data), bx(aad)).hex() == ct + tag, lines[0]
     assert (same, ok, hw, sw) == ("True", "True", "0", "2"), lines[0]

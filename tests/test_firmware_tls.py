@@ -596,22 +596,24 @@ def test_tls12_cbc_sha1_records_go_through_the_f417_cryp_and_hash(make_board, pk
         assert cryp == hashed == 0, (cryp, hashed)
 
 
+@pytest.mark.parametrize("board", ["stm324xg-eval", "stm324x9i-eval"])
 @pytest.mark.parametrize("suite, version", [
     ("ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2"),
     ("ECDHE-RSA-AES256-GCM-SHA384", "TLSv1.2"),
     ("TLS_AES_128_GCM_SHA256", "TLSv1.3"),
 ])
-def test_gcm_records_go_through_the_f439_cryp_gcm_engine(make_board, pki, suite, version):
-    """AES-GCM suites on the F439 hardware build: every record (and TLS 1.3's encrypted
+def test_gcm_records_go_through_the_cryp(make_board, pki, suite, version, board):
+    """AES-GCM suites on both hardware builds: every record (and TLS 1.3's encrypted
     handshake) is sealed and opened by mbedtls_gcm_crypt_and_tag / _auth_decrypt on the
-    CRYP's GCM engine (tls.gcm_counts()), none in software, and a 1001-byte line (a partial
-    last block) goes out and comes back intact."""
+    CRYP (tls.gcm_counts(): the F439's GCM engine, the F417's AES-CTR with software GHASH),
+    none in software, and a 1001-byte line (a partial last block) goes out and comes back
+    intact."""
     server = PyTlsServer(pki, ciphers=suite if version == "TLSv1.2" else None)
     if version == "TLSv1.2":
         server.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     else:
         server.ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    b = make_board("stm324x9i-eval", 1, guestfwd=[f"443:{server.port}"])
+    b = make_board(board, 1, guestfwd=[f"443:{server.port}"])
     setup_board(b, pki)
     counts = "import tls; print('GCM-COUNTS', *tls.gcm_counts())"
     hw_before, sw_before = map(int, b.run(counts).split()[-2:])

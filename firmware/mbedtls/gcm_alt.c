@@ -8,16 +8,20 @@
  * SPDX-License-Identifier: MIT
  * The licence text is in LICENSE at the top of the repository.
  */
-// MBEDTLS_GCM_ALT on the STM32F437/439 CRYP (hwcrypto/cryp.h, RM0090 23.3.8).
+// MBEDTLS_GCM_ALT on the CRYP (hwcrypto/cryp.h): its GCM engine on the STM32F437/439
+// (RM0090 23.3.8), its AES-CTR mode on the STM32F415/417, which has no GCM engine.
 //
 // The one-shot calls, mbedtls_gcm_crypt_and_tag and mbedtls_gcm_auth_decrypt, are what TLS
 // records use (ssl_msg.c through the cipher layer; MBEDTLS_USE_PSA_CRYPTO is off) and what
-// PSA's one-shot AEAD uses. With a 96-bit IV they run as one complete CRYP GCM operation:
-// init, header, payload (by DMA for long records) and final phase, the key loaded every
-// time and the CRYP left disabled, so other CRYP users (AES_ALT, DES_ALT, stm32crypto)
-// can come in between any two calls and nothing is saved in the CRYP across them. A last
-// partial block is handled by the driver as on the silicon (cryp.c, cryp_aead_last_block:
-// ST's workaround for GCM encryption, CTR pass then final-phase GHASH of the masked block).
+// PSA's one-shot AEAD uses. With a 96-bit IV, on the F439 they run as one complete CRYP GCM
+// operation: init, header, payload (by DMA for long records) and final phase, the key
+// loaded every time and the CRYP left disabled, so other CRYP users (AES_ALT, DES_ALT,
+// stm32crypto) can come in between any two calls and nothing is saved in the CRYP across
+// them. A last partial block is handled by the driver as on the silicon (cryp.c,
+// cryp_aead_last_block: ST's workaround for GCM encryption, CTR pass then final-phase GHASH
+// of the masked block). On the F417 the payload is one complete CRYP AES-CTR operation
+// (by DMA for long records) and the tag is mbedTLS's own GHASH (gcm_ctr_ghash below),
+// where mbedTLS's gcm.c would ask AES_ALT for one ECB block per 16 bytes.
 //
 // Everything else is mbedTLS's own software GCM on the same key (gcm_sw.c, whose block
 // cipher is still the CRYP through AES_ALT): the streaming calls (starts, update_ad,
@@ -100,15 +104,62 @@ static bool gcm_buffers_ok(const unsigned char *input, const unsigned char *outp
     return out + length <= in || in + length <= out;
 }
 
+// GCM's payload limit, 2^39 - 256 bits (SP 800-38D 5.2.1.1), as mbedtls_gcm_update checks
+#define GCM_MAX_PAYLOAD (0xFFFFFFFE0ull)
+
+#if !MICROPY_HW_CRYP_GCM_CCM
+// STM32F415/417: GCM's encryption is CTR mode from inc32(J0) (SP 800-38D 7.1), and for a
+// 96-bit IV J0 = IV || 00000001, so the payload goes through the CRYP as one AES-CTR run
+// from IV || 00000002 (cryp_aes_ctr: by DMA from 128 bytes). GCM's inc32 wraps the low 32
+// bits alone where the CRYP (and cryp_aes_ctr across the split it makes there) carries into
+// the IV; the two agree as long as the low word does not wrap, which is what
+// GCM_MAX_PAYLOAD guarantees (2 + 2^32 - 2 blocks - 1 = 2^32 - 1), and the caller checks
+// it. The tag comes from mbedTLS's gcm.c (gcm_sw.c) on the same key: starts() computes
+// E(K, J0) (one block through AES_ALT), update_ad() and stm32lab_gcm_sw_ghash_ciphertext()
+// GHASH over the AAD and the ciphertext, finish() the lengths block and the tag. A
+// decryption hashes the ciphertext before the CRYP overwrites it (in place). Any failure
+// is the CRYP's: starts()' block through AES_ALT, or the CTR run; the lengths are
+// checked before.
+static cryp_status_t gcm_ctr_ghash(mbedtls_gcm_context *ctx, bool decrypt,
+    const unsigned char iv[12], const unsigned char *add, size_t add_len,
+    const unsigned char *input, unsigned char *output, size_t length,
+    unsigned char tag[16]) {
+    struct stm32lab_gcm_sw_context *sw = SW(ctx);
+    if (stm32lab_gcm_sw_starts(sw, decrypt ? MBEDTLS_GCM_DECRYPT : MBEDTLS_GCM_ENCRYPT,
+        iv, 12) != 0
+        || stm32lab_gcm_sw_update_ad(sw, add, add_len) != 0
+        || (decrypt && stm32lab_gcm_sw_ghash_ciphertext(sw, input, length) != 0)) {
+        return CRYP_ERR_TIMEOUT;
+    }
+    unsigned char counter[16];
+    memcpy(counter, iv, 12);
+    counter[12] = counter[13] = counter[14] = 0;
+    counter[15] = 2;
+    cryp_status_t status = cryp_aes_ctr(&ctx->key, counter, input, output, length);
+    size_t olen;
+    if (status == CRYP_OK
+        && ((!decrypt && stm32lab_gcm_sw_ghash_ciphertext(sw, output, length) != 0)
+            || stm32lab_gcm_sw_finish(sw, NULL, 0, &olen, tag, 16) != 0)) {
+        status = CRYP_ERR_PARAM;
+    }
+    return status;
+}
+#endif // !MICROPY_HW_CRYP_GCM_CCM
+
 int mbedtls_gcm_crypt_and_tag(mbedtls_gcm_context *ctx, int mode, size_t length,
     const unsigned char *iv, size_t iv_len, const unsigned char *add, size_t add_len,
     const unsigned char *input, unsigned char *output, size_t tag_len, unsigned char *tag) {
     if (ctx->hw && iv_len == 12 && tag_len >= 4 && tag_len <= 16
         && (mode == MBEDTLS_GCM_ENCRYPT || mode == MBEDTLS_GCM_DECRYPT)
-        && gcm_buffers_ok(input, output, length)) {
+        && (uint64_t)length <= GCM_MAX_PAYLOAD && gcm_buffers_ok(input, output, length)) {
         unsigned char full_tag[16];
+        #if MICROPY_HW_CRYP_GCM_CCM
         cryp_status_t status = cryp_aes_gcm(&ctx->key, mode == MBEDTLS_GCM_DECRYPT, iv,
             add, add_len, input, output, length, full_tag);
+        #else
+        cryp_status_t status = gcm_ctr_ghash(ctx, mode == MBEDTLS_GCM_DECRYPT, iv,
+            add, add_len, input, output, length, full_tag);
+        #endif
         if (status == CRYP_OK) {
             memcpy(tag, full_tag, tag_len);
             mbedtls_platform_zeroize(full_tag, sizeof(full_tag));

@@ -29,7 +29,7 @@
 
 #include "hwcrypto/hwcrypto_config.h"
 
-#if MICROPY_HW_CRYP_GCM_CCM && STM32LAB_HW_CRYPTO && STM32LAB_MBEDTLS_ALT
+#if STM32LAB_HW_CRYPTO && STM32LAB_MBEDTLS_ALT
 
 #include "gcm_sw.h"
 #include "gcm.c"    // mbedTLS's library directory (-idirafter)
@@ -43,4 +43,35 @@ _Static_assert(sizeof(stm32lab_gcm_sw_context) <= STM32LAB_GCM_SW_CONTEXT_WORDS 
 _Static_assert(_Alignof(stm32lab_gcm_sw_context) <= _Alignof(uint64_t),
     "mbedTLS's GCM context needs more than 8-byte alignment");
 
-#endif // MICROPY_HW_CRYP_GCM_CCM && STM32LAB_HW_CRYPTO && STM32LAB_MBEDTLS_ALT
+// For gcm_alt.c's STM32F417 path, whose CRYP produces the ciphertext (CTR mode): GHASH of
+// the ciphertext after starts() and update_ad(), in place of update(), whose per-block AES
+// the CRYP has done. The AAD's last partial block is completed with zeros and the
+// ciphertext goes through update_ad(): that is what update() folds in (GHASH over
+// A || 0* || C, SP 800-38D 7.1 step 5), minus the key stream. The counts are then set as
+// update() leaves them, so finish() multiplies C's pending partial block and appends
+// len(A) || len(C) as usual. Once per operation, length up to 2^36 - 32 bytes as update().
+int stm32lab_gcm_sw_ghash_ciphertext(stm32lab_gcm_sw_context *ctx,
+    const unsigned char *input, size_t length) {
+    static const unsigned char zeros[16];
+    uint64_t add_len = ctx->add_len;
+    if (ctx->len != 0 || (uint64_t)length > 0xFFFFFFFE0ull) {
+        return MBEDTLS_ERR_GCM_BAD_INPUT;
+    }
+    if (length == 0) {
+        return 0;       // finish() completes the AAD's partial block itself
+    }
+    int ret = 0;
+    if (add_len % 16 != 0) {
+        ret = mbedtls_gcm_update_ad(ctx, zeros, 16 - add_len % 16);
+    }
+    if (ret == 0) {
+        ret = mbedtls_gcm_update_ad(ctx, input, length);
+    }
+    if (ret == 0) {
+        ctx->add_len = add_len;
+        ctx->len = length;
+    }
+    return ret;
+}
+
+#endif // STM32LAB_HW_CRYPTO && STM32LAB_MBEDTLS_ALT

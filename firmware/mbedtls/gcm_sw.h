@@ -10,8 +10,10 @@
  */
 // mbedTLS's own GCM (library/gcm.c) under stm32lab_gcm_sw_* names (gcm_sw.c), which
 // MBEDTLS_GCM_ALT (gcm_alt.c) keeps for everything the CRYP's GCM engine does not take:
-// streaming (starts/update_ad/update/finish), IVs other than 96 bits, other ciphers.
-// Its block cipher is mbedTLS's AES, so still the CRYP through MBEDTLS_AES_ALT.
+// streaming (starts/update_ad/update/finish), IVs other than 96 bits, other ciphers; and,
+// on the STM32F417, whose CRYP has no GCM engine, the one-shot calls' tag (E(K, J0) and
+// GHASH) around the CRYP's AES-CTR run. Its block cipher is mbedTLS's AES, so still the
+// CRYP through MBEDTLS_AES_ALT.
 #ifndef MICROPY_INCLUDED_STM32LAB_MBEDTLS_GCM_SW_H
 #define MICROPY_INCLUDED_STM32LAB_MBEDTLS_GCM_SW_H
 
@@ -44,5 +46,9 @@ int stm32lab_gcm_sw_crypt_and_tag(struct stm32lab_gcm_sw_context *ctx, int mode,
     const unsigned char *add, size_t add_len, const unsigned char *input,
     unsigned char *output, size_t tag_len, unsigned char *tag);
 void stm32lab_gcm_sw_free(struct stm32lab_gcm_sw_context *ctx);
+// After starts() and update_ad(), instead of update(): fold the ciphertext (length bytes,
+// which the caller en/decrypts itself) into GHASH; then finish() gives the tag.
+int stm32lab_gcm_sw_ghash_ciphertext(struct stm32lab_gcm_sw_context *ctx,
+    const unsigned char *input, size_t length);
 
 #endif // MICROPY_INCLUDED_STM32LAB_MBEDTLS_GCM_SW_H

@@ -22,8 +22,9 @@
 //
 // Crypto runs on the CRYP/HASH peripherals when STM32LAB_HW_CRYPTO is 1 (make HW_CRYPTO=1,
 // the default): AES, DES/3DES, SHA-1 and MD5 on both chips, SHA-224/256 only where the HASH
-// block has it (STM32F439: MICROPY_HW_HASH_SHA224_256), and AES-GCM (GHASH included) only
-// where the CRYP has a GCM engine (STM32F439). Entropy comes from the RNG only.
+// block has it (STM32F439: MICROPY_HW_HASH_SHA224_256), and the one-shot AES-GCM calls on
+// the CRYP's GCM engine (GHASH included) where it has one (STM32F439), as one AES-CTR run
+// with software GHASH where it has none (STM32F417). Entropy comes from the RNG only.
 #ifndef MICROPY_INCLUDED_STM32LAB_MBEDTLS_CONFIG_PORT_H
 #define MICROPY_INCLUDED_STM32LAB_MBEDTLS_CONFIG_PORT_H
 
@@ -159,9 +160,11 @@ time_t stm32lab_tls_time(time_t *timer);
 #if MICROPY_HW_HASH_SHA224_256
 #define MBEDTLS_SHA256_ALT                  // SHA-224 and SHA-256 (one context type)
 #endif
-// GCM on the CRYP's GCM engine where it has one (STM32F439: MICROPY_HW_CRYP_GCM_CCM);
-// gcm_sw.c compiles mbedTLS's own gcm.c beside it (STM32LAB_GCM_SOFTWARE) as the fallback.
-#if MICROPY_HW_CRYP_GCM_CCM && !defined(STM32LAB_GCM_SOFTWARE)
+// GCM's one-shot calls on the CRYP's GCM engine where it has one (STM32F439:
+// MICROPY_HW_CRYP_GCM_CCM), else the payload as one CRYP AES-CTR run and GHASH in software
+// (STM32F417); gcm_sw.c compiles mbedTLS's own gcm.c beside it (STM32LAB_GCM_SOFTWARE) for
+// GHASH and as the fallback.
+#if !defined(STM32LAB_GCM_SOFTWARE)
 #define MBEDTLS_GCM_ALT
 #endif
 #endif

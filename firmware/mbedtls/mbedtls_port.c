@@ -468,15 +468,18 @@ static mp_obj_t tls_port_x509_info(mp_obj_t der_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_x509_info_obj, tls_port_x509_info);
 
-// tls.gcm(key, iv, data, aad=b'', *, tag=None, tag_len=16, chunk=0): AES-GCM through
-// mbedTLS's GCM API, as TLS records use it (the CRYP's GCM engine on the F439 hardware
-// build, gcm_alt.c; mbedTLS's software GCM elsewhere), for tests. Without tag it encrypts
+// tls.gcm(key, iv, data, aad=b'', *, tag=None, tag_len=16, chunk=0, in_place=False): AES-GCM through
+// mbedTLS's GCM API, as TLS records use it (gcm_alt.c in the hardware builds: the CRYP's
+// GCM engine on the F439, CRYP AES-CTR and software GHASH on the F417; mbedTLS's software
+// GCM in the software builds), for tests. Without tag it encrypts
 // and returns (ciphertext, tag of tag_len bytes); with tag it decrypts and returns the
 // plaintext, ValueError when the tag does not match. chunk > 0 feeds the AAD and the data
 // in pieces of that many bytes through the streaming calls (starts, update_ad, update,
-// finish) instead of mbedtls_gcm_crypt_and_tag / mbedtls_gcm_auth_decrypt.
+// finish) instead of mbedtls_gcm_crypt_and_tag / mbedtls_gcm_auth_decrypt. in_place copies
+// the data into the output buffer first and passes that buffer as input and output, as
+// TLS records are processed.
 static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_key, ARG_iv, ARG_data, ARG_aad, ARG_tag, ARG_tag_len, ARG_chunk };
+    enum { ARG_key, ARG_iv, ARG_data, ARG_aad, ARG_tag, ARG_tag_len, ARG_chunk, ARG_in_place };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_key, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_iv, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
@@ -485,6 +488,7 @@ static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *
         { MP_QSTR_tag, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_tag_len, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 16} },
         { MP_QSTR_chunk, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_in_place, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -508,6 +512,11 @@ static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *
     size_t room = data.len + 15;
     vstr_t out;
     vstr_init(&out, room);
+    const unsigned char *input = data.buf;
+    if (args[ARG_in_place].u_bool) {
+        memcpy(out.buf, data.buf, data.len);
+        input = (const unsigned char *)out.buf;
+    }
     unsigned char computed[16];
     size_t olen = 0;
     mbedtls_gcm_context ctx;
@@ -516,14 +525,14 @@ static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *
     if (ret == 0 && chunk == 0) {
         ret = decrypt
             ? mbedtls_gcm_auth_decrypt(&ctx, data.len, iv.buf, iv.len, aad.buf, aad.len,
-                tag.buf, tag.len, data.buf, (unsigned char *)out.buf)
+                tag.buf, tag.len, input, (unsigned char *)out.buf)
             : mbedtls_gcm_crypt_and_tag(&ctx, MBEDTLS_GCM_ENCRYPT, data.len, iv.buf, iv.len,
-                aad.buf, aad.len, data.buf, (unsigned char *)out.buf, tag_len, computed);
+                aad.buf, aad.len, input, (unsigned char *)out.buf, tag_len, computed);
         olen = data.len;
     } else if (ret == 0) {
         ret = mbedtls_gcm_starts(&ctx, decrypt ? MBEDTLS_GCM_DECRYPT : MBEDTLS_GCM_ENCRYPT,
             iv.buf, iv.len);
-        const unsigned char *a = aad.buf, *d = data.buf;
+        const unsigned char *a = aad.buf, *d = input;
         for (size_t i = 0; ret == 0 && i < aad.len; i += chunk) {
             ret = mbedtls_gcm_update_ad(&ctx, a + i, MIN((size_t)chunk, aad.len - i));
         }
@@ -564,8 +573,9 @@ static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *
 static MP_DEFINE_CONST_FUN_OBJ_KW(tls_port_gcm_obj, 3, tls_port_gcm);
 
 #if defined(MBEDTLS_GCM_ALT)
-// tls.gcm_counts() -> (on the CRYP's GCM engine, in software): one-shot GCM operations
-// (what TLS records use) since boot; only where gcm_alt.c is built (F439 hardware build).
+// tls.gcm_counts() -> (on the CRYP, in software): one-shot GCM operations (what TLS
+// records use) since boot; only where gcm_alt.c is built (hardware builds): on the CRYP
+// means its GCM engine on the F439, one AES-CTR run with software GHASH on the F417.
 static mp_obj_t tls_port_gcm_counts(void) {
     uint32_t counts[2];
     stm32lab_gcm_counts(counts);
