@@ -104,22 +104,19 @@ static bool gcm_buffers_ok(const unsigned char *input, const unsigned char *outp
     return out + length <= in || in + length <= out;
 }
 
-// GCM's payload limit, 2^39 - 256 bits (SP 800-38D 5.2.1.1), as mbedtls_gcm_update checks
-#define GCM_MAX_PAYLOAD (0xFFFFFFFE0ull)
-
 #if !MICROPY_HW_CRYP_GCM_CCM
 // STM32F415/417: GCM's encryption is CTR mode from inc32(J0) (SP 800-38D 7.1), and for a
 // 96-bit IV J0 = IV || 00000001, so the payload goes through the CRYP as one AES-CTR run
 // from IV || 00000002 (cryp_aes_ctr: by DMA from 128 bytes). GCM's inc32 wraps the low 32
 // bits alone where the CRYP (and cryp_aes_ctr across the split it makes there) carries into
 // the IV; the two agree as long as the low word does not wrap, which is what
-// GCM_MAX_PAYLOAD guarantees (2 + 2^32 - 2 blocks - 1 = 2^32 - 1), and the caller checks
-// it. The tag comes from mbedTLS's gcm.c (gcm_sw.c) on the same key: starts() computes
-// E(K, J0) (one block through AES_ALT), update_ad() and stm32lab_gcm_sw_ghash_ciphertext()
-// GHASH over the AAD and the ciphertext, finish() the lengths block and the tag. A
-// decryption hashes the ciphertext before the CRYP overwrites it (in place). Any failure
-// is the CRYP's: starts()' block through AES_ALT, or the CTR run; the lengths are
-// checked before.
+// STM32LAB_GCM_MAX_PAYLOAD (gcm_sw.h) guarantees (2 + 2^32 - 2 blocks - 1 = 2^32 - 1), and
+// the caller checks it. The tag comes from mbedTLS's gcm.c (gcm_sw.c) on the same key:
+// starts() computes E(K, J0) (one block through AES_ALT), update_ad() and
+// stm32lab_gcm_sw_ghash_ciphertext() GHASH over the AAD and the ciphertext, finish() the
+// lengths block and the tag. A decryption hashes the ciphertext before the CRYP overwrites
+// it (in place). Any failure is the CRYP's: starts()' block through AES_ALT, or the CTR
+// run; the lengths are checked before.
 static cryp_status_t gcm_ctr_ghash(mbedtls_gcm_context *ctx, bool decrypt,
     const unsigned char iv[12], const unsigned char *add, size_t add_len,
     const unsigned char *input, unsigned char *output, size_t length,
@@ -151,7 +148,8 @@ int mbedtls_gcm_crypt_and_tag(mbedtls_gcm_context *ctx, int mode, size_t length,
     const unsigned char *input, unsigned char *output, size_t tag_len, unsigned char *tag) {
     if (ctx->hw && iv_len == 12 && tag_len >= 4 && tag_len <= 16
         && (mode == MBEDTLS_GCM_ENCRYPT || mode == MBEDTLS_GCM_DECRYPT)
-        && (uint64_t)length <= GCM_MAX_PAYLOAD && gcm_buffers_ok(input, output, length)) {
+        && (uint64_t)length <= STM32LAB_GCM_MAX_PAYLOAD
+        && gcm_buffers_ok(input, output, length)) {
         unsigned char full_tag[16];
         #if MICROPY_HW_CRYP_GCM_CCM
         cryp_status_t status = cryp_aes_gcm(&ctx->key, mode == MBEDTLS_GCM_DECRYPT, iv,

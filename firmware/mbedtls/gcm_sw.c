@@ -54,7 +54,7 @@ int stm32lab_gcm_sw_ghash_ciphertext(stm32lab_gcm_sw_context *ctx,
     const unsigned char *input, size_t length) {
     static const unsigned char zeros[16];
     uint64_t add_len = ctx->add_len;
-    if (ctx->len != 0 || (uint64_t)length > 0xFFFFFFFE0ull) {
+    if (ctx->len != 0 || (uint64_t)length > STM32LAB_GCM_MAX_PAYLOAD) {
         return MBEDTLS_ERR_GCM_BAD_INPUT;
     }
     if (length == 0) {

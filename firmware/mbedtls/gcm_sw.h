@@ -46,6 +46,10 @@ int stm32lab_gcm_sw_crypt_and_tag(struct stm32lab_gcm_sw_context *ctx, int mode,
     const unsigned char *add, size_t add_len, const unsigned char *input,
     unsigned char *output, size_t tag_len, unsigned char *tag);
 void stm32lab_gcm_sw_free(struct stm32lab_gcm_sw_context *ctx);
+// GCM's payload limit in bytes, 2^39 - 256 bits (SP 800-38D 5.2.1.1), as
+// mbedtls_gcm_update checks it
+#define STM32LAB_GCM_MAX_PAYLOAD (0xFFFFFFFE0ull)
+
 // After starts() and update_ad(), instead of update(): fold the ciphertext (length bytes,
 // which the caller en/decrypts itself) into GHASH; then finish() gives the tag.
 int stm32lab_gcm_sw_ghash_ciphertext(struct stm32lab_gcm_sw_context *ctx,
