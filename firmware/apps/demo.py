@@ -85,16 +85,16 @@ async def link_task(board):
     """ST's Ethernet link thread: follows the PHY link (the driver takes the interface down
     and up with it) and reports each change on the console and the LEDs. It sleeps until the
     driver reports a change (lan.irq), so an idle board does not wake for it."""
-    lan, cfg = board.lan, board.cfg
     changed = asyncio.ThreadSafeFlag()
-    lan.irq(lambda lan: changed.set())
+    board.lan.irq(lambda lan: changed.set())
     try:
-        await _follow_link(board, lan, cfg, changed)
+        await _follow_link(board, changed)
     finally:
-        lan.irq(None)
+        board.lan.irq(None)
 
 
-async def _follow_link(board, lan, cfg, changed):
+async def _follow_link(board, changed):
+    lan, cfg = board.lan, board.cfg
     linked = None
     dhcp_since = None
     while True:
