@@ -85,20 +85,39 @@ def test_ticks_ms_follows_the_virtual_clock_over_a_long_idle(board, tickless):
     assert abs(int(ms) - float(ref)) <= 2, out
 
 
+SLEEPS = (1, 2, 3, 5, 37, 98, 99, 100, 101, 250, 1000, 1234)
+
+
 @pytest.mark.parametrize("board", [{}, F439], ids=["F417", "F439"], indirect=True)
 def test_sleep_ms_sleeps_as_long_as_asked(board):
-    out = board.console.paste("""
-for n in (1, 2, 3, 5, 37, 98, 99, 100, 101, 250, 1000, 1234):
+    # Never shorter than asked, in every run. Not more than 1.5 ms longer: the virtual clock
+    # follows the host's, so a host that holds QEMU up (pytest -n 2 on 2 cores) lengthens a
+    # sleep now and then, in the reference timer too (CI: sleep_ms(1) took 2.7 ms once); a
+    # length that overshoots is measured again, up to 3 runs, so only an overshoot that
+    # repeats (the firmware's, e.g. a long SysTick period past the deadline) fails.
+    pending, runs = list(SLEEPS), []
+    for _ in range(3):
+        out = board.console.paste(f"""
+for n in {tuple(pending)!r}:
     a = clock()
     time.sleep_ms(n)
     b = clock()
     print(n, time.ticks_diff(b[1], a[1]), b[2] - a[2])
 """, timeout=60)
-    for line in out.splitlines():
-        n, us, ref = (int(x) for x in line.split())
-        assert n * 1000 <= us <= n * 1000 + 1500, line
-        # the reference counts whole 0.1 ms: one count of slack at each end
-        assert n * 10 - 1 <= ref <= n * 10 + 16, line
+        runs.append(out)
+        late = []
+        for line in out.splitlines():
+            n, us, ref = (int(x) for x in line.split())
+            assert n * 1000 <= us, line
+            # the reference counts whole 0.1 ms: one count of slack at the low end
+            assert n * 10 - 1 <= ref, line
+            if not (us <= n * 1000 + 1500 and ref <= n * 10 + 16):
+                late.append(n)
+        assert len(out.splitlines()) == len(pending), out
+        pending = late
+        if not pending:
+            break
+    assert not pending, f"sleep_ms({pending}) longer than asked in 3 runs: {runs}"
 
 
 def test_ticks_us_is_monotonic_and_agrees_with_ticks_ms(board):
