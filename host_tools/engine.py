@@ -18,6 +18,7 @@ from pathlib import Path
 from host_tools import lab
 from host_tools.config_sector import make_config_blob
 from host_tools.lab import BOARD_IP, BOARD_MAC, NETWORK, BoardError
+from host_tools.relay import IMPLEMENTATIONS as RELAYS
 
 __all__ = ["BoardConfig", "Engine", "GuestForward", "HostForward", "check_firmware"]
 
@@ -122,7 +123,7 @@ class BoardConfig:
     config_blob: bytes | None = None  # the config sector's text (b"": an erased sector)
     config: dict | None = None       # config keys (PEM values as text or a Path); added last
     restore: Path | None = None      # a machine state saved by save_state, to start from
-    relay: str = "native"            # the guestfwd relay: "native" helper or "python" (bench)
+    relay: str = "native"            # the guestfwd relay (host_tools/relay.IMPLEMENTATIONS)
 
     def __post_init__(self):
         self.firmware = Path(self.firmware)
@@ -150,8 +151,8 @@ class BoardConfig:
         self.extra_uarts = tuple(dict.fromkeys(
             u for u in (self.machine_spec.uart(name) for name in self.extra_uarts)
             if u != console))
-        if self.relay not in ("native", "python"):
-            raise BoardError(f"relay '{self.relay}' is not 'native' or 'python'")
+        if self.relay not in RELAYS:
+            raise BoardError(f"relay '{self.relay}' is not one of {', '.join(RELAYS)}")
         if self.deterministic and not 0 < int(self.seed) < 2 ** 64:
             raise BoardError(f"seed {self.seed} must be a non-zero 64-bit number")
         net = ipaddress.ip_network(NETWORK)

@@ -300,6 +300,7 @@ class QemuEngine(Engine):
         self._uart_ports: dict[str, int] = {}
         self._uart_paths: dict[str, str] = {}
         self._hubs: dict[str, _UartHub] = {}
+        self._relays: list[relay.Listener] = []
         self._hostfwds: list[HostForward] = []
         self._link_up = True
         self._logs: dict[str, Path] = {}
@@ -433,13 +434,34 @@ class QemuEngine(Engine):
         return opts
 
     def _guestfwd_target(self, fwd: GuestForward) -> str:
-        # A "cmd:" target runs one relay per board connection, so the PC server sees each
-        # connection open and close like a real client's. (A "tcp:" chardev target would be
-        # a single connection opened when QEMU starts, shared by every board connection.)
-        # The native helper starts in ~1 ms, the Python relay in ~125 ms (host_tools/relay.py).
+        # Each board connection becomes a connection of its own to the PC server, which
+        # sees it open and close like a real client's. (A "tcp:" chardev target would be a
+        # single connection opened when QEMU starts, shared by every board connection.)
+        # By default a native relay the launcher keeps running takes each one from a Unix
+        # socket ("unix:", our QEMU patch 0015); else a "cmd:" target has QEMU start a
+        # relay per connection, which stalls the board while QEMU forks
+        # (host_tools/relay.py).
+        if self._relay_helper() is not None:
+            return "unix:" + _qemu_opt(self._relay_socket(fwd))
         command = relay.command(f"{fwd.host_addr}:{fwd.host_port}", self._logs["relay"],
                                 self.config.relay)
         return "cmd:" + _qemu_opt(shlex.join(command))
+
+    def _relay_helper(self) -> Path | None:
+        """The native relay to keep running for each forward, or None (per connection)."""
+        return relay.native_helper() if self.config.relay == "native" else None
+
+    def _relay_socket(self, fwd: GuestForward) -> Path:
+        return Path(self._tmp) / f"relay-{fwd.guest_port}.sock"
+
+    def _start_relays(self) -> None:
+        helper = self._relay_helper() if self.config.guestfwd else None
+        if helper is None or self.config.machine_spec.w5100:
+            return
+        for fwd in self.config.guestfwd:
+            self._relays.append(relay.Listener(helper, self._relay_socket(fwd),
+                                               f"{fwd.host_addr}:{fwd.host_port}",
+                                               self._logs["relay"]))
 
     def build_command(self) -> list[str]:
         cfg = self.config
@@ -489,6 +511,7 @@ class QemuEngine(Engine):
         cmd = self.command + (["-S"] if paused else [])
         try:
             self._start_hubs()
+            self._start_relays()
         except BaseException:
             self._cleanup()
             raise
@@ -598,6 +621,9 @@ class QemuEngine(Engine):
         for hub in self._hubs.values():
             hub.close()
         self._hubs = {}
+        for listener in self._relays:
+            listener.close()
+        self._relays = []
         if self._qmp is not None:
             self._qmp.close()
             self._qmp = None

@@ -17,9 +17,16 @@ it; a reset is the nearest to a refused connect).
 
 Starting a Python interpreter costs ~125 ms per board connection, so the launcher runs the
 same relay as a small native program, ``native/relay.c``, built on first use with the
-host's C compiler into the build cache (:func:`native_helper`); this module is the
-fallback where there is no C compiler (one log line says so), and ``relay="python"`` picks
-it on purpose (bench/connect.py compares the two).
+host's C compiler into the build cache (:func:`native_helper`). Even that costs QEMU a fork
+of itself per connection (glib's spawn forks twice), during which the board stands still:
+1-6 ms, growing with QEMU's memory. So by default (``relay="native"``) the launcher keeps
+one native relay per forward running (:class:`Listener`), listening on a Unix socket that
+QEMU's ``guestfwd=...-unix:PATH`` (our QEMU patch 0015) connects to for every board
+connection, and the relay serves each connection in a child of its own.
+
+``relay="native-cmd"`` is the native helper started by QEMU per connection, and
+``relay="python"`` this module (bench/connect.py compares the three). This module is also
+the fallback where there is no C compiler (one log line says so).
 """
 
 from __future__ import annotations
@@ -43,26 +50,29 @@ if __package__ in (None, ""):
     import _bootstrap  # noqa: F401  (python host_tools/relay.py)
 
 from host_tools import paths  # noqa: E402
-from host_tools.lab import check_loopback, check_port  # noqa: E402
+from host_tools.lab import BoardError, check_loopback, check_port  # noqa: E402
 
-__all__ = ["IMPLEMENTATIONS", "NATIVE_SOURCE", "command", "main", "native_helper", "relay"]
+__all__ = ["IMPLEMENTATIONS", "Listener", "NATIVE_SOURCE", "command", "main", "native_helper",
+           "relay"]
 
 log = logging.getLogger("board")
 
-#: the relay implementations a launcher can pick: the native helper (the default) or this module
-IMPLEMENTATIONS = ("native", "python")
+#: the relay implementations a launcher can pick: the native helper listening (the
+#: default), the native helper per connection, or this module per connection
+IMPLEMENTATIONS = ("native", "native-cmd", "python")
+LISTEN_TIMEOUT = 10.0           # seconds for a Listener's relay to take connections
 NATIVE_SOURCE = Path(__file__).resolve().parent / "native" / "relay.c"
 _warned = False
 
 
 def command(target: str, log_path, implementation: str = "native") -> list[str]:
-    """The command line that runs the relay to target (HOST:PORT), logging to log_path:
-    the native helper, or this module when implementation is "python" or no helper can
-    be built."""
+    """The command line that relays one board connection (fds 0/1) to target (HOST:PORT),
+    logging to log_path: the native helper, or this module when implementation is
+    "python" or no helper can be built."""
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"relay implementation '{implementation}' is not one of "
                          f"{', '.join(IMPLEMENTATIONS)}")
-    if implementation == "native":
+    if implementation != "python":
         helper = native_helper()
         if helper is not None:
             return [str(helper), target, "--log", str(log_path)]
@@ -119,6 +129,44 @@ def native_helper() -> Path | None:
         log.warning("guestfwd relay: the Python one (~125 ms per board connection), not the "
                     "native helper: %s", why)
     return None
+
+
+class Listener:
+    """The native relay kept running for one forward: every connection to the Unix socket
+    path is relayed to target (HOST:PORT), each in a child of its own, logging to
+    log_path. It stops when :meth:`close` (or the death of this process) closes its stdin.
+    BoardError, with the relay's message, if it does not take connections within
+    LISTEN_TIMEOUT."""
+
+    def __init__(self, helper: Path, path: Path, target: str, log_path):
+        self.path = Path(path)
+        self.proc = subprocess.Popen(
+            [str(helper), "--listen", str(self.path), target, "--log", str(log_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        ready = sel.select(LISTEN_TIMEOUT) and self.proc.stdout.readline() == b"listening\n"
+        sel.close()
+        self.proc.stdout.close()
+        if not ready:
+            self.close()
+            why = Path(log_path).read_text(errors="replace").strip().splitlines() \
+                if Path(log_path).exists() else []
+            raise BoardError(f"the guestfwd relay for {target} did not start: "
+                             f"{why[-1] if why else 'no message'}")
+
+    def close(self) -> None:
+        """Stop taking connections (those in progress go on until they end)."""
+        if self.proc.stdin and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def _is_socket(fd: int) -> bool:

@@ -1,10 +1,13 @@
-"""The guestfwd relay QEMU runs once per board connection: the native helper
-(host_tools/native/relay.c, the launcher's default), the Python module (the fallback without
-a C compiler) and board.py's old --relay command line, all held to the same behaviour.
+"""The guestfwd relay: the native helper (host_tools/native/relay.c), the Python module
+(the fallback without a C compiler) and board.py's old --relay command line, as QEMU runs
+them once per board connection (``cmd:``), all held to the same behaviour; and the native
+helper the launcher keeps listening on a Unix socket (``unix:``, the default).
 
-Each runs the way slirp runs it: the board's connection as fds 0, 1 and 2 (libslirp hands
-over one end of a TCP connection on loopback, so a reset is passed on to the board), a PC
-server on 127.0.0.1, and the relay's messages in its log file.
+Each per-connection relay runs the way slirp runs it: the board's connection as fds 0, 1
+and 2 (libslirp hands over one end of a TCP connection on loopback, so a reset is passed
+on to the board), a PC server on 127.0.0.1, and the relay's messages in its log file. The
+listening relay gets its connections the way slirp makes them for ``unix:``: a Unix stream
+socket connected to its path.
 """
 
 from __future__ import annotations
@@ -197,7 +200,7 @@ def test_without_a_c_compiler_the_python_relay_is_used_with_one_log_line(
     assert "Python" in caplog.records[0].getMessage()
 
 
-@pytest.mark.parametrize("implementation, program", [("native", "stm32lab-relay-"),
+@pytest.mark.parametrize("implementation, program", [("native-cmd", "stm32lab-relay-"),
                                                      ("python", "relay.py")])
 def test_the_launcher_gives_qemu_the_chosen_relay(implementation, program):
     engine = Board("firmware.elf", emulator="qemu-system-arm", guestfwd=["443:4433"],
@@ -207,6 +210,110 @@ def test_the_launcher_gives_qemu_the_chosen_relay(implementation, program):
     fwd = option[option.index("guestfwd="):]
     assert fwd.startswith("guestfwd=tcp:192.168.0.1:443-cmd:")
     assert program in fwd and "127.0.0.1:4433" in fwd
+
+
+def test_by_default_the_launcher_gives_qemu_a_listening_relays_socket(tmp_path):
+    engine = Board("firmware.elf", emulator="qemu-system-arm",
+                   guestfwd=["443:4433", "7:4434"]).engine
+    engine._logs = {"relay": tmp_path / "guestfwd-relay.log"}   # as start() sets them
+    engine._tmp = str(tmp_path)
+    option = engine.nic_option()
+    assert f"guestfwd=tcp:192.168.0.1:443-unix:{tmp_path}/relay-443.sock" in option
+    assert f"guestfwd=tcp:192.168.0.1:7-unix:{tmp_path}/relay-7.sock" in option
+    assert "cmd:" not in option
+
+
+# The listening relay (Board(relay="native"), the default)
+
+@pytest.fixture
+def listener(server, tmp_path):
+    """A listening relay to the server; its Unix socket's path is listener.path."""
+    helper = relay.native_helper()
+    assert helper is not None, "no native relay: is there a C compiler (cc)?"
+    one = relay.Listener(helper, tmp_path / "relay.sock",
+                         f"127.0.0.1:{server.getsockname()[1]}", tmp_path / "relay.log")
+    yield one
+    one.close()
+
+
+def connect_as_slirp(path) -> socket.socket:
+    board = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    board.settimeout(10)
+    board.connect(str(path))
+    return board
+
+
+def test_listening_relay_serves_connections_at_once_each_to_its_own_pc_connection(
+        listener, server):
+    """Two board connections open at the same time reach the PC as two connections; each
+    direction's end is passed on as a half-close, and a reply after the board's EOF
+    still arrives."""
+    server.settimeout(10)
+    first = connect_as_slirp(listener.path)
+    first.sendall(b"one")
+    pc_first, _ = server.accept()
+    second = connect_as_slirp(listener.path)      # the first one still open
+    second.sendall(b"two")
+    pc_second, _ = server.accept()
+    with pc_first, pc_second:
+        for pc in (pc_first, pc_second):
+            pc.settimeout(10)
+        assert pc_first.recv(10) == b"one" and pc_second.recv(10) == b"two"
+        first.shutdown(socket.SHUT_WR)
+        assert read_to_eof(pc_first) == b""
+        reply = bytes(range(256)) * 512
+        pc_first.sendall(reply)
+        pc_first.shutdown(socket.SHUT_WR)
+        assert read_to_eof(first) == reply
+        pc_second.sendall(b"to two")
+        pc_second.close()
+        assert read_to_eof(second) == b"to two"
+    first.close()
+    second.close()
+
+
+def test_listening_relay_resets_the_board_when_the_pc_side_is_down(tmp_path):
+    """Nobody listens on the PC side: a board that has sent something is reset (slirp
+    resets the board's TCP connection when it reads ECONNRESET), and the log says why."""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        port = srv.getsockname()[1]              # nobody listens there once closed
+    log = tmp_path / "relay.log"
+    one = relay.Listener(relay.native_helper(), tmp_path / "relay.sock", f"127.0.0.1:{port}",
+                         log)
+    try:
+        board = connect_as_slirp(one.path)
+        time.sleep(0.3)             # the hello after the relay has found the PC side down
+        board.sendall(b"client hello")
+        with pytest.raises(ConnectionResetError):
+            board.recv(100)
+        board.close()
+        assert f"cannot reach 127.0.0.1:{port}" in log.read_text()
+    finally:
+        one.close()
+
+
+def test_closing_the_listening_relay_stops_new_connections_not_current_ones(
+        listener, server):
+    board = connect_as_slirp(listener.path)
+    server.settimeout(10)
+    pc, _ = server.accept()
+    listener.close()
+    assert listener.proc.returncode == 0
+    assert not listener.path.exists()
+    with pc:
+        board.sendall(b"still here")
+        pc.settimeout(10)
+        assert pc.recv(100) == b"still here"
+    assert read_to_eof(board) == b""
+    board.close()
+
+
+def test_a_listening_relay_to_a_non_loopback_target_is_refused_at_start(tmp_path):
+    from host_tools.lab import BoardError
+    with pytest.raises(BoardError, match="loopback"):
+        relay.Listener(relay.native_helper(), tmp_path / "relay.sock", "10.0.0.1:443",
+                       tmp_path / "relay.log")
 
 
 def test_an_unknown_relay_is_refused():

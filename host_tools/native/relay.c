@@ -1,18 +1,28 @@
-// The guestfwd relay as a native program: one board connection to the PC, handed over by
+// The guestfwd relay as a native program: board connections to the PC, handed over by
 // QEMU. It does what host_tools/relay.py does (read that file's docstring first), without
-// starting a Python interpreter for every board connection (~1 ms instead of ~125 ms).
+// starting a Python interpreter for every board connection.
 //
 //     stm32lab-relay HOST:PORT [--log FILE]
+//     stm32lab-relay --listen PATH HOST:PORT [--log FILE]
 //
-// slirp runs it once per board connection with that connection as fds 0, 1 and 2 (one
-// socket), so messages go to the log file (or nowhere), never to fd 2 as it is. The
-// target must be an IPv4 loopback address (network rule: 127.0.0.0/8); nothing is looked
-// up. Each direction ends with a half-close of the other side, and the other direction
-// goes on until it ends too: no timeout cuts a slow reply short. When the target cannot be
-// reached, the board's connection is reset, the nearest slirp has to a refused connect.
-// Exit status: 0 when both directions ended, 1 when the target is refused or unreachable
-// or a copy fails, 2 on a bad command line.
-
+// The first form serves one connection: slirp runs it once per board connection
+// (guestfwd ...-cmd:) with that connection as fds 0, 1 and 2 (one socket), so messages go
+// to the log file (or nowhere), never to fd 2 as it is. Starting it costs QEMU a fork of
+// itself (twice: glib's spawn) per connection, a few milliseconds of stalled guest.
+//
+// The second form is the launcher's persistent relay (guestfwd ...-unix:PATH, our QEMU
+// patch 0015): it listens on the Unix socket PATH, which slirp connects to for every
+// board connection without waiting for anything, and serves each connection in a child of
+// its own. It prints "listening" on stdout once PATH takes connections, and exits when
+// its stdin ends (the launcher holds the other end of that pipe: it stopped or died).
+//
+// The target must be an IPv4 loopback address (network rule: 127.0.0.0/8); nothing is
+// looked up. Each direction ends with a half-close of the other side, and the other
+// direction goes on until it ends too: no timeout cuts a slow reply short. When the target
+// cannot be reached, the board's connection is reset, the nearest slirp has to a refused
+// connect. Exit status of a connection: 0 when both directions ended, 1 when the target is
+// refused or unreachable or a copy fails; 2 on a bad command line; --listen: 0 when its
+// stdin ended, 1 when PATH cannot be listened on or the target is not loopback.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +36,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -186,25 +197,127 @@ static int copy(int board_in, int board_out, int pc) {
 // reset on its end, resets the board's TCP connection, which the board reports as
 // ECONNRESET (a close the moment the connection is made would reach the board while
 // its connect() is still returning).
-static void reset_board_on_exit(void) {
+static void reset_board_on_exit(int board) {
     struct linger abort_on_close = { .l_onoff = 1, .l_linger = 0 };
-    if (is_socket(0)) {
-        setsockopt(0, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+    if (is_socket(board)) {
+        setsockopt(board, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
     }
 }
 
+// On a Unix socket (--listen) there are no resets: slirp sees one (and resets the board's
+// connection) only when this end closes with data unread. So a relay that cannot reach the
+// PC waits up to RESET_WAIT_MS for the board's first data (a TLS client's hello comes at
+// once) and leaves it unread; a board that sends nothing sees an EOF instead.
+#define RESET_WAIT_MS 1000
+
+static void reset_unix_board(int board) {
+    struct sockaddr_storage name;
+    socklen_t len = sizeof(name);
+    if (getsockname(board, (struct sockaddr *)&name, &len) == 0
+            && name.ss_family == AF_UNIX) {
+        struct pollfd p = { .fd = board, .events = POLLIN };
+        while (poll(&p, 1, RESET_WAIT_MS) < 0 && errno == EINTR) {
+        }
+    }
+}
+
+// One board connection (board_in/board_out: the same socket, or a pipe pair) to addr.
+static int serve(int board_in, int board_out, const struct sockaddr_in *addr) {
+    int pc = connect_to(addr);
+    if (pc < 0) {
+        reset_board_on_exit(board_in);
+        reset_unix_board(board_in);
+        return 1;
+    }
+    int status = copy(board_in, board_out, pc);
+    close(pc);
+    return status;
+}
+
+// --listen: every connection to the Unix socket path, each in a child of its own (a
+// relay that waits on a slow PC never holds up the next board connection).
+static int listen_and_serve(const char *path, const struct sockaddr_in *addr) {
+    struct sockaddr_un un = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(un.sun_path)) {
+        fprintf(stderr, "board relay: the socket path %s is too long\n", path);
+        return 1;
+    }
+    strcpy(un.sun_path, path);
+    int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unlink(path);   // a socket left by a launcher that died
+    if (srv < 0 || bind(srv, (struct sockaddr *)&un, sizeof(un)) != 0
+            || listen(srv, 64) != 0) {
+        fprintf(stderr, "board relay: cannot listen on %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    signal(SIGCHLD, SIG_IGN);    // children are reaped by the kernel
+    printf("listening\n");
+    fflush(stdout);
+    int null = open("/dev/null", O_WRONLY);     // the launcher reads nothing more
+    if (null >= 0) {
+        dup2(null, 1);
+        close(null);
+    }
+    struct pollfd fds[2] = {
+        { .fd = 0, .events = POLLIN },      // the launcher's pipe: its end means stop
+        { .fd = srv, .events = POLLIN },
+    };
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fprintf(stderr, "board relay: poll: %s\n", strerror(errno));
+            break;
+        }
+        if (fds[0].revents) {
+            char byte;
+            if (read(0, &byte, 1) <= 0) {
+                break;
+            }
+        }
+        if (fds[1].revents & POLLIN) {
+            int board = accept4(srv, NULL, NULL, SOCK_CLOEXEC);
+            if (board < 0) {
+                if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+                    fprintf(stderr, "board relay: accept: %s\n", strerror(errno));
+                }
+                continue;
+            }
+            pid_t child = fork();
+            if (child == 0) {
+                close(srv);
+                close(0);
+                signal(SIGCHLD, SIG_DFL);
+                _exit(serve(board, board, addr));
+            }
+            if (child < 0) {
+                fprintf(stderr, "board relay: fork: %s\n", strerror(errno));
+                reset_board_on_exit(board);
+            }
+            close(board);
+        }
+    }
+    close(srv);
+    unlink(path);
+    return 0;
+}
+
 static int usage(void) {
-    fprintf(stderr, "usage: stm32lab-relay HOST:PORT [--log FILE]\n");
+    fprintf(stderr, "usage: stm32lab-relay [--listen PATH] HOST:PORT [--log FILE]\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
     const char *log_path = NULL;
+    const char *listen_path = NULL;
     const char *target = NULL;
     int bad_usage = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
             log_path = argv[++i];
+        } else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+            listen_path = argv[++i];
         } else if (target == NULL && argv[i][0] != '-') {
             target = argv[i];
         } else {
@@ -229,12 +342,14 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     target_text = target;
     struct sockaddr_in addr;
-    int pc = parse_target(target, &addr) == 0 ? connect_to(&addr) : -1;
-    if (pc < 0) {
-        reset_board_on_exit();
+    if (parse_target(target, &addr) != 0) {
+        if (listen_path == NULL) {
+            reset_board_on_exit(0);
+        }
         return 1;
     }
-    int status = copy(0, 1, pc);
-    close(pc);
-    return status;
+    if (listen_path != NULL) {
+        return listen_and_serve(listen_path, &addr);
+    }
+    return serve(0, 1, &addr);
 }
