@@ -152,9 +152,7 @@ class PcServers:
 
     @staticmethod
     def _echo(conn):
-        # Echo until the board closes: the board closes first (a PC that closes at once
-        # can reach the board while its connect() is still returning, which the firmware
-        # reports as a bogus OSError).
+        # Echo until the board closes: the board closes first, as a client does.
         conn.settimeout(30)
         with conn:
             try:

@@ -19,6 +19,7 @@ from lab_firmware import BANNER, PROMPT, Console, build_firmware, free_port
 ECHO_PORT = 7000          # the PC's echo service as the board sees it (192.168.0.1:7000)
 SILENT_PORT = 7001        # accepts and never answers
 CLOSED_PORT = 7002        # forwarded to a 127.0.0.1 port where nothing listens
+ABRUPT_PORT = 7003        # accepts and closes at once
 UNFORWARDED_PORT = 7009   # no forward at all: QEMU (restrict=on) answers with a reset
 BOARD_PORT = 8080         # the board's own server
 
@@ -105,11 +106,37 @@ def boot_net(elf, qemu, machine="stm324xg-eval", **net):
     return board
 
 
+class AbruptServer:
+    """A TCP server on 127.0.0.1 that closes every connection the moment it accepts it."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.close()
+            self.accepted += 1
+
+
 @pytest.fixture
-def net_board(firmware_elf, qemu, echo, silent):
+def abrupt():
+    server = AbruptServer()
+    yield server
+    server.sock.close()
+
+
+@pytest.fixture
+def net_board(firmware_elf, qemu, echo, silent, abrupt):
     board = boot_net(firmware_elf, qemu,
                      guestfwd=[f"{ECHO_PORT}:{echo.port}", f"{SILENT_PORT}:{silent.port}",
-                               f"{CLOSED_PORT}:{free_port()}"],
+                               f"{CLOSED_PORT}:{free_port()}", f"{ABRUPT_PORT}:{abrupt.port}"],
                      hostfwd=[f"0:{BOARD_PORT}"])
     yield board
     board.console.close()
@@ -331,6 +358,40 @@ print('CLOSED', *attempt(closed))
     # the relay finds nothing on the PC side and resets the board's connection
     m = re.search(r"CLOSED (OK 'EOF'|OSError \d+) (\d+)", out)
     assert m and int(m.group(2)) < 9000, out
+
+
+def test_a_pc_that_closes_at_once_gives_the_board_an_end_not_a_bogus_error(net_board,
+                                                                           abrupt):
+    """The PC accepts and closes at once, many times over: each connect succeeds and the
+    read sees the end (a reset, ECONNRESET, would be fair too). When the FIN came in the
+    same lwIP poll as the connect's completion, modlwip's connect() raised OSError with a
+    number read from outside its errno table (patches/micropython/0008); how often that
+    race comes depends on the host's timing."""
+    con = net_board.console
+    lan_up(con)
+    out = run(con, f"""
+import errno
+seen = {{}}
+for _ in range(30):
+    s = socket.socket()
+    s.settimeout(10)
+    try:
+        s.connect(('192.168.0.1', {ABRUPT_PORT}))
+        r = 'EOF' if s.read(10) in (b'', None) else 'data'
+    except OSError as e:
+        r = 'OSError %d' % e.errno
+    s.close()
+    seen[r] = seen.get(r, 0) + 1
+print('ABRUPT', seen, errno.ECONNRESET)
+""", timeout=90)
+    m = re.search(r"ABRUPT (\{.*\}) (\d+)", out)
+    assert m, out
+    seen, reset = eval(m.group(1)), int(m.group(2))
+    assert set(seen) <= {"EOF", f"OSError {reset}"} and sum(seen.values()) == 30, out
+    deadline = time.monotonic() + 5
+    while abrupt.accepted < 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert abrupt.accepted == 30
 
 
 def test_select_poll_and_asyncio_streams(net_board, echo):
