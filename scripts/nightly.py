@@ -60,7 +60,7 @@ FORMAT = 1                       # summary.json layout version
 ESTIMATES = {
     "qemu": 30, "qemu-fresh": 600, "baremetal": 15, "firmware": 45, "firmware-fresh": 240,
     "replay": 30, "robot-full": 200, "robot-cert": 130, "robot-smoke": 60,
-    "pytest": 900, "pytest-slow-file": 600, "bench": 900,
+    "pytest": 480, "pytest-slow-file": 600, "bench": 900,
 }
 # The board's console must end a replay window within this much wall time.
 REPLAY_WALL_TIMEOUT = 60.0
@@ -343,7 +343,8 @@ def build_steps(tree: Tree, args, markers: set, slow_files: dict, slow_note: str
         "pytest", "pytest: the per-commit suite" + (" without slow tests" if slow else ""),
         95, ESTIMATES["pytest"], run_pytest, {"pytest"},
         needs=["qemu", "baremetal", f"firmware-{first_board}-{first_variant}"],
-        params={"marker": "not slow" if slow else None, "junit": "pytest.xml"}))
+        params={"marker": "not slow" if slow else None, "junit": "pytest.xml",
+                "parallel": True}))
     if slow and slow_files:
         for i, (path, count) in enumerate(sorted(slow_files.items())):
             stem = Path(path).stem
@@ -692,6 +693,11 @@ def run_pytest(run: Run, step: Step, result: Result) -> None:
            "-o", "junit_family=xunit1"]   # xunit1 keeps record_property
     if step.params.get("marker"):
         cmd += ["-m", step.params["marker"]]
+    # The per-commit suite as `make test` runs it: PYTEST_JOBS processes, a test file each
+    # at a time (the Makefile's comment says why); the slow files one by one.
+    jobs = int(os.environ.get("PYTEST_JOBS", "2")) if step.params.get("parallel") else 0
+    if jobs > 0:
+        cmd += ["-n", str(jobs), "--dist", "loadfile"]
     cmd += step.params.get("paths", [])
     stopped = False
     try:
