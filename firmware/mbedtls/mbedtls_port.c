@@ -653,6 +653,23 @@ static mp_obj_t tls_port_gcm_counts(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_gcm_counts_obj, tls_port_gcm_counts);
 #endif
 
+#if defined(MBEDTLS_MD_HMAC_ALT)
+// tls.hmac_counts() -> (on the HASH, refused): one-shot HMACs asked of the HASH since boot
+// (mbedtls_md_hmac(): tls.hmac, each HMAC of a SHA-256 TLS 1.2 PRF on the F439); refused
+// means left to software: a hash the chip lacks (the PRF then asks once per call: SHA-384,
+// SHA-256 on the F417), an empty key or message, or a HASH failure. Hardware builds only.
+static mp_obj_t tls_port_hmac_counts(void) {
+    uint32_t counts[2];
+    stm32lab_hmac_counts(counts);
+    mp_obj_t t[2] = {
+        mp_obj_new_int_from_uint(counts[0]),
+        mp_obj_new_int_from_uint(counts[1]),
+    };
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_hmac_counts_obj, tls_port_hmac_counts);
+#endif
+
 static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_reserve), MP_ROM_PTR(&tls_port_reserve_obj) },
     { MP_ROM_QSTR(MP_QSTR_heap), MP_ROM_PTR(&tls_port_heap_obj) },
@@ -669,6 +686,9 @@ static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_prf), MP_ROM_PTR(&tls_port_prf_obj) },
     #if defined(MBEDTLS_GCM_ALT)
     { MP_ROM_QSTR(MP_QSTR_gcm_counts), MP_ROM_PTR(&tls_port_gcm_counts_obj) },
+    #endif
+    #if defined(MBEDTLS_MD_HMAC_ALT)
+    { MP_ROM_QSTR(MP_QSTR_hmac_counts), MP_ROM_PTR(&tls_port_hmac_counts_obj) },
     #endif
     #if !MICROPY_HW_HAS_RNG
     { MP_ROM_QSTR(MP_QSTR_seed), MP_ROM_PTR(&tls_port_seed_obj) },
