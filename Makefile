@@ -12,7 +12,8 @@
 #   make bench         crypto throughput, HW vs SW builds on both boards, side by side:
 #                      bench/results/crypto.json and crypto.png; board-to-PC connect and
 #                      handshake, Python relay vs native helper: connect.json; an idle
-#                      board's host CPU and wake-ups, 1 ms tick vs tickless: idle.json
+#                      board's host CPU and wake-ups, 1 ms tick vs tickless: idle.json;
+#                      guest instructions of a TLS 1.2 handshake's PRF: tls_prf.json
 #                      (bench/README.md)
 #   make nightly       every board and variant, the long checks, one report, within a time
 #                      budget (NIGHTLY_ARGS='--budget 60 --previous results/nightly'; see README)
@@ -111,6 +112,7 @@ bench: qemu
 	$(PYTHON) bench/tls_records.py --json bench/results/tls_records.json \
 		--png bench/results/tls_records.png
 	$(PYTHON) bench/connect.py --json bench/results/connect.json
+	$(PYTHON) bench/tls_prf.py --json bench/results/tls_prf.json
 	$(PYTHON) bench/idle.py --boards F417,F439 --json bench/results/idle.json
 
 demo: qemu firmware

@@ -108,3 +108,22 @@ def test_tls_records_table_flags_a_wrong_result():
            "instr_per_kib": 10, "negotiated": "AES128-SHA"}
     rows = [dict(row, build="HW", ok=True), dict(row, build="SW", ok=False)]
     assert "WRONG" in tls_records.table({"rows": rows})
+
+
+def test_tls_prf_bench_quick(qemu, tmp_path):
+    """Every board and build runs a handshake's PRF calls and the single HMACs with the
+    right results (checked against the host's PRF and hmac); the F439's hardware build
+    does the SHA-256 PRF's 28 HMACs on the HASH and refuses the SHA-384 PRF's 4 calls."""
+    from bench import tls_prf
+    for board in crypto.BOARDS.values():
+        for hw in (1, 0):
+            build_firmware(board, hw)
+    out_json = tmp_path / "prf.json"
+    assert tls_prf.main(["--quick", "--qemu", str(qemu), "--json", str(out_json)]) == 0
+    results = json.loads(out_json.read_text())["results"]
+    assert set(results) == {f"{b}-{v}" for b in crypto.BOARDS for v in crypto.BUILDS}
+    for name, r in results.items():
+        assert set(r["prf"]) == {"sha256", "sha384"}, name
+        assert all(v > 0 for v in r["prf"].values()) and all(v > 0 for v in r["hmac"].values())
+    assert results["F439-HW"]["hmac_counts"] == ["(0, 0)", "(28, 4)"]
+    assert results["F439-SW"]["hmac_counts"] == ["None", "None"]

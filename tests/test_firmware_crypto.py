@@ -435,6 +435,99 @@ def test_mbedtls_gcm_falls_back_to_software_or_fails_never_wrong(dev):
     assert lines[2] == "AGAIN True", lines
 
 
+# ---- mbedTLS's HMAC and the TLS 1.2 PRF (MBEDTLS_MD_HMAC_ALT: the HASH's HMAC mode) -------
+
+MD_NAMES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+MD_SIZES = {"sha256": 32, "sha384": 48}
+
+# tls.hmac is mbedtls_md_hmac(), the PRF's HMAC; tls.prf is mbedtls_ssl_tls_prf()
+MD_HMAC_PROGRAM = """
+import tls
+c0 = tls.hmac_counts()
+for name in {names}:
+    for n in (0, 1, 32, 64, 65, 131):        # keys longer than a block: LKEY
+        k = rb(n)
+        m = rb((0, 1, 32, 79, 109, 200)[rnd(6)])
+        print('MDHMAC', name, h(k), h(m), h(tls.hmac(name, k, m)))
+c1 = tls.hmac_counts()
+for name in ('sha256', 'sha384'):
+    for n in (1, 32, 48, 64, 65, 100):
+        s, seed, out = rb(n), rb(1 + rnd(100)), rnd(150)
+        print('PRF', name, h(s), h(seed), out, h(tls.prf(name, s, 'a label', seed, out)))
+c2 = tls.hmac_counts()
+print('COUNTS', c1[0] - c0[0], c1[1] - c0[1], c2[0] - c1[0], c2[1] - c1[1])
+"""
+
+
+def host_prf(md: str, secret: bytes, label: bytes, seed: bytes, n: int) -> bytes:
+    """The TLS 1.2 PRF, RFC 5246 5: P_hash(secret, label + seed)."""
+    seed = label + seed
+    a, out = seed, b""
+    while len(out) < n:
+        a = hmac.new(secret, a, md).digest()
+        out += hmac.new(secret, a + seed, md).digest()
+    return out[:n]
+
+
+def test_mbedtls_hmac_and_tls12_prf_match_host_on_the_hash_where_it_can(dev):
+    """mbedtls_md_hmac() and the TLS 1.2 PRF give the host's results for every hash, key
+    and message length; tls.hmac_counts() shows that exactly the HMACs the chip's HASH has
+    (SHA-1 and MD5, and SHA-224/256 on the F439) with a key and a message went through its
+    HMAC mode, and the rest (SHA-384/512, empty key or message) to software."""
+    lines = dev.run(MD_HMAC_PROGRAM.format(names=MD_NAMES))
+    on_chip = set(hash_algos(dev.machine))
+    want = [0, 0, 0, 0]
+    for line in lines[:-1]:
+        if line.startswith("MDHMAC"):
+            name, key, msg, mac = fields(line, "MDHMAC")
+            assert mac == hmac.new(bx(key), bx(msg), name).hexdigest(), line
+            want[0 if name in on_chip and key and msg else 1] += 1
+        else:
+            name, secret, seed, n, out = fields(line, "PRF")
+            assert out == host_prf(name, bx(secret), b"a label", bx(seed), int(n)).hex(), line
+            # on the chip: every HMAC (1 + 2 x ceil(n / hash size)) in one call; else
+            # the PRF asks once and keeps its own software context
+            want[2 if name in on_chip else 3] += (1 + 2 * -(-int(n) // MD_SIZES[name])
+                                                  if name in on_chip else 1)
+    assert len(lines) == 6 * len(MD_NAMES) + 12 + 1, lines
+    assert fields(lines[-1], "COUNTS") == [str(v) for v in want], (lines[-1], want)
+    if dev.machine == F439:
+        assert want[2] > 0       # the SHA-256 PRF on the HASH, SHA-384 in software
+
+
+# The HASH held in reset (AHB2RSTR.HASHRST): its HMAC mode times out; mbedTLS's software
+# HMAC then runs on the same HASH (the SHA-1/SHA-256 ALT contexts) and fails too, so the
+# call fails instead of returning a MAC; SHA-384 (software) is unaffected.
+MD_HMAC_FAILURE_PROGRAM = """
+import tls, machine
+AHB2RSTR = 0x40023814
+name = {name!r}
+k, m = rb(32), rb(79)
+good = tls.hmac(name, k, m)
+c0 = tls.hmac_counts()
+machine.mem32[AHB2RSTR] |= 1 << 5
+try:
+    try:
+        print('NO-ERROR', h(tls.hmac(name, k, m)))
+    except ValueError as e:
+        print('ERROR', e)
+    print('SHA384', h(k), h(m), h(tls.hmac('sha384', k, m)))
+finally:
+    machine.mem32[AHB2RSTR] &= 0xFFFFFFDF
+c1 = tls.hmac_counts()
+print('AGAIN', tls.hmac(name, k, m) == good, c1[0] - c0[0], c1[1] - c0[1])
+"""
+
+
+def test_mbedtls_hmac_fails_never_wrong_when_the_hash_fails(dev):
+    name = "sha256" if dev.machine == F439 else "sha1"
+    lines = dev.run(MD_HMAC_FAILURE_PROGRAM.format(name=name), timeout=120)
+    assert lines[0] == "ERROR hmac: mbedTLS error -0x0070", lines
+    key, msg, mac = fields(lines[1], "SHA384")
+    assert mac == hmac.new(bx(key), bx(msg), "sha384").hexdigest(), lines
+    assert lines[2] == "AGAIN True 0 2", lines
+
+
 CCM_PROGRAM = """
 for i in range(24):
     k = rb((16, 24, 32)[i % 3])

@@ -630,6 +630,51 @@ def test_gcm_records_go_through_the_cryp(make_board, pki, suite, version, board)
     assert sw == 0 and hw >= 4, (hw, sw)
 
 
+# HMACs of one full TLS 1.2 handshake's PRF (mbedTLS, extended master secret): master
+# secret (48 bytes), key block (mbedTLS always derives 256 bytes), two Finished (12 bytes);
+# each 1 + 2 x ceil(n / hash size) HMACs. Where the HASH lacks the hash, each of the four
+# PRF calls asks once and computes its HMACs in software.
+PRF_HMACS = {"ECDHE-RSA-AES128-GCM-SHA256": 5 + 17 + 3 + 3,
+             "ECDHE-RSA-AES256-GCM-SHA384": 3 + 13 + 3 + 3}
+PRF_CALLS = 4
+
+
+@pytest.mark.parametrize("board, hw", [("stm324x9i-eval", 1), ("stm324xg-eval", 1),
+                                       ("stm324x9i-eval", 0)],
+                         ids=["stm324x9i-eval-hwcrypto", "stm324xg-eval-hwcrypto",
+                              "stm324x9i-eval-swcrypto"])
+def test_tls12_prf_hmacs_on_the_hash_where_the_chip_has_sha256(make_board, pki, board, hw):
+    """TLS 1.2 handshakes with Python's ssl on a SHA-256 and a SHA-384 suite (the PRF's
+    hash): both work (Python checks the board's Finished, and the line the PC echoes comes
+    back intact, so both sides derived the same keys). On the F439's hardware build every
+    HMAC of the SHA-256 PRF goes through the HASH's HMAC mode (tls.hmac_counts()) and none
+    of the SHA-384 PRF; on the F417, whose HASH has no SHA-256, all stay in software; the
+    software build has no HMAC hook."""
+    suites = list(PRF_HMACS)
+    server = PyTlsServer(pki, ciphers=":".join(suites), n=len(suites))
+    server.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    b = make_board(board, hw, guestfwd=[f"443:{server.port}"])
+    setup_board(b, pki)
+    counts = "import tls; print('HMAC-COUNTS', *tls.hmac_counts())"
+    hook = b.run("import tls; print('HOOK', hasattr(tls, 'hmac_counts'))")
+    assert f"HOOK {bool(hw)}" in hook, hook
+    for suite in suites:
+        before = [int(v) for v in b.run(counts).split()[-2:]] if hw else None
+        out = board_client(b, ciphers=suite)
+        m = TLS_OK.search(out)
+        assert m, f"handshake failed: {out} (server: {server.error!r})"
+        assert (m.group(1), m.group(2)) == (suite, "TLSv1.2"), out
+        assert "REPLY b'pc:hello from the board\\n'" in out, out
+        if hw:
+            on_hash, in_sw = (int(v) - w for v, w in zip(b.run(counts).split()[-2:], before))
+            if board == "stm324x9i-eval" and suite.endswith("SHA256"):
+                assert (on_hash, in_sw) == (PRF_HMACS[suite], 0), suite
+            else:
+                assert (on_hash, in_sw) == (0, PRF_CALLS), suite
+    server.join()
+    assert server.error is None, server.error
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_board_client_handshakes_with_python_server(make_board, pki, variant):
     board, hw = variant

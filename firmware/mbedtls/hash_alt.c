@@ -164,3 +164,69 @@ int mbedtls_internal_sha256_process(mbedtls_sha256_context *ctx, const unsigned 
 }
 
 #endif // MBEDTLS_SHA256_ALT
+
+/******************************************************************************/
+// HMAC (MBEDTLS_MD_HMAC_ALT, patches/mbedtls/0004): mbedtls_md_hmac() in one HASH HMAC
+// operation (RM0090 25.3.5: key, message, key phases; LKEY hashes a key longer than a
+// block). The TLS 1.2 PRF (patches/mbedtls/0005) asks here first and, where the HASH has
+// the hash, makes every HMAC one such call: on the F439 a handshake's SHA-256 PRF (28
+// HMACs) takes 31,505 guest instructions instead of 99,553 with mbedTLS's HMAC on the
+// SHA-256 contexts above (bench/tls_prf.py); where it refuses (SHA-384, SHA-256 on the
+// F417) the PRF keeps its own software HMAC context, as one-shot software HMACs cost 7-14%
+// more than that (the setup per HMAC).
+
+#if defined(MBEDTLS_MD_HMAC_ALT)
+
+#include "mbedtls/md.h"
+#include "hwcrypto/hash.h"
+
+// calls answered on the HASH, and refused (mbedtls_md_hmac() computes those in software)
+static uint32_t hmac_counts[2];
+
+void stm32lab_hmac_counts(uint32_t counts[2]) {
+    counts[0] = hmac_counts[0];
+    counts[1] = hmac_counts[1];
+}
+
+// The HASH algorithm for an mbedTLS hash type, if the HASH has one: not SHA-384/512 (the
+// SHA-384 suites' PRF stays in software), SHA-224/256 only on the STM32F437/439.
+static bool hmac_algo(mbedtls_md_type_t md_type, hash_algo_t *algo) {
+    switch (md_type) {
+        case MBEDTLS_MD_MD5:
+            *algo = HASH_ALGO_MD5;
+            break;
+        case MBEDTLS_MD_SHA1:
+            *algo = HASH_ALGO_SHA1;
+            break;
+        case MBEDTLS_MD_SHA224:
+            *algo = HASH_ALGO_SHA224;
+            break;
+        case MBEDTLS_MD_SHA256:
+            *algo = HASH_ALGO_SHA256;
+            break;
+        default:
+            return false;
+    }
+    return hash_algo_available(*algo);
+}
+
+int mbedtls_md_hmac_alt(mbedtls_md_type_t md_type, const unsigned char *key, size_t keylen,
+    const unsigned char *input, size_t ilen, unsigned char *output) {
+    hash_algo_t algo;
+    // An empty key or message is software's: neither occurs in TLS (the PRF's secret is
+    // a premaster or master secret) and RM0090 does not say the HMAC phases take them.
+    if (!hmac_algo(md_type, &algo) || keylen == 0 || ilen == 0) {
+        hmac_counts[1]++;
+        return MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED;
+    }
+    if (hash_hmac(algo, key, keylen, input, ilen, output) != HASH_OK) {
+        // a HASH failure: mbedtls_md_hmac() computes it in software, never a wrong MAC
+        mbedtls_platform_zeroize(output, hash_digest_size(algo));
+        hmac_counts[1]++;
+        return MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED;
+    }
+    hmac_counts[0]++;
+    return 0;
+}
+
+#endif // MBEDTLS_MD_HMAC_ALT

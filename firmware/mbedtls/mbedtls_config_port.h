@@ -160,6 +160,11 @@ time_t stm32lab_tls_time(time_t *timer);
 #if MICROPY_HW_HASH_SHA224_256
 #define MBEDTLS_SHA256_ALT                  // SHA-224 and SHA-256 (one context type)
 #endif
+// mbedtls_md_hmac() (patches/mbedtls/0004) in the HASH's HMAC mode for the hashes the chip
+// has, and the TLS 1.2 PRF's HMACs through it (0005): HMAC-SHA-256, the PRF of most suites,
+// on the STM32F439 only; SHA-384 and whatever the chip lacks stay in software.
+#define MBEDTLS_MD_HMAC_ALT
+void stm32lab_hmac_counts(uint32_t counts[2]);  // on the HASH, refused (tls.hmac_counts)
 // GCM's one-shot calls on the CRYP's GCM engine where it has one (STM32F439:
 // MICROPY_HW_CRYP_GCM_CCM), else the payload as one CRYP AES-CTR run and GHASH in software
 // (STM32F417); gcm_sw.c compiles mbedTLS's own gcm.c beside it (STM32LAB_GCM_SOFTWARE) for

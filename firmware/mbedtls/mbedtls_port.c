@@ -10,7 +10,7 @@
  */
 // mbedTLS platform glue for the lab's boards: entropy from the RNG, a settable wall clock for
 // certificate dates, counted allocations, and the port's extras on the `tls` module
-// (set_time, time, selftest, mem_info, strerror, reserve, heap, gcm).
+// (set_time, time, selftest, mem_info, strerror, reserve, heap, gcm, hmac, prf).
 #include <string.h>
 
 // ssl_misc.h (mbedTLS's library directory) for the record buffer sizes reads private fields
@@ -31,6 +31,7 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/sha512.h"
 #include "mbedtls/gcm.h"
+#include "mbedtls/md.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/rsa.h"
 #include "mbedtls/ecp.h"
@@ -572,6 +573,70 @@ static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(tls_port_gcm_obj, 3, tls_port_gcm);
 
+// The hashes tls.hmac and tls.prf take, by hashlib's names.
+static mbedtls_md_type_t tls_port_md_type(mp_obj_t name_in) {
+    static const struct { qstr name; mbedtls_md_type_t type; } mds[] = {
+        { MP_QSTR_md5, MBEDTLS_MD_MD5 },
+        { MP_QSTR_sha1, MBEDTLS_MD_SHA1 },
+        { MP_QSTR_sha224, MBEDTLS_MD_SHA224 },
+        { MP_QSTR_sha256, MBEDTLS_MD_SHA256 },
+        { MP_QSTR_sha384, MBEDTLS_MD_SHA384 },
+        { MP_QSTR_sha512, MBEDTLS_MD_SHA512 },
+    };
+    qstr name = mp_obj_str_get_qstr(name_in);
+    for (size_t i = 0; i < MP_ARRAY_SIZE(mds); i++) {
+        if (mds[i].name == name) {
+            return mds[i].type;
+        }
+    }
+    mp_raise_ValueError(MP_ERROR_TEXT("unknown hash"));
+}
+
+// tls.hmac(name, key, msg) -> bytes: HMAC through mbedTLS's one-shot mbedtls_md_hmac()
+// (what the TLS 1.2 PRF calls), for tests and benches.
+static mp_obj_t tls_port_hmac(mp_obj_t name_in, mp_obj_t key_in, mp_obj_t msg_in) {
+    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(tls_port_md_type(name_in));
+    mp_buffer_info_t key, msg;
+    mp_get_buffer_raise(key_in, &key, MP_BUFFER_READ);
+    mp_get_buffer_raise(msg_in, &msg, MP_BUFFER_READ);
+    unsigned char mac[MBEDTLS_MD_MAX_SIZE];
+    int ret = mbedtls_md_hmac(info, key.buf, key.len, msg.buf, msg.len, mac);
+    if (ret != 0) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("hmac: mbedTLS error -0x%04x"),
+            (unsigned)-ret);
+    }
+    return mp_obj_new_bytes(mac, mbedtls_md_get_size(info));
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(tls_port_hmac_obj, tls_port_hmac);
+
+// tls.prf(name, secret, label, seed, n) -> bytes: n bytes of the TLS 1.2 PRF (RFC 5246 5)
+// with 'sha256' or 'sha384', through mbedtls_ssl_tls_prf() as the handshake calls it, for
+// tests and benches.
+static mp_obj_t tls_port_prf(size_t n_args, const mp_obj_t *args) {
+    mbedtls_md_type_t md = tls_port_md_type(args[0]);
+    mbedtls_tls_prf_types prf = md == MBEDTLS_MD_SHA256 ? MBEDTLS_SSL_TLS_PRF_SHA256
+        : md == MBEDTLS_MD_SHA384 ? MBEDTLS_SSL_TLS_PRF_SHA384 : MBEDTLS_SSL_TLS_PRF_NONE;
+    mp_buffer_info_t secret, seed;
+    mp_get_buffer_raise(args[1], &secret, MP_BUFFER_READ);
+    const char *label = mp_obj_str_get_str(args[2]);
+    mp_get_buffer_raise(args[3], &seed, MP_BUFFER_READ);
+    mp_int_t n = mp_obj_get_int(args[4]);
+    if (prf == MBEDTLS_SSL_TLS_PRF_NONE || n < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("sha256 or sha384, n >= 0"));
+    }
+    vstr_t out;
+    vstr_init_len(&out, n);
+    int ret = mbedtls_ssl_tls_prf(prf, secret.buf, secret.len, label, seed.buf, seed.len,
+        (unsigned char *)out.buf, n);
+    if (ret != 0) {
+        vstr_clear(&out);
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("prf: mbedTLS error -0x%04x"),
+            (unsigned)-ret);
+    }
+    return mp_obj_new_bytes_from_vstr(&out);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(tls_port_prf_obj, 5, 5, tls_port_prf);
+
 #if defined(MBEDTLS_GCM_ALT)
 // tls.gcm_counts() -> (on the CRYP, in software): one-shot GCM operations (what TLS
 // records use) since boot; only where gcm_alt.c is built (hardware builds): on the CRYP
@@ -588,6 +653,23 @@ static mp_obj_t tls_port_gcm_counts(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_gcm_counts_obj, tls_port_gcm_counts);
 #endif
 
+#if defined(MBEDTLS_MD_HMAC_ALT)
+// tls.hmac_counts() -> (on the HASH, refused): one-shot HMACs asked of the HASH since boot
+// (mbedtls_md_hmac(): tls.hmac, each HMAC of a SHA-256 TLS 1.2 PRF on the F439); refused
+// means left to software: a hash the chip lacks (the PRF then asks once per call: SHA-384,
+// SHA-256 on the F417), an empty key or message, or a HASH failure. Hardware builds only.
+static mp_obj_t tls_port_hmac_counts(void) {
+    uint32_t counts[2];
+    stm32lab_hmac_counts(counts);
+    mp_obj_t t[2] = {
+        mp_obj_new_int_from_uint(counts[0]),
+        mp_obj_new_int_from_uint(counts[1]),
+    };
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_hmac_counts_obj, tls_port_hmac_counts);
+#endif
+
 static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_reserve), MP_ROM_PTR(&tls_port_reserve_obj) },
     { MP_ROM_QSTR(MP_QSTR_heap), MP_ROM_PTR(&tls_port_heap_obj) },
@@ -600,8 +682,13 @@ static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_HW_CRYPTO), MP_ROM_INT(STM32LAB_HW_CRYPTO) },
     { MP_ROM_QSTR(MP_QSTR_x509_info), MP_ROM_PTR(&tls_port_x509_info_obj) },
     { MP_ROM_QSTR(MP_QSTR_gcm), MP_ROM_PTR(&tls_port_gcm_obj) },
+    { MP_ROM_QSTR(MP_QSTR_hmac), MP_ROM_PTR(&tls_port_hmac_obj) },
+    { MP_ROM_QSTR(MP_QSTR_prf), MP_ROM_PTR(&tls_port_prf_obj) },
     #if defined(MBEDTLS_GCM_ALT)
     { MP_ROM_QSTR(MP_QSTR_gcm_counts), MP_ROM_PTR(&tls_port_gcm_counts_obj) },
+    #endif
+    #if defined(MBEDTLS_MD_HMAC_ALT)
+    { MP_ROM_QSTR(MP_QSTR_hmac_counts), MP_ROM_PTR(&tls_port_hmac_counts_obj) },
     #endif
     #if !MICROPY_HW_HAS_RNG
     { MP_ROM_QSTR(MP_QSTR_seed), MP_ROM_PTR(&tls_port_seed_obj) },
