@@ -924,20 +924,19 @@ static void cryp_busy_end(STM32F4xxCrypState *s)
 
 /*
  * The core starts work that takes `cycles`, whose result (if any) is already
- * in busy_out. Returns true when it ends at once (a normal run).
+ * in busy_out; in a normal run it ends at once.
  */
-static bool cryp_busy_start(STM32F4xxCrypState *s, unsigned cycles,
+static void cryp_busy_start(STM32F4xxCrypState *s, unsigned cycles,
                             bool disables)
 {
     s->busy = true;
     s->busy_disables = disables;
     if (!cryp_timed()) {
         cryp_busy_end(s);               /* zero time: see the top of the file */
-        return true;
+        return;
     }
     timer_mod(s->busy_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
               muldiv64(cycles, NANOSECONDS_PER_SECOND, HCLK_HZ));
-    return false;
 }
 
 /* Process as many blocks as the FIFOs (and, in timed runs, the core) allow */
