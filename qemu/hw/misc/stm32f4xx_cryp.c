@@ -859,15 +859,16 @@ static void cryp_disable_self(STM32F4xxCrypState *s)
 }
 
 /*
- * HCLK cycles a block keeps the core busy, RM0090 rev 19 23.3.x "Processing
- * time" tables (the processing phase alone: the FIFO transfers around it are
- * the guest's or the DMA's own accesses): DES 16, TDES 48, AES 14/16/18 for
- * 128/192/256-bit keys. Key preparation (ALGOMODE=111): no figure found in
- * the manual; one AES block's time is taken. GCM/CCM (F437/439), per 128-bit
- * block and key size 128/192/256: GCM init 24/28/32, header 10, payload and
- * final 14/16/18; CCM init 12/14/16, header 14/16/18, payload 25/29/33,
- * final 14/16/18. These could not be checked against a copy of the manual
- * at the time of writing (see the commit message).
+ * HCLK cycles a block keeps the core busy, after RM0090's CRYP "Processing
+ * time" tables (the processing phase alone: the FIFO transfers around it
+ * are the guest's or the DMA's own accesses): DES 16, TDES 48, AES 14/16/18
+ * for 128/192/256-bit keys; GCM/CCM (F437/439), per 128-bit block and key
+ * size 128/192/256: GCM init 24/28/32, header 10, payload and final
+ * 14/16/18; CCM init 12/14/16, header 14/16/18, payload 25/29/33, final
+ * 14/16/18. Unverified: no copy of those tables could be consulted when
+ * this was written, so the figures are as recalled (the AES/DES/TDES ones
+ * agree with the lab's notes); key preparation (ALGOMODE=111) has no figure
+ * we know of and takes one AES block's time. Check them against RM0090.
  */
 #define HCLK_HZ         168000000ULL
 
