@@ -607,6 +607,8 @@ def test_block_counters_are_read_only_qom_properties(qemu):
         qts.writel(CRYP_BASE + 0x00, (4 << 3) | (1 << 15))      # AES-128 ECB, CRYPEN
         for _ in range(8):
             qts.writel(CRYP_BASE + 0x08, 0)                     # two blocks to DIN
+        assert qts.qom_get("/machine/soc/cryp", "blocks") == 1      # one waits: BUSY
+        qts.clock_step(1000)
         assert qts.qom_get("/machine/soc/cryp", "blocks") == 2
         qts.writel(HASH_BASE + 0x00, 1 << 2)                    # SHA-1, INIT
         qts.writel(HASH_BASE + 0x08, 1 << 8)                    # DCAL: empty message
