@@ -330,6 +330,35 @@ def test_din_into_a_full_fifo_and_config_changes_while_busy(fresh):
     assert q.alive()
 
 
+def test_phase_change_while_busy_completes_the_queued_header_blocks_first(v2):
+    """A guest that switches from the header to the payload phase without waiting for
+    BUSY=0 (the HAL waits): the header blocks already queued are authenticated under the
+    header phase first, as in a normal run, and the write is logged."""
+    q = v2
+    key, nonce, aad, data = bytes(range(16)), bytes(range(12)), bytes(range(32)), bytes(16)
+    cr = cr_value(AES_GCM)
+    load_key(q, key)
+    load_iv(q, nonce + b"\0\0\0\2")
+    q.writel(BASE + CR, cr | CRYPEN)
+    q.clock_step(1000)
+    q.writel(BASE + CR, cr | HEADER << 16 | CRYPEN)
+    for w in be_words(aad):                      # block 1 runs, block 2 waits
+        q.writel(BASE + DIN, w)
+    q.writel(BASE + CR, cr | PAYLOAD << 16)      # no wait for BUSY=0
+    assert "while BUSY=1" in q.log()
+    q.writel(BASE + CR, cr | PAYLOAD << 16 | CRYPEN)
+    for w in be_words(data):
+        q.writel(BASE + DIN, w)
+    q.clock_step(1000)
+    out = b"".join(q.readl(BASE + DOUT).to_bytes(4, "big") for _ in range(4))
+    q.writel(BASE + CR, cr | FINAL << 16 | CRYPEN)
+    for w in be_words((len(aad) * 8).to_bytes(8, "big") + (len(data) * 8).to_bytes(8, "big")):
+        q.writel(BASE + DIN, w)
+    q.clock_step(1000)
+    tag = b"".join(q.readl(BASE + DOUT).to_bytes(4, "big") for _ in range(4))
+    assert out + tag == AESGCM(key).encrypt(nonce, data, aad)
+
+
 def test_reset_while_busy_drops_the_block(fresh):
     q = fresh
     load_key(q, bytes(16))

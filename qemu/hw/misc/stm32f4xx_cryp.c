@@ -30,9 +30,10 @@
  * "disabled and the last processing has completed"). The block is computed
  * when it starts, so its IV/context updates show at once.
  * Not modelled: AHB wait states, and a guest that does not wait for BUSY=0:
- * a DIN write into a full IN FIFO, or a CR write that changes the
- * configuration or flushes while BUSY=1 (logged), completes the running
- * block at once.
+ * a DIN write into a full IN FIFO completes the running block at once; a
+ * CR write that changes the configuration or flushes while BUSY=1 (logged)
+ * first completes every block queued under the old configuration, as a
+ * normal run would have.
  *
  * Keys and IVs are big-endian words in the order of RM0090 23.3.x: AES-256
  * uses K0LR..K3RR, AES-192 K1LR..K3RR, AES-128 K2LR..K3RR; DES uses K1, TDES
@@ -1027,6 +1028,18 @@ static void cryp_finish_busy(STM32F4xxCrypState *s)
     }
 }
 
+/*
+ * A configuration change while BUSY: the blocks queued under the old one
+ * are processed at once, as a normal run would have done before the write.
+ */
+static void cryp_drain(STM32F4xxCrypState *s)
+{
+    while (s->busy) {
+        cryp_finish_busy(s);
+        cryp_run(s);
+    }
+}
+
 static bool cryp_mid_block(STM32F4xxCrypState *s)
 {
     return FIELD_EX32(s->cr, CR, CRYPEN) &&
@@ -1053,10 +1066,10 @@ static void cryp_write_cr(STM32F4xxCrypState *s, uint32_t value)
                     (FIELD_EX32(value, CR, FFLUSH) &&
                      !FIELD_EX32(old, CR, CRYPEN)))) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: CR written (0x%08x -> 0x%08x) "
-                      "while BUSY=1: the running block completes first\n",
+                      "while BUSY=1: the queued blocks complete first\n",
                       __func__, old, value);
-        cryp_finish_busy(s);
-        old = s->cr;                    /* a key preparation cleared CRYPEN */
+        cryp_drain(s);
+        old = s->cr;                    /* an init or key preparation ended */
     }
     if (FIELD_EX32(value, CR, FFLUSH)) {
         if (FIELD_EX32(old, CR, CRYPEN)) {
