@@ -4,6 +4,11 @@ guest misuse.
 
 The qtest commands of one operation are pipelined (sent together, replies read
 afterwards) so the thousands of cases run in seconds.
+
+Under qtest the CRYP's core holds BUSY for RM0090's processing time in virtual time
+(test_cryp_timing.py), so the sequences here step the clock where a driver waits: for
+OFNE before reading a block's result, for BUSY=0 after a key preparation, a header
+phase or before changing phase, for CRYPEN=0 after an init phase.
 """
 import random
 import re
@@ -36,6 +41,8 @@ TDES_ECB, TDES_CBC, DES_ECB, DES_CBC = 0, 1, 2, 3
 AES_ECB, AES_CBC, AES_CTR, AES_KEY, AES_GCM, AES_CCM = 4, 5, 6, 7, 8, 9
 INIT, HEADER, PAYLOAD, FINAL = 0, 1, 2, 3
 KEYSIZE = {16: 0, 24: 1, 32: 2}
+# virtual time a driver's wait lasts: a few blocks even of TDES (48 HCLK cycles each)
+STEP_NS = 2000
 
 
 def cr_value(algo, decrypt=False, datatype=0, keysize=0, phase=0):
@@ -95,6 +102,10 @@ class Batch:
     def w(self, off: int, value: int) -> None:
         self.cmds.append((f"writel 0x{BASE + off:x} 0x{value & 0xFFFFFFFF:x}", False))
 
+    def step(self, ns: int = STEP_NS) -> None:
+        """Let the core finish its work, as a driver polling SR would."""
+        self.cmds.append((f"clock_step {ns}", False))
+
     def r(self, off: int) -> int:
         self.cmds.append((f"readl 0x{BASE + off:x}", True))
         self.nreads += 1
@@ -141,6 +152,7 @@ def stream(b: Batch, data: bytes, block: int, datatype: int):
     for i in range(0, len(words), bw):
         for w in words[i:i + bw]:
             b.w(DIN, w)
+        b.step()                                # wait for OFNE
         idx += [b.r(DOUT) for _ in range(bw)]
     return idx
 
@@ -153,6 +165,7 @@ def aes_job(b, algo, key, iv, data, decrypt, datatype=0, prepare=True):
         write_iv(b, iv)
     if decrypt and algo in (AES_ECB, AES_CBC) and prepare:
         b.w(CR, cr_value(AES_KEY, keysize=ks) | CRYPEN)      # clears CRYPEN when done
+        b.step()
     base = cr_value(algo, decrypt, datatype, ks)
     b.w(CR, base | FFLUSH)
     b.w(CR, base | CRYPEN)
@@ -187,12 +200,14 @@ def gcm_job(b, key, nonce, aad, data, decrypt, datatype=0):
     write_iv(b, nonce + b"\x00\x00\x00\x02")
     b.w(CR, cr_value(AES_GCM, decrypt, datatype, ks, INIT) | FFLUSH)
     b.w(CR, cr_value(AES_GCM, decrypt, datatype, ks, INIT) | CRYPEN)
+    b.step()
     init_cr = b.r(CR)
     if aad:
         b.w(CR, cr_value(AES_GCM, decrypt, datatype, ks, HEADER))
         b.w(CR, cr_value(AES_GCM, decrypt, datatype, ks, HEADER) | CRYPEN)
         for w in guest_words(pad16(aad), datatype):
             b.w(DIN, w)
+        b.step()
     idx = []
     if data:
         b.w(CR, cr_value(AES_GCM, decrypt, datatype, ks, PAYLOAD))
@@ -234,12 +249,14 @@ def ccm_job(b, key, nonce, aad, data, tlen, decrypt, datatype=0):
     b.w(CR, cr_value(AES_CCM, decrypt, datatype, ks, INIT) | CRYPEN)
     for w in guest_words(b0, datatype):
         b.w(DIN, w)
+    b.step()
     init_cr = b.r(CR)
     if header:
         b.w(CR, cr_value(AES_CCM, decrypt, datatype, ks, HEADER))
         b.w(CR, cr_value(AES_CCM, decrypt, datatype, ks, HEADER) | CRYPEN)
         for w in guest_words(header, datatype):
             b.w(DIN, w)
+        b.step()
     idx = []
     if data:
         b.w(CR, cr_value(AES_CCM, decrypt, datatype, ks, PAYLOAD))
@@ -566,6 +583,7 @@ def test_datatype_swapping(v2, datatype):
     b.w(CR, cr_value(AES_ECB, datatype=other) | CRYPEN)
     for w in words:
         b.w(DIN, w)
+    b.step()
     idx = [b.r(DOUT) for _ in range(4)]
     b.w(CR, 0)
     reads = b.run()
@@ -631,14 +649,17 @@ def test_key_preparation_needed_for_decryption(fresh):
     b.w(CR, 0)
     write_key(b, key, 4)
     b.w(CR, cr_value(AES_KEY) | CRYPEN)
+    b.step()
     cr_after, sr_after = b.r(CR), b.r(SR)
     b.w(CR, cr_value(AES_ECB, True) | CRYPEN)
     for w in be_words(ct):
         b.w(DIN, w)
+    b.step()
     idx = [b.r(DOUT) for _ in range(4)]
     # a prepared key stays valid for further decryptions (HAL KEYIVCONFIG_ONCE)
     for w in be_words(ct):
         b.w(DIN, w)
+    b.step()
     idx2 = [b.r(DOUT) for _ in range(4)]
     b.w(CR, 0)
     reads = b.run()
@@ -680,6 +701,8 @@ def test_fifo_flag_sequence(fresh):
         q.writel(BASE + DIN, 2 + i)
     assert sr() == 0                             # IN FIFO full, nothing out yet
     q.writel(BASE + CR, cr_value(AES_ECB) | CRYPEN)
+    assert sr() == IFNF | BUSY                   # the first block runs, the second waits
+    q.clock_step(STEP_NS)
     assert sr() == IFEM | IFNF | OFNE | OFFU     # two blocks done, OUT FIFO full
     for i in range(4):                           # a third block stalls: OUT FIFO full
         q.writel(BASE + DIN, i)
@@ -688,7 +711,9 @@ def test_fifo_flag_sequence(fresh):
     assert sr() == IFNF | OFNE                   # 7 words: still no room for 4
     for _ in range(3):
         q.readl(BASE + DOUT)
-    assert sr() == IFEM | IFNF | OFNE | OFFU     # room made: the stalled block ran
+    assert sr() == IFEM | IFNF | OFNE | BUSY     # room made: the stalled block runs
+    q.clock_step(STEP_NS)
+    assert sr() == IFEM | IFNF | OFNE | OFFU     # and is done
     for _ in range(8):
         assert sr() & OFNE
         q.readl(BASE + DOUT)
@@ -709,6 +734,7 @@ def test_interrupt_line(fresh):
     assert q.readl(BASE + MISR) == 1
     for i in range(12):                          # 2 blocks out, a third one stalls
         q.writel(BASE + DIN, i)
+    q.clock_step(STEP_NS)
     assert q.readl(BASE + RISR) == 2             # 4 words in: no IN service; OUT full
     assert not q.irq_level(CRYP_IRQ)
     q.writel(BASE + IMSCR, INIM | OUTIM)
@@ -716,6 +742,7 @@ def test_interrupt_line(fresh):
     for _ in range(4):
         q.readl(BASE + DOUT)                     # the stalled block runs
     assert q.readl(BASE + MISR) == 3
+    q.clock_step(STEP_NS)
     q.writel(BASE + IMSCR, OUTIM)
     for _ in range(8):
         assert q.irq_level(CRYP_IRQ)
@@ -725,6 +752,8 @@ def test_interrupt_line(fresh):
     q.writel(BASE + DIN, 0)
     q.writel(BASE + DIN, 0)
     q.writel(BASE + DIN, 0)
+    assert not q.irq_level(CRYP_IRQ)             # the block still runs
+    q.clock_step(STEP_NS)
     assert q.irq_level(CRYP_IRQ)                 # a block result raises OUTMIS
     q.writel(BASE + CR, cr_value(AES_ECB))       # OUTMIS is not gated by CRYPEN
     assert q.irq_level(CRYP_IRQ)
@@ -778,6 +807,8 @@ def test_v2_gcm_init_and_context_registers(qemu):
         for i, w in enumerate(be_words(nonce + b"\0\0\0\2")):
             q.writel(BASE + IV0LR + 4 * i, w)
         q.writel(BASE + CR, cr_value(AES_GCM, phase=INIT) | CRYPEN)
+        assert q.readl(BASE + SR) & BUSY                             # H being computed
+        q.clock_step(STEP_NS)
         assert q.readl(BASE + CR) == cr_value(AES_GCM, phase=INIT)   # CRYPEN cleared
         h = b"".join(q.readl(BASE + CSGCM0R + 4 * i).to_bytes(4, "big") for i in range(4))
         assert h == ref_aes(AES_ECB, key, None, bytes(16), False)    # hash subkey H
@@ -799,9 +830,11 @@ def test_v2_gcm_context_swap_mid_message(v2):
     ks = KEYSIZE[32]
     b.w(CR, cr_value(AES_GCM, keysize=ks) | FFLUSH)
     b.w(CR, cr_value(AES_GCM, keysize=ks) | CRYPEN)
+    b.step()
     b.w(CR, cr_value(AES_GCM, keysize=ks, phase=HEADER) | CRYPEN)
     for w in be_words(aad):
         b.w(DIN, w)
+    b.step()
     b.w(CR, cr_value(AES_GCM, keysize=ks, phase=PAYLOAD) | CRYPEN)
     idx = stream(b, data[:32], 16, 0)
     b.w(CR, cr_value(AES_GCM, keysize=ks, phase=PAYLOAD))
@@ -848,9 +881,11 @@ def test_v2_gcm_partial_block_workaround_of_stm32cube_hal(v2):
     write_iv(b, nonce + b"\0\0\0\2")
     b.w(CR, cr_value(AES_GCM) | FFLUSH)
     b.w(CR, cr_value(AES_GCM) | CRYPEN)
+    b.step()
     b.w(CR, cr_value(AES_GCM, phase=HEADER) | CRYPEN)
     for w in be_words(aad):
         b.w(DIN, w)
+    b.step()
     b.w(CR, cr_value(AES_GCM, phase=PAYLOAD) | CRYPEN)
     idx = stream(b, data[:16], 16, 0)
     ctx7 = b.r(CSGCMCCM0R + 0x1C)                             # CSGCMCCM7R

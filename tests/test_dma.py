@@ -569,6 +569,12 @@ def cryp_cr(algo, keysize=0, decrypt=False):
     return (algo << 3) | DATATYPE_8 | (keysize << 8) | (ALGODIR if decrypt else 0)
 
 
+def cryp_settle(q: QTest) -> None:
+    """Under qtest the CRYP's core is busy for RM0090's time per block (83-286 ns):
+    a millisecond of virtual time lets the largest run here (4096 blocks) finish."""
+    q.clock_step(1_000_000)
+
+
 def be_words(data):
     return [int.from_bytes(data[i:i + 4], "big") for i in range(0, len(data), 4)]
 
@@ -595,7 +601,7 @@ def cryp_by_dma(q, cr, data, fifo_in=0, fifo_out=0, cr_in=0, cr_out=0):
     s_in.start(src, CRYP + C_DIN, len(data) // 4, TCIE | TEIE | DMEIE)
     s_out.start(CRYP + C_DOUT, dst, len(data) // 4, TCIE | TEIE | DMEIE)
     q.writel(CRYP + C_DMACR, DOEN | DIEN)
-    settle(q)
+    cryp_settle(q)
     assert s_in.flags() == HT | TC and s_out.flags() == HT | TC
     assert s_in.read(CR) & EN == 0 and s_out.read(CR) & EN == 0
     return q.memread(dst, len(data))
@@ -618,6 +624,7 @@ def test_cryp_aes_cbc_decrypt_by_dma_with_fifo_bursts(dq, keylen):
     ks = {16: 0, 24: 1, 32: 2}[keylen]
     cryp_load(dq, key, iv)
     dq.writel(CRYP + C_CR, cryp_cr(AES_KEY, ks) | CRYPEN)      # key preparation
+    cryp_settle(dq)
     assert dq.readl(CRYP + C_CR) & CRYPEN == 0
     out = cryp_by_dma(dq, cryp_cr(AES_CBC, ks, decrypt=True), data,
                       fifo_in=DMDIS | fth(3), fifo_out=DMDIS | fth(3),
@@ -653,15 +660,18 @@ def test_cryp_aes_gcm_payload_by_dma(qemu):
         cryp_load(q, key, nonce + b"\x00\x00\x00\x02")
         q.writel(CRYP + C_CR, gcm_cr(0) | FFLUSH)
         q.writel(CRYP + C_CR, gcm_cr(0) | CRYPEN)
+        cryp_settle(q)
         assert q.readl(CRYP + C_CR) & CRYPEN == 0          # init phase done
         q.writel(CRYP + C_CR, gcm_cr(HEADER) | CRYPEN)
         for i in range(0, len(aad), 4):
             q.writel(CRYP + C_DIN, int.from_bytes(aad[i:i + 4], "little"))
+        cryp_settle(q)                                      # BUSY=0 before the payload
         out = cryp_by_dma(q, gcm_cr(PAYLOAD), data)
         q.writel(CRYP + C_CR, gcm_cr(FINAL) | CRYPEN)
         lengths = (len(aad) * 8).to_bytes(8, "big") + (len(data) * 8).to_bytes(8, "big")
         for i in range(0, 16, 4):
             q.writel(CRYP + C_DIN, int.from_bytes(lengths[i:i + 4], "little"))
+        cryp_settle(q)                                      # OFNE
         tag = b"".join(q.readl(CRYP + C_DOUT).to_bytes(4, "little") for _ in range(4))
         assert out + tag == AESGCM(key).encrypt(nonce, data, aad)
 
@@ -683,11 +693,11 @@ def test_cryp_requests_follow_dien_doen_and_crypen(dq):
     assert s_in.read(NDTR) == 64
     dq.writel(CRYP + C_DMACR, DIEN)
     dq.writel(CRYP + C_CR, cryp_cr(AES_CBC) | CRYPEN)
-    settle(dq)
+    cryp_settle(dq)
     # 2 blocks in the OUT FIFO, 2 more in the IN FIFO, plus the direct-mode item
     assert s_in.read(NDTR) == 64 - 16 and s_out.read(NDTR) == 64
     dq.writel(CRYP + C_DMACR, DIEN | DOEN)
-    settle(dq)
+    cryp_settle(dq)
     assert s_in.read(NDTR) == 0 and s_out.read(NDTR) == 0
     enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     assert dq.memread(SRAM + 0x10000, 256) == enc.update(data) + enc.finalize()

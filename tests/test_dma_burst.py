@@ -336,8 +336,20 @@ def cryp_start(q, cr, data, src, dst, pl_in, pl_out, fifo=0, beats=0, dmacr=DIEN
     s_in.start(M2P | common | pl(pl_in), fifo, CRYP + C_DIN, src, len(data) // 4)
     s_out.start(P2M | common | pl(pl_out), fifo, CRYP + C_DOUT, dst, len(data) // 4)
     q.writel(CRYP + C_DMACR, dmacr)
-    q.clock_step(1)
+    cryp_settle(q)
     return s_in, s_out
+
+
+def cryp_settle(q: QTest) -> None:
+    """Under qtest the CRYP's core is busy for RM0090's time per block (83-286 ns):
+    a millisecond of virtual time lets every run here finish."""
+    q.clock_step(1_000_000)
+
+
+def cryp_prepare_key(q) -> None:
+    """AES key preparation; CRYPEN and BUSY clear when it ends."""
+    q.writel(CRYP + C_CR, cryp_cr(AES_KEY) | CRYPEN)
+    cryp_settle(q)
 
 
 PRIORITIES = [(2, 3), (2, 2), (3, 1)]          # OUT wins, OUT wins the tie, IN wins
@@ -356,7 +368,7 @@ def test_cryp_aes_cbc_by_dma_burst_is_the_per_item_transfer(qemu, pl_in, pl_out,
     def scenario(q):
         cryp_load(q, key, iv)
         if decrypt:
-            q.writel(CRYP + C_CR, cryp_cr(AES_KEY) | CRYPEN)
+            cryp_prepare_key(q)
         s_in, s_out = cryp_start(q, cryp_cr(AES_CBC, decrypt=decrypt), data, SRAM, dst,
                                  pl_in, pl_out, fifo, beats)
         assert s_in.flags() == HT | TC and s_out.flags() == HT | TC
@@ -385,7 +397,7 @@ def test_cryp_aes_cbc_from_unaligned_memory_by_dma_burst(qemu, mem_bytes, fifo, 
 
     def scenario(q):
         cryp_load(q, key, iv)
-        q.writel(CRYP + C_CR, cryp_cr(AES_KEY) | CRYPEN)
+        cryp_prepare_key(q)
         s_in, s_out = cryp_start(q, cryp_cr(AES_CBC, decrypt=True), data, src, dst, 2, 2,
                                  fifo, beats, mem_bytes=mem_bytes)
         assert s_in.flags() == HT | TC and s_out.flags() == HT | TC
@@ -429,7 +441,7 @@ def test_cryp_in_stream_stops_past_half_transfer_without_doen(qemu):
         stopped = (s_in.read(NDTR), s_in.flags(), s_out.read(NDTR), s_out.flags(),
                    list(q.irq_events))
         q.writel(CRYP + C_DMACR, DIEN | DOEN)
-        q.clock_step(1)
+        cryp_settle(q)
         return (stopped, q.memread(dst, len(data))), [(dst, len(data))]
 
     ((ndtr_in, flags_in, ndtr_out, flags_out, _), out), _ = on_both(qemu, V1, scenario)

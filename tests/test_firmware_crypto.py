@@ -700,9 +700,79 @@ def test_block_counters_are_read_only_qom_properties(qemu):
         qts.writel(CRYP_BASE + 0x00, (4 << 3) | (1 << 15))      # AES-128 ECB, CRYPEN
         for _ in range(8):
             qts.writel(CRYP_BASE + 0x08, 0)                     # two blocks to DIN
+        assert qts.qom_get("/machine/soc/cryp", "blocks") == 1      # one waits: BUSY
+        qts.clock_step(1000)
         assert qts.qom_get("/machine/soc/cryp", "blocks") == 2
         qts.writel(HASH_BASE + 0x00, 1 << 2)                    # SHA-1, INIT
         qts.writel(HASH_BASE + 0x08, 1 << 8)                    # DCAL: empty message
         assert qts.qom_get("/machine/soc/hash", "blocks") == 1
         with pytest.raises(QTestError):
             qts.qom_set("/machine/soc/cryp", "blocks", 5)
+
+
+# ---- under -icount: the CRYP's busy time in virtual time ----------------------------------
+
+# The firmware's drivers poll SR (OFNE, BUSY) and CR (CRYPEN after an init phase) and move
+# bulk data by DMA; under -icount the CRYP holds BUSY for RM0090's time per block
+# (test_cryp_timing.py). shift=7 is the benches' setting (bench/crypto.py,
+# bench/tls_records.py; 128 ns an instruction, longer than most blocks), shift=1 makes every
+# wait several polls long.
+ICOUNT_PROGRAM = """
+import tls, hashlib
+def pat(n, s): return bytes((s + 31 * i + (i >> 8)) & 255 for i in range(n))
+def hx(b): return hashlib.sha256(b).digest().hex()
+iv = pat(16, 3)
+for ks in (16, 32):
+    k = pat(ks, ks)
+    for n in (48, 4096):
+        d = pat(n, n & 255)
+        ct = c.AES(k, c.MODE_CBC, iv).encrypt(d)
+        print('CBC', ks, n, hx(ct), c.AES(k, c.MODE_CBC, iv).decrypt(ct) == d)
+d = pat(64, 9)
+ct = c.DES(pat(24, 4), c.MODE_CBC, iv[:8]).encrypt(d)
+print('TDES', hx(ct), c.DES(pat(24, 4), c.MODE_CBC, iv[:8]).decrypt(ct) == d)
+k = pat(16, 16)
+for n in (100, 4101):
+    d = pat(n, 7)
+    ct, tag = tls.gcm(k, iv[:12], d, pat(13, 8), tag_len=16)
+    print('GCM', n, hx(ct), tag.hex(), tls.gcm(k, iv[:12], ct, pat(13, 8), tag=tag) == d)
+"""
+
+
+@pytest.mark.parametrize("shift", [7, 1])
+@pytest.mark.parametrize("machine", [F417, F439])
+def test_crypto_runs_under_icount_with_the_cryp_busy_time(firmware_elves, qemu, machine,
+                                                          shift, tmp_path):
+    log = tmp_path / "guest_errors.log"
+    board, console = boot(firmware_elves[machine], qemu, machine=machine, deterministic=True,
+                          icount_shift=shift, guest_errors=log)
+    try:
+        console.expect(BANNER)
+        console.expect(PROMPT)
+        dev = Device(board, console, machine)
+        before = dev.blocks("cryp")
+        lines = dev.run(ICOUNT_PROGRAM, timeout=300)
+        blocks = dev.blocks("cryp") - before
+    finally:
+        console.close()
+        board.stop()
+    assert len(lines) == 4 + 1 + 2, lines
+    iv = _pattern(16, 3)
+    for line in lines[:4]:
+        ks, n, ct_hash, ok = fields(line, "CBC")
+        d = _pattern(int(n), int(n) & 255)
+        enc = Cipher(algorithms.AES(_pattern(int(ks), int(ks))), modes.CBC(iv)).encryptor()
+        assert ct_hash == hashlib.sha256(enc.update(d)).hexdigest() and ok == "True", line
+    ct_hash, ok = fields(lines[4], "TDES")
+    enc = Cipher(TripleDES(_pattern(24, 4)), modes.CBC(iv[:8])).encryptor()
+    assert ct_hash == hashlib.sha256(enc.update(_pattern(64, 9))).hexdigest(), lines[4]
+    assert ok == "True", lines[4]
+    for line in lines[5:]:
+        n, ct_hash, tag, ok = fields(line, "GCM")
+        sealed = AESGCM(_pattern(16, 16)).encrypt(iv[:12], _pattern(int(n), 7), _pattern(13, 8))
+        assert ct_hash == hashlib.sha256(sealed[:-16]).hexdigest(), line
+        assert tag == sealed[-16:].hex() and ok == "True", line
+    # CBC both ways (2 x 2 x (3 + 256) blocks), TDES (2 x 8), GCM (2 x (7 + 257) + phases)
+    assert blocks >= 2 * 2 * (3 + 256) + 16 + 2 * (7 + 257), blocks
+    # the drivers wait for the core: no access the model had to complete early or refuse
+    assert not [ln for ln in log.read_text().splitlines() if "cryp" in ln], log.read_text()

@@ -15,9 +15,25 @@
  * CRYPEN=1 and a whole block is there (2 words DES/TDES, 4 words AES) and the
  * 8-word OUT FIFO has room for the result, the block is swapped according to
  * DATATYPE (none, half-words, bytes, bits), processed, swapped back and pushed
- * to the OUT FIFO, read through DOUT. Processing completes within the access
- * that made it possible, so BUSY always reads 0 (the manual's BUSY=0 cases:
- * disabled, waiting for input, or waiting for OUT FIFO room).
+ * to the OUT FIFO, read through DOUT.
+ *
+ * Timing: in a normal (real-time) run a block is processed within the access
+ * that made it possible: BUSY never reads 1, the result is in the OUT FIFO at
+ * once, and no timer runs (a virtual-clock timer costs far more host time
+ * than the block). Under -icount and qtest, whose virtual clocks are
+ * deterministic, the core holds BUSY=1 for RM0090's processing time at HCLK
+ * 168 MHz (see cryp_cycles) in virtual time, as on the silicon: a block
+ * leaves the IN FIFO when it starts, its result enters the OUT FIFO (OFNE,
+ * OUTRIS, the OUT DMA request) when it ends, and the next block starts only
+ * then; a key preparation or a GCM/CCM init phase clears CRYPEN at its end.
+ * Clearing CRYPEN lets the running block finish in its time (RM0090's BUSY=0
+ * "disabled and the last processing has completed"). The block is computed
+ * when it starts, so its IV/context updates show at once.
+ * Not modelled: AHB wait states, and a guest that does not wait for BUSY=0:
+ * a DIN write into a full IN FIFO completes the running block at once; a
+ * CR write that changes the configuration or flushes while BUSY=1 (logged)
+ * first completes every block queued under the old configuration, as a
+ * normal run would have.
  *
  * Keys and IVs are big-endian words in the order of RM0090 23.3.x: AES-256
  * uses K0LR..K3RR, AES-192 K1LR..K3RR, AES-128 K2LR..K3RR; DES uses K1, TDES
@@ -73,7 +89,9 @@
  * word by word, and the DMA ends the run where it would stop moving items of
  * that stream (so the OUT request raised by a block takes over from the IN
  * stream as it does item by item). This only saves the host the bus
- * dispatch per word.
+ * dispatch per word; in timed runs a busy core leaves the IN FIFO full or
+ * the OUT FIFO empty and so drops the request that ends the run, as item by
+ * item.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -88,6 +106,9 @@
 #include "hw/qdev-properties.h"
 #include "hw/registerfields.h"
 #include "migration/vmstate.h"
+#include "qemu/timer.h"
+#include "system/cpu-timers.h"
+#include "system/qtest.h"
 #include "hw/dma/stm32f4xx_dma_burst.h"
 #include "hw/misc/stm32f4xx_cryp.h"
 #include "hw/misc/stm32f4xx_regs.h"
@@ -838,10 +859,92 @@ static void cryp_disable_self(STM32F4xxCrypState *s)
                                 FIELD_EX32(s->cr, CR, ALGODIR));
 }
 
-/* Process as many blocks as the FIFOs allow */
+/*
+ * HCLK cycles a block keeps the core busy, after RM0090's CRYP "Processing
+ * time" tables (the processing phase alone: the FIFO transfers around it
+ * are the guest's or the DMA's own accesses): DES 16, TDES 48, AES 14/16/18
+ * for 128/192/256-bit keys; GCM/CCM (F437/439), per 128-bit block and key
+ * size 128/192/256: GCM init 24/28/32, header 10, payload and final
+ * 14/16/18; CCM init 12/14/16, header 14/16/18, payload 25/29/33, final
+ * 14/16/18. Unverified: no copy of those tables could be consulted when
+ * this was written, so the figures are as recalled (the AES/DES/TDES ones
+ * agree with the lab's notes); key preparation (ALGOMODE=111) has no figure
+ * we know of and takes one AES block's time. Check them against RM0090.
+ */
+#define HCLK_HZ         168000000ULL
+
+static unsigned cryp_cycles(STM32F4xxCrypState *s, unsigned algo)
+{
+    static const uint8_t aes[3] = { 14, 16, 18 };
+    static const uint8_t gcm_init[3] = { 24, 28, 32 };
+    static const uint8_t ccm_init[3] = { 12, 14, 16 };
+    static const uint8_t ccm_payload[3] = { 25, 29, 33 };
+    unsigned ks = FIELD_EX32(s->cr, CR, KEYSIZE);
+    unsigned phase = FIELD_EX32(s->cr, CR, GCM_CCMPH);
+
+    ks = ks > 2 ? 0 : ks;               /* KEYSIZE 11 runs as 128 bits */
+    switch (algo) {
+    case ALGO_TDES_ECB:
+    case ALGO_TDES_CBC:
+        return 48;
+    case ALGO_DES_ECB:
+    case ALGO_DES_CBC:
+        return 16;
+    case ALGO_AES_GCM:
+        return phase == PHASE_INIT ? gcm_init[ks] :
+               phase == PHASE_HEADER ? 10 : aes[ks];
+    case ALGO_AES_CCM:
+        return phase == PHASE_INIT ? ccm_init[ks] :
+               phase == PHASE_PAYLOAD ? ccm_payload[ks] : aes[ks];
+    default:
+        return aes[ks];
+    }
+}
+
+/* BUSY lasts in virtual time only where that time is deterministic */
+static bool cryp_timed(void)
+{
+    return icount_enabled() || qtest_enabled();
+}
+
+/* The core's work ends: its result to the OUT FIFO (the caller runs on) */
+static void cryp_busy_end(STM32F4xxCrypState *s)
+{
+    for (unsigned i = 0; i < s->busy_out_words; i++) {
+        s->out_fifo[s->out_count++] = s->busy_out[i];
+    }
+    s->busy_out_words = 0;
+    s->busy = false;
+    if (s->busy_disables) {
+        s->busy_disables = false;
+        if (cryp_is_aead(cryp_algo(s->cr))) {
+            trace_stm32f4xx_cryp_init_done(cryp_algo(s->cr));
+        }
+        cryp_disable_self(s);
+    }
+}
+
+/*
+ * The core starts work that takes `cycles`, whose result (if any) is already
+ * in busy_out; in a normal run it ends at once.
+ */
+static void cryp_busy_start(STM32F4xxCrypState *s, unsigned cycles,
+                            bool disables)
+{
+    s->busy = true;
+    s->busy_disables = disables;
+    if (!cryp_timed()) {
+        cryp_busy_end(s);               /* zero time: see the top of the file */
+        return;
+    }
+    timer_mod(s->busy_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+              muldiv64(cycles, NANOSECONDS_PER_SECOND, HCLK_HZ));
+}
+
+/* Process as many blocks as the FIFOs (and, in timed runs, the core) allow */
 static void cryp_run(STM32F4xxCrypState *s)
 {
-    while (FIELD_EX32(s->cr, CR, CRYPEN)) {
+    while (FIELD_EX32(s->cr, CR, CRYPEN) && !s->busy) {
         unsigned algo = cryp_algo(s->cr);
         unsigned phase = FIELD_EX32(s->cr, CR, GCM_CCMPH);
         unsigned datatype = FIELD_EX32(s->cr, CR, DATATYPE);
@@ -855,13 +958,12 @@ static void cryp_run(STM32F4xxCrypState *s)
         }
         if (algo == ALGO_AES_KEY) {
             cryp_aes_prepare_key(s);
-            cryp_disable_self(s);
+            cryp_busy_start(s, cryp_cycles(s, algo), true);
             break;
         }
         if (algo == ALGO_AES_GCM && phase == PHASE_INIT) {
             cryp_gcm_init(s);
-            trace_stm32f4xx_cryp_init_done(algo);
-            cryp_disable_self(s);
+            cryp_busy_start(s, cryp_cycles(s, algo), true);
             break;
         }
         if (s->in_count < bw) {
@@ -892,19 +994,50 @@ static void cryp_run(STM32F4xxCrypState *s)
         trace_stm32f4xx_cryp_block(algo, phase, FIELD_EX32(s->cr, CR, ALGODIR));
         s->blocks++;
 
+        s->busy_out_words = 0;
         if (output) {
             cryp_bytes_to_words(w, out, bw);
             for (unsigned i = 0; i < bw; i++) {
-                s->out_fifo[s->out_count++] = cryp_swap(w[i], datatype);
+                s->busy_out[i] = cryp_swap(w[i], datatype);
             }
+            s->busy_out_words = bw;
         }
         if (algo == ALGO_AES_CCM && phase == PHASE_INIT) {
-            trace_stm32f4xx_cryp_init_done(algo);
-            cryp_disable_self(s);
+            cryp_busy_start(s, cryp_cycles(s, algo), true);
             break;
         }
+        cryp_busy_start(s, cryp_cycles(s, algo), false);
     }
     cryp_update_irq(s);
+}
+
+static void cryp_busy_timeout(void *opaque)
+{
+    STM32F4xxCrypState *s = opaque;
+
+    cryp_busy_end(s);
+    cryp_run(s);
+}
+
+/* An access that on the silicon would wait for the core: it is done now */
+static void cryp_finish_busy(STM32F4xxCrypState *s)
+{
+    if (s->busy) {
+        timer_del(s->busy_timer);
+        cryp_busy_end(s);
+    }
+}
+
+/*
+ * A configuration change while BUSY: the blocks queued under the old one
+ * are processed at once, as a normal run would have done before the write.
+ */
+static void cryp_drain(STM32F4xxCrypState *s)
+{
+    while (s->busy) {
+        cryp_finish_busy(s);
+        cryp_run(s);
+    }
 }
 
 static bool cryp_mid_block(STM32F4xxCrypState *s)
@@ -928,6 +1061,15 @@ static void cryp_write_cr(STM32F4xxCrypState *s, uint32_t value)
         qemu_log_mask(LOG_GUEST_ERROR, "%s: CR: GCM_CCMPH/ALGOMODE[3] "
                       "(0x%08x) are reserved on STM32F415/417, ignored\n",
                       __func__, value & CR_V2_ONLY);
+    }
+    if (s->busy && (((old ^ new) & CR_CONFIG_MASK) ||
+                    (FIELD_EX32(value, CR, FFLUSH) &&
+                     !FIELD_EX32(old, CR, CRYPEN)))) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: CR written (0x%08x -> 0x%08x) "
+                      "while BUSY=1: the queued blocks complete first\n",
+                      __func__, old, value);
+        cryp_drain(s);
+        old = s->cr;                    /* an init or key preparation ended */
     }
     if (FIELD_EX32(value, CR, FFLUSH)) {
         if (FIELD_EX32(old, CR, CRYPEN)) {
@@ -965,6 +1107,11 @@ static void cryp_write_cr(STM32F4xxCrypState *s, uint32_t value)
 
 static void cryp_write_din(STM32F4xxCrypState *s, uint32_t value)
 {
+    if (s->in_count == FIFO_WORDS && s->busy) {
+        /* the silicon holds the write until the core takes a block */
+        cryp_finish_busy(s);
+        cryp_run(s);
+    }
     if (s->in_count == FIFO_WORDS) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: DIN written with the IN FIFO "
                       "full, word 0x%08x dropped\n", __func__, value);
@@ -1020,6 +1167,7 @@ static uint64_t stm32f4xx_cryp_read(void *opaque, hwaddr addr, unsigned size)
         value = FIELD_DP32(value, SR, IFNF, s->in_count < FIFO_WORDS);
         value = FIELD_DP32(value, SR, OFNE, s->out_count > 0);
         value = FIELD_DP32(value, SR, OFFU, s->out_count == FIFO_WORDS);
+        value = FIELD_DP32(value, SR, BUSY, s->busy);
         break;
     case A_DIN:
         /* RM0090 23.6.3: with CRYPEN=0 a read pops the IN FIFO */
@@ -1120,6 +1268,11 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
                       " is read-only\n", __func__, addr);
         break;
     case A_K0LR ... A_K3RR:
+        if (s->busy) {
+            qemu_log_mask(LOG_GUEST_ERROR, "%s: key written while BUSY=1 "
+                          "(the running block keeps the old key)\n",
+                          __func__);
+        }
         if (cryp_mid_block(s)) {
             qemu_log_mask(LOG_GUEST_ERROR, "%s: key changed with a partial "
                           "block in the IN FIFO\n", __func__);
@@ -1127,6 +1280,11 @@ static void stm32f4xx_cryp_write(void *opaque, hwaddr addr, uint64_t val64,
         s->key[(addr - A_K0LR) / 4] = value;
         break;
     case A_IV0LR ... A_IV1RR:
+        if (s->busy) {
+            qemu_log_mask(LOG_GUEST_ERROR, "%s: IV written while BUSY=1 "
+                          "(the running block keeps the old IV)\n",
+                          __func__);
+        }
         if (cryp_mid_block(s)) {
             qemu_log_mask(LOG_GUEST_ERROR, "%s: IV changed with a partial "
                           "block in the IN FIFO\n", __func__);
@@ -1210,6 +1368,11 @@ static void stm32f4xx_cryp_reset_hold(Object *obj, ResetType type)
     memset(s->out_fifo, 0, sizeof(s->out_fifo));
     s->in_count = 0;
     s->out_count = 0;
+    timer_del(s->busy_timer);
+    s->busy = false;
+    s->busy_disables = false;
+    s->busy_out_words = 0;
+    memset(s->busy_out, 0, sizeof(s->busy_out));
     /* drive every line again when the reset ends */
     memset(s->line_level, -1, sizeof(s->line_level));
 }
@@ -1224,6 +1387,7 @@ static void stm32f4xx_cryp_init(Object *obj)
     STM32F4xxCrypState *s = STM32F4XX_CRYP(obj);
 
     s->key_cache = g_new0(STM32F4xxCrypKeyCache, 1);
+    s->busy_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, cryp_busy_timeout, s);
     memset(s->line_level, -1, sizeof(s->line_level));
     /* for tests: blocks that went through the datapath since power-on */
     object_property_add_uint64_ptr(obj, "blocks", &s->blocks,
@@ -1233,6 +1397,7 @@ static void stm32f4xx_cryp_init(Object *obj)
 static void stm32f4xx_cryp_finalize(Object *obj)
 {
     g_free(STM32F4XX_CRYP(obj)->key_cache);
+    timer_free(STM32F4XX_CRYP(obj)->busy_timer);
 }
 
 static void stm32f4xx_cryp_realize(DeviceState *dev, Error **errp)
@@ -1256,11 +1421,34 @@ static int stm32f4xx_cryp_post_load(void *opaque, int version_id)
 {
     STM32F4xxCrypState *s = opaque;
 
-    if (s->in_count > FIFO_WORDS || s->out_count > FIFO_WORDS) {
+    if (s->in_count > FIFO_WORDS || s->out_count > FIFO_WORDS ||
+        s->busy_out_words > 4 ||
+        s->out_count + s->busy_out_words > FIFO_WORDS) {
         return -EINVAL;
     }
     return 0;
 }
+
+/* Only a machine saved while the core was busy (a timed run) has this */
+static bool stm32f4xx_cryp_busy_needed(void *opaque)
+{
+    return ((STM32F4xxCrypState *)opaque)->busy;
+}
+
+static const VMStateDescription vmstate_stm32f4xx_cryp_busy = {
+    .name = TYPE_STM32F4XX_CRYP "/busy",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = stm32f4xx_cryp_busy_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(busy, STM32F4xxCrypState),
+        VMSTATE_BOOL(busy_disables, STM32F4xxCrypState),
+        VMSTATE_UINT32_ARRAY(busy_out, STM32F4xxCrypState, 4),
+        VMSTATE_UINT32(busy_out_words, STM32F4xxCrypState),
+        VMSTATE_TIMER_PTR(busy_timer, STM32F4xxCrypState),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const VMStateDescription vmstate_stm32f4xx_cryp = {
     .name = TYPE_STM32F4XX_CRYP,
@@ -1281,6 +1469,10 @@ static const VMStateDescription vmstate_stm32f4xx_cryp = {
         VMSTATE_UINT32_ARRAY(out_fifo, STM32F4xxCrypState, FIFO_WORDS),
         VMSTATE_UINT32(out_count, STM32F4xxCrypState),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_stm32f4xx_cryp_busy,
+        NULL
     },
 };
 

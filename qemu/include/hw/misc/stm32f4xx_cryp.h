@@ -8,6 +8,7 @@
 #define HW_MISC_STM32F4XX_CRYP_H
 
 #include "hw/sysbus.h"
+#include "qemu/timer.h"
 #include "qom/object.h"
 
 #define TYPE_STM32F4XX_CRYP "stm32f4xx-cryp"
@@ -36,6 +37,12 @@ struct STM32F4xxCrypState {
     uint32_t out_fifo[STM32F4XX_CRYP_FIFO_WORDS];
     uint32_t out_count;
     uint64_t blocks;            /* blocks processed (QOM "blocks", read-only) */
+    /* timed runs only (-icount, qtest): the core's work in progress */
+    QEMUTimer *busy_timer;
+    bool busy;                  /* SR.BUSY */
+    bool busy_disables;         /* CRYPEN clears when it ends (init, key) */
+    uint32_t busy_out[4];       /* the running block's result ... */
+    uint32_t busy_out_words;    /* ... its words for the OUT FIFO (0: none) */
     /* expanded keys (host-side only) */
     struct STM32F4xxCrypKeyCache *key_cache;
     /* levels last driven on irq, dma_in, dma_out (-1: not yet; not migrated) */
