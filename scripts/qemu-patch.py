@@ -288,6 +288,48 @@ PATCHES = {
              "    dc->vmsd = &vmstate_stm32f2xx_usart;\n"), None),
         ],
     ),
+    "0015-net-slirp-guestfwd-to-a-unix-socket.patch": (
+        "net/slirp: guestfwd=tcp:server:port-unix:path connects each guest connection to a"
+        " Unix socket (libslirp 4.7's slirp_add_unix), so a program already running serves"
+        " it without a process spawned per connection.",
+        [
+            ("qemu-options.hx", ("REPLACE",
+             "    ``guestfwd=[tcp]:server:port-dev``; \\ ``guestfwd=[tcp]:server:port-cmd:command``\n"
+             "        Forward guest TCP connections to the IP address server on port\n"
+             "        port to the character device dev or to a program executed by\n"
+             "        cmd:command which gets spawned for each connection. This option\n"
+             "        can be given multiple times.\n",
+             "    ``guestfwd=[tcp]:server:port-dev``; \\ ``guestfwd=[tcp]:server:port-cmd:command``;"
+             " \\ ``guestfwd=[tcp]:server:port-unix:path``\n"
+             "        Forward guest TCP connections to the IP address server on port\n"
+             "        port to the character device dev, to a program executed by\n"
+             "        cmd:command which gets spawned for each connection, or to a new\n"
+             "        connection to the Unix socket unix:path for each connection\n"
+             "        (libslirp 4.7 or later). This option can be given multiple times.\n"),
+             None),
+            ("net/slirp.c", ("REPLACE",
+             "            return -1;\n"
+             "        }\n"
+             "    } else {\n"
+             "        Error *err = NULL;\n",
+             "            return -1;\n"
+             "        }\n"
+             "    } else if (g_str_has_prefix(p, \"unix:\")) {\n"
+             "#if SLIRP_CHECK_VERSION(4, 7, 0)\n"
+             "        if (slirp_add_unix(s->slirp, &p[5], &server, port) < 0) {\n"
+             "            error_setg(errp, \"Conflicting/invalid host:port in guest \"\n"
+             "                       \"forwarding rule '%s'\", config_str);\n"
+             "            return -1;\n"
+             "        }\n"
+             "#else\n"
+             "        error_setg(errp, \"guestfwd to a unix socket needs libslirp 4.7 or \"\n"
+             "                   \"later, in rule '%s'\", config_str);\n"
+             "        return -1;\n"
+             "#endif\n"
+             "    } else {\n"
+             "        Error *err = NULL;\n"), None),
+        ],
+    ),
 }
 
 # Text inserted *before* an anchor (Kconfig blocks, trace-events sections) lives in
