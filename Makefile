@@ -11,10 +11,10 @@
 #   make setup         apt packages, the trixie deb-src entry, Python packages
 #   make bench         crypto throughput, HW vs SW builds on both boards, side by side:
 #                      bench/results/crypto.json and crypto.png; board-to-PC connect and
-#                      handshake, Python relay vs native helper: connect.json; an idle
+#                      handshake, the three guestfwd relays: connect.json; an idle
 #                      board's host CPU and wake-ups, 1 ms tick vs tickless: idle.json;
-#                      guest instructions of a TLS 1.2 handshake's PRF: tls_prf.json
-#                      (bench/README.md)
+#                      guest instructions of a TLS 1.2 handshake's PRF: tls_prf.json;
+#                      boot times, pystone and emulated MIPS: speed.json (bench/README.md)
 #   make nightly       every board and variant, the long checks, one report, within a time
 #                      budget (NIGHTLY_ARGS='--budget 60 --previous results/nightly'; see README)
 
@@ -114,6 +114,7 @@ bench: qemu
 	$(PYTHON) bench/connect.py --json bench/results/connect.json
 	$(PYTHON) bench/tls_prf.py --json bench/results/tls_prf.json
 	$(PYTHON) bench/idle.py --boards F417,F439 --json bench/results/idle.json
+	$(PYTHON) bench/speed.py --json bench/results/speed.json
 
 demo: qemu firmware
 	$(PYTHON) host_tools/demo.py --board $(BOARD)

@@ -61,6 +61,26 @@ def test_connect_bench_quick(qemu, tmp_path):
         assert what in table
 
 
+def test_speed_bench_quick(qemu, tmp_path):
+    """Both boards boot to the REPL and to a first handshake, and run pystone and the tight
+    loop counted and timed; every figure is there and plausible in kind, not in speed."""
+    from bench import speed
+    for machine in speed.BOARDS.values():
+        build_firmware(machine)
+    out_json = tmp_path / "speed.json"
+    assert speed.main(["--quick", "--qemu", str(qemu), "--json", str(out_json)]) == 0
+    result = json.loads(out_json.read_text())
+    assert [r["board"] for r in result["rows"]] == ["F417", "F439"]
+    for r in result["rows"]:
+        assert 0 < r["boot_repl_s"] < r["boot_handshake_s"], r
+        # instruction counts come from the guest's clock under -icount: a pystone loop is
+        # hundreds of instructions at least, the tight loop's turn a few
+        assert r["pystone_instructions"] > 100 * r["pystone_loops"], r
+        assert r["loop_instructions"] > r["loop_turns"], r
+        assert r["pystone_mips"] > 0 and r["loop_mips"] > 0, r
+    assert "pystones/s" in speed.table(result)
+
+
 def test_idle_bench_quick(qemu, tmp_path):
     from bench import idle
     build_firmware("stm324xg-eval")
