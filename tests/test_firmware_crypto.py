@@ -558,6 +558,212 @@ def test_aes_ccm_matches_host_and_rejects_tampering(f439):
         assert ok == "True" and rejected == "True", line
 
 
+
+# ---- CCM through mbedTLS's API (MBEDTLS_CCM_ALT: the F439's CCM engine) ----------------------
+
+# As MBEDTLS_GCM_PROGRAM: inputs from a pattern both sides compute, the board prints each
+# ciphertext's SHA-256 and the tag. Nonce and tag lengths turn with the case number, so the
+# payload and AAD lengths meet each of them; CCM_SIZES_PROGRAM then takes every nonce length
+# with every tag length. On the F417 (no CCM engine) tls.ccm_counts does not exist and the
+# program prints zeros for it.
+MBEDTLS_CCM_PROGRAM = """
+import tls, hashlib
+def pat(n, s): return bytes((s + 31 * i + (i >> 8)) & 255 for i in range(n))
+BIG = pat(4101, 5)
+def hx(b): return hashlib.sha256(b).digest().hex()
+def counts(): return tls.ccm_counts() if hasattr(tls, 'ccm_counts') else (0, 0)
+before = counts()
+ops = 0
+case = 0
+for ks in (16, 24, 32):
+    k = pat(ks, ks)
+    for alen in (0, 13, 33):
+        aad = pat(alen, 100 + alen)
+        for n in (0, 1, 15, 16, 17, 129, 4101):
+            d = BIG[:n]
+            nlen, tlen = 7 + case % 7, 4 + 2 * ((case * 3) % 7)
+            case += 1
+            nonce = pat(nlen, n + tlen + ks)
+            ct, tag = tls.ccm(k, nonce, d, aad, tag_len=tlen)
+            pt = tls.ccm(k, nonce, ct, aad, tag=tag)
+            # in place, as TLS records: the same buffer in and out
+            ict, itag = tls.ccm(k, nonce, d, aad, tag_len=tlen, in_place=True)
+            ipt = tls.ccm(k, nonce, ct, aad, tag=tag, in_place=True)
+            # CCM* with a tag is CCM
+            sct, stag = tls.ccm(k, nonce, d, aad, tag_len=tlen, star=True)
+            spt = tls.ccm(k, nonce, ct, aad, tag=tag, star=True)
+            ops += 6
+            bad = []
+            for t_ct, t_tag in ((ct, bytes([tag[0] ^ 1]) + tag[1:]),
+                                (ct[:-1] + bytes([ct[-1] ^ 0x80]) if n else ct, tag[:-1] + bytes([tag[-1] ^ 2]))):
+                for inp in (False, True):
+                    try:
+                        r = tls.ccm(k, nonce, t_ct, aad, tag=t_tag, in_place=inp)
+                        bad.append('accepted')
+                    except ValueError as e:
+                        bad.append('rejected' if str(e) == 'CCM tag mismatch' else str(e))
+                    ops += 1
+            # the streaming calls (software) in odd pieces give the same
+            cct, ctag = tls.ccm(k, nonce, d, aad, tag_len=tlen, chunk=7)
+            cpt = tls.ccm(k, nonce, ct, aad, tag=tag, chunk=5)
+            print('CCM', ks, alen, n, nlen, tlen, hx(ct), tag.hex(), pt == d,
+                  cct == ct and ctag == tag and cpt == d,
+                  ict == ct and itag == tag and ipt == d,
+                  sct == ct and stag == tag and spt == d, *bad)
+after = counts()
+print('COUNTS', after[0] - before[0], after[1] - before[1], ops)
+"""
+
+
+def test_mbedtls_ccm_runs_on_the_cryp_and_matches_host(dev):
+    """mbedtls_ccm_* (what TLS records use) on both hardware builds against the host's
+    AESCCM: AES-128/192/256, AAD and payload lengths around the block size and past the
+    DMA threshold, nonces of 7..13 bytes, tags of 4..16 bytes, both directions, in place and
+    out of place, the CCM* calls with a tag, tampered tags and ciphertext refused (both
+    ways), the streaming calls in odd pieces agreeing. On the F439 every one-shot operation
+    ran on the CRYP's CCM engine (tls.ccm_counts), none in software; on the F417 (no CCM
+    engine) it is mbedTLS's CCM on the CRYP's AES."""
+    cryp_before = dev.blocks("cryp")
+    lines = dev.run(MBEDTLS_CCM_PROGRAM, timeout=600)
+    assert len(lines) == 3 * 3 * 7 + 1, lines[-5:]
+    big = _pattern(4101, 5)
+    for line in lines[:-1]:
+        ks, alen, n, nlen, tlen, ct_hash, tag, ok, stream, in_place, star, *bad = \
+            fields(line, "CCM")
+        ks, alen, n, nlen, tlen = int(ks), int(alen), int(n), int(nlen), int(tlen)
+        nonce = _pattern(nlen, n + tlen + ks)
+        sealed = AESCCM(_pattern(ks, ks), tag_length=tlen).encrypt(
+            nonce, big[:n], _pattern(alen, 100 + alen) or None)
+        assert ct_hash == hashlib.sha256(sealed[:-tlen]).hexdigest(), line
+        assert tag == sealed[-tlen:].hex(), line
+        assert (ok, stream, in_place, star) == ("True",) * 4, line
+        assert bad == ["rejected"] * 4, line
+    hw, sw, ops = map(int, fields(lines[-1], "COUNTS"))
+    if dev.machine == F439:
+        assert (hw, sw) == (ops, 0), lines[-1]
+    else:
+        assert (hw, sw) == (0, 0), lines[-1]
+    assert dev.blocks("cryp") > cryp_before
+
+
+CCM_SIZES_PROGRAM = """
+import tls
+def counts(): return tls.ccm_counts() if hasattr(tls, 'ccm_counts') else (0, 0)
+before = counts()
+for nlen in range(7, 14):
+    for tlen in range(4, 17, 2):
+        k, nonce, d, aad = rb(16), rb(nlen), rb(rnd(40)), rb(rnd(24))
+        ct, tag = tls.ccm(k, nonce, d, aad, tag_len=tlen)
+        ok = tls.ccm(k, nonce, ct, aad, tag=tag, in_place=True) == d
+        print('CCM', h(k), h(nonce), h(aad), h(d), h(ct), h(tag), ok)
+after = counts()
+print('COUNTS', after[0] - before[0], after[1] - before[1])
+"""
+
+
+def test_mbedtls_ccm_every_nonce_and_tag_length(dev):
+    """Every nonce length (7..13 bytes) with every tag length (4..16 bytes) against the
+    host, random short payloads and AAD; all on the CCM engine on the F439."""
+    lines = dev.run(CCM_SIZES_PROGRAM)
+    assert len(lines) == 7 * 7 + 1, lines[-3:]
+    for line in lines[:-1]:
+        key, nonce, aad, data, ct, tag, ok = fields(line, "CCM")
+        sealed = AESCCM(bx(key), tag_length=len(bx(tag))).encrypt(bx(nonce), bx(data),
+                                                                   bx(aad) or None)
+        assert ct + tag == sealed.hex() and ok == "True", line
+    expected = ["98", "0"] if dev.machine == F439 else ["0", "0"]
+    assert fields(lines[-1], "COUNTS") == expected, lines[-1]
+
+
+MBEDTLS_CCM_SOFTWARE_PROGRAM = """
+import tls
+def counts(): return tls.ccm_counts() if hasattr(tls, 'ccm_counts') else (0, 0)
+before = counts()
+# CCM* without a tag: plain CTR (mbedTLS's software); the CRYP takes tags of 4..16 bytes
+k, nonce, d, aad = rb(16), rb(13), rb(rnd(70) + 1), rb(rnd(40))
+ct, tag = tls.ccm(k, nonce, d, aad, tag_len=0, star=True)
+print('STAR0', h(k), h(nonce), h(d), h(ct), tag == b'', tls.ccm(k, nonce, ct, aad, tag=b'', star=True) == d)
+after = counts()
+print('COUNTS', after[0] - before[0], after[1] - before[1])
+for bad in ("tls.ccm(bytes(20), bytes(12), b'x')", "tls.ccm(bytes(16), bytes(6), b'x')",
+            "tls.ccm(bytes(16), bytes(14), b'x')", "tls.ccm(bytes(16), bytes(12), b'x', tag_len=5)",
+            "tls.ccm(bytes(16), bytes(12), b'x', tag_len=2)", "tls.ccm(bytes(16), bytes(12), b'x', tag_len=0)"):
+    try:
+        eval(bad)
+        print('ACCEPTED', bad)
+    except ValueError as e:
+        print('REFUSED', e)
+after = counts()
+print('COUNTS', after[0] - before[0], after[1] - before[1])
+"""
+
+
+def test_mbedtls_ccm_what_the_engine_does_not_take_is_mbedtls_own(dev):
+    """CCM* without a tag (plain CTR) is mbedTLS's software CCM, still right; what mbedTLS
+    refuses is refused on both builds with mbedTLS's own error (bad keys, nonces outside
+    7..13 bytes, odd, too short or missing tags), the F439 never taking it to the CRYP.
+    (AAD of 0xFF00 bytes, which mbedTLS refuses and the CRYP would take, is not tried: the
+    board's heap has no 64 KiB block to spare.)"""
+    lines = dev.run(MBEDTLS_CCM_SOFTWARE_PROGRAM, timeout=120)
+    key, nonce, data, ct, empty, ok = fields(lines[0], "STAR0")
+    stream = Cipher(algorithms.AES(bx(key)),
+                    modes.CTR(bytes([1]) + bx(nonce) + bytes([0, 1]))).encryptor()
+    assert ct == stream.update(bx(data)).hex() and (empty, ok) == ("True", "True"), lines[0]
+    expected = ["0", "2"] if dev.machine == F439 else ["0", "0"]
+    assert fields(lines[1], "COUNTS") == expected, lines[1]
+    refused = lines[2:-1]
+    assert len(refused) == 6, lines
+    assert refused == ["REFUSED ccm: mbedTLS error -0x000d"] * 6, refused
+    expected = ["0", "7"] if dev.machine == F439 else ["0", "0"]
+    assert fields(lines[-1], "COUNTS") == expected, lines[-1]
+
+
+# RCC registers: holding a block in reset makes the model refuse its registers
+CCM_FALLBACK_PROGRAM = """
+import tls, machine
+AHB1RSTR, AHB2RSTR = 0x40023810, 0x40023814
+k, nonce, aad, d = rb(32), rb(12), rb(13), rb(300)
+ct, tag = tls.ccm(k, nonce, d, aad)
+before = tls.ccm_counts()
+machine.mem32[AHB1RSTR] |= 1 << 22      # DMA2 in reset: the CRYP's payload run by DMA fails
+try:
+    r = tls.ccm(k, nonce, d, aad)
+    pt = tls.ccm(k, nonce, ct, aad, tag=tag)
+    try:
+        print('NO-ERROR', tls.ccm(k, nonce, d, aad, in_place=True))
+    except ValueError as e:
+        print('IN-PLACE', e)
+finally:
+    machine.mem32[AHB1RSTR] &= 0xFFBFFFFF
+after = tls.ccm_counts()
+print('FALLBACK', h(k), h(nonce), h(aad), h(d), h(ct), h(tag), r == (ct, tag), pt == d,
+      after[0] - before[0], after[1] - before[1])
+machine.mem32[AHB2RSTR] |= 1 << 4       # the CRYP in reset: neither path can give a result
+try:
+    print('NO-ERROR', tls.ccm(k, nonce, d, aad))
+except ValueError as e:
+    print('ERROR', e)
+finally:
+    machine.mem32[AHB2RSTR] &= 0xFFFFFFEF
+print('AGAIN', tls.ccm(k, nonce, d, aad) == (ct, tag), tls.ccm(k, nonce, ct, aad, tag=tag, in_place=True) == d)
+"""
+
+
+def test_mbedtls_ccm_falls_back_to_software_or_fails_never_wrong(f439):
+    """A failed CRYP CCM operation out of place (its DMA held in reset) is redone by
+    mbedTLS's software CCM with the right result; in place (the input may be overwritten)
+    it fails with MBEDTLS_ERR_PLATFORM_HW_ACCEL_FAILED; with the CRYP itself in reset the
+    software path fails too (its AES is the CRYP) instead of returning anything; afterwards
+    the CRYP works again."""
+    lines = f439.run(CCM_FALLBACK_PROGRAM)
+    assert lines[0] == "IN-PLACE ccm: mbedTLS error -0x0070", lines
+    key, nonce, aad, data, ct, tag, same, ok, hw, sw = fields(lines[1], "FALLBACK")
+    assert AESCCM(bx(key)).encrypt(bx(nonce), bx(data), bx(aad)).hex() == ct + tag, lines[1]
+    assert (same, ok, hw, sw) == ("True", "True", "0", "2"), lines[1]
+    assert lines[2] == "ERROR ccm: mbedTLS error -0x0070", lines
+    assert lines[3] == "AGAIN True True", lines
+
+
 # ---- features and exceptions ----------------------------------------------------------------
 
 def test_features_tell_what_the_chip_has(dev):
@@ -662,7 +868,7 @@ def test_cryp_block_counter_grows_by_the_blocks_of_each_operation(dev):
 
 
 def test_cryp_block_counter_for_gcm_and_ccm(f439):
-    f439.run("k = bytes(range(16)); d = bytes(200)")
+    f439.run("import tls; k = bytes(range(16)); d = bytes(200)")
     # 2 AAD blocks, 2 payload blocks, the partial block (CTR pass + its GHASH), lengths
     assert counted(f439, "cryp", "c.aes_gcm_encrypt(k, d[:12], d[:40], d[:20])") == 7
     # 1 AAD block, 3 payload blocks, lengths
@@ -672,6 +878,8 @@ def test_cryp_block_counter_for_gcm_and_ccm(f439):
     assert counted(f439, "cryp", "c.aes_gcm_decrypt(k, d[:12], ct, t, d[:20])") == 6
     # CCM: B0, the AAD with its length prefix (2 blocks for 20 bytes), 2 payload, CTR0
     assert counted(f439, "cryp", "c.aes_ccm_encrypt(k, d[:11], d[:32], d[:20])") == 6
+    # mbedTLS's CCM (what TLS records use) runs the same blocks on the CCM engine
+    assert counted(f439, "cryp", "tls.ccm(k, d[:11], d[:32], d[:20])") == 6
 
 
 def test_hash_block_counter_grows_by_the_blocks_of_each_operation(dev):

@@ -274,7 +274,7 @@ def test_mbedtls_self_tests_pass(make_board, variant):
     flag, _, results = out.strip().partition(" ")
     assert flag == str(hw), out
     results = dict(eval(results))
-    assert set(results) >= {"aes", "des", "md5", "sha1", "sha256", "gcm", "ctr_drbg",
+    assert set(results) >= {"aes", "des", "md5", "sha1", "sha256", "gcm", "ccm", "ctr_drbg",
                             "entropy", "rsa", "ecp"}, results
     assert all(results.values()), f"failed self-tests: {[k for k, v in results.items() if not v]}"
 
@@ -451,11 +451,17 @@ class PyTlsServer:
 class OpensslServer:
     """openssl s_server -www on 127.0.0.1 for one connection."""
 
-    def __init__(self, pki, stem="server", cipher=None):
+    def __init__(self, pki, stem="server", cipher=None, ciphersuites=None):
+        """cipher: TLS 1.2 suites (-tls1_2 -cipher); ciphersuites: TLS 1.3's instead (-tls1_3
+        -ciphersuites, for the suites Python's ssl cannot choose, such as AES-CCM's)."""
         self.port = free_port()
         args = ["openssl", "s_server", "-accept", f"127.0.0.1:{self.port}", "-naccept", "1",
                 "-cert", str(pki["dir"] / f"{stem}.pem"), "-key", str(pki["dir"] / f"{stem}.key"),
-                "-tls1_2", "-www"]
+                "-www"]
+        if ciphersuites:
+            args += ["-tls1_3", "-ciphersuites", ciphersuites]
+        else:
+            args += ["-tls1_2"]
         if cipher:
             args += ["-cipher", cipher]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -532,9 +538,11 @@ def client(ca, port=443, host='{pc}', ciphers=None, request=b'hello from the boa
         print('REPLY', ss.readline())
     ss.close()
 
-def server(cert, key, port=443, n=1):
+def server(cert, key, port=443, n=1, ciphers=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    if ciphers:
+        ctx.set_ciphers(ciphers)
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(('0.0.0.0', port))
@@ -674,6 +682,102 @@ def test_tls12_prf_hmacs_on_the_hash_where_the_chip_has_sha256(make_board, pki, 
     server.join()
     assert server.error is None, server.error
 
+
+CCM_COUNTS = "import tls; print('CCM-COUNTS', *tls.ccm_counts())"
+
+
+def ccm_counts(b: TlsBoard) -> tuple[int, int]:
+    """(on the CRYP's CCM engine, in software): one-shot CCM operations since boot."""
+    return tuple(map(int, b.run(CCM_COUNTS).split()[-2:]))
+
+
+@pytest.mark.parametrize("suite, stem", [
+    ("AES128-CCM", "server"),                   # TLS-RSA-WITH-AES-128-CCM
+    ("ECDHE-ECDSA-AES128-CCM", "server-ec"),
+    ("ECDHE-ECDSA-AES256-CCM8", "server-ec"),   # 8-byte tags
+])
+def test_board_client_ccm_records_go_through_the_f439_cryp(make_board, pki, suite, stem):
+    """TLS 1.2 AES-CCM suites, the F439 as client of Python's ssl: every record is sealed
+    and opened by mbedtls_ccm_encrypt_and_tag / _auth_decrypt on the CRYP's CCM engine
+    (tls.ccm_counts()), none in software, and a 1001-byte line (a partial last block, the
+    payload by DMA) goes out and comes back intact."""
+    server = PyTlsServer(pki, stem=stem, ciphers=suite)
+    server.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    b = make_board("stm324x9i-eval", 1, guestfwd=[f"443:{server.port}"])
+    setup_board(b, pki)
+    hw_before, sw_before = ccm_counts(b)
+    line = b"0123456789" * 100 + b"\n"
+    out = board_client(b, ciphers=suite, request=line)
+    server.join()
+    m = TLS_OK.search(out)
+    assert m, f"handshake failed: {out} (server: {server.error!r})"
+    assert server.error is None, server.error
+    assert (m.group(1), m.group(2), server.cipher[0]) == (suite, "TLSv1.2", suite), out
+    assert f"REPLY {b'pc:' + line!r}" in out, out[-300:]
+    hw, sw = ccm_counts(b)
+    assert sw - sw_before == 0 and hw - hw_before >= 4, (hw - hw_before, sw - sw_before)
+
+
+@pytest.mark.parametrize("board", ["stm324x9i-eval", "stm324xg-eval"])
+@pytest.mark.parametrize("cipher, ciphersuites, version", [
+    ("DHE-RSA-AES128-CCM", None, "TLSv1.2"),
+    (None, "TLS_AES_128_CCM_SHA256", "TLSv1.3"),
+])
+def test_board_client_ccm_with_openssl(make_board, pki, cipher, ciphersuites, version, board):
+    """DHE-RSA-AES128-CCM and TLS 1.3's TLS_AES_128_CCM_SHA256 against openssl s_server
+    (Python's ssl cannot choose TLS 1.3 suites); on the F439 the records (and TLS 1.3's
+    encrypted handshake) go through the CRYP's CCM engine, none in software; on the F417,
+    which has no CCM engine, mbedTLS's CCM runs on the CRYP's AES."""
+    suite = cipher or ciphersuites
+    server = OpensslServer(pki, cipher=cipher, ciphersuites=ciphersuites)
+    b = make_board(board, 1, guestfwd=[f"443:{server.port}"])
+    setup_board(b, pki)
+    f439 = board == "stm324x9i-eval"
+    before = ccm_counts(b) if f439 else None
+    cryp_before = b.counter("cryp")
+    out = board_client(b, ciphers=suite, request=b"GET / HTTP/1.0\r\n\r\n", www=True)
+    peer = server.finish().decode(errors="replace")
+    m = TLS_OK.search(out)
+    assert m, f"handshake failed: {out}\n{peer[-2000:]}"
+    assert (m.group(1), m.group(2)) == (suite, version), out
+    assert f"PEER New, {version}, Cipher is {suite}\n" in out, out
+    if f439:
+        hw, sw = (now - was for now, was in zip(ccm_counts(b), before))
+        assert sw == 0 and hw >= 4, (hw, sw)
+    else:
+        # mbedTLS's ccm.c (no CCM_ALT, so no counts) with its AES blocks on the CRYP
+        assert b.run("import tls; print(hasattr(tls, 'ccm_counts'))").strip() == "False"
+        assert b.counter("cryp") > cryp_before
+
+
+def test_board_server_ccm_with_python_and_openssl_clients(make_board, pki):
+    """The F439 as server offering AES128-CCM (TLS 1.2) and TLS_AES_128_CCM_SHA256 (TLS
+    1.3): Python's ssl client negotiates the first, openssl s_client the second; the
+    records of both go through the CRYP's CCM engine, none in software."""
+    b = make_board("stm324x9i-eval", 1, hostfwd=["0:443"])
+    setup_board(b, pki)
+    b.run(f"CERT = {pki['board'].decode()!r}\nKEY = {pki['board.key'].decode()!r}")
+    hw_before, sw_before = ccm_counts(b)
+    b.start("server(CERT, KEY, n=2, ciphers='AES128-CCM:TLS_AES_128_CCM_SHA256')")
+    b.con.expect(b"LISTENING", timeout=30)
+    port = b.board.forwarded_port(443)
+    cipher, reply = py_client(port, pki, ciphers="AES128-CCM")
+    assert cipher[:2] == ("AES128-CCM", "TLSv1.2") and reply == b"board:hello from the pc\n", \
+        (cipher, reply)
+    result = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile",
+         str(pki["dir"] / "ca.pem"), "-verify_return_error", "-verify_ip", BOARD_IP,
+         "-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256", "-ign_eof"],
+        input=b"hello from openssl\n", capture_output=True, timeout=HANDSHAKE_TIMEOUT)
+    text = result.stdout.decode(errors="replace")
+    out = b.wait_prompt()
+    assert "Verify return code: 0 (ok)" in text, text[-2000:]
+    assert "board:hello from openssl" in text, text[-2000:]
+    assert "Cipher is TLS_AES_128_CCM_SHA256" in text, text[-2000:]
+    assert "TLS-OK ('AES128-CCM', 'TLSv1.2', 128)" in out, out
+    assert "TLS-OK ('TLS_AES_128_CCM_SHA256', 'TLSv1.3', 128)" in out, out
+    hw, sw = ccm_counts(b)
+    assert sw - sw_before == 0 and hw - hw_before >= 8, (hw - hw_before, sw - sw_before)
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_board_client_handshakes_with_python_server(make_board, pki, variant):

@@ -10,21 +10,22 @@
  */
 // mbedTLS 3.6 configuration for the lab's STM32F4 boards (MBEDTLS_CONFIG_FILE).
 //
-// TLS 1.3 and TLS 1.2, client and server: TLS 1.3's AES-GCM suites with (EC)DHE key
-// exchange (X25519, P-256, P-384) and ticket resumption (PSK with (EC)DHE); TLS 1.2 with
+// TLS 1.3 and TLS 1.2, client and server: TLS 1.3's AES-GCM and AES-CCM suites with (EC)DHE
+// key exchange (X25519, P-256, P-384) and ticket resumption (PSK with (EC)DHE); TLS 1.2 with
 // ECDHE-RSA/ECDSA, DHE-RSA (ST's "SSL client/server on STM32F4" demo used DHE-RSA-AES256-SHA)
-// and RSA key exchange, AES-GCM and AES-CBC, session IDs (server cache) and tickets. Which
-// suites a context offers by default is the ssl module's choice (forward secrecy only, AEAD
-// first); everything built here stays available through set_ciphers(). X.509 parsing and
-// verification with validity dates. TLS 1.3 needs PSA Crypto (its key schedule, HKDF and
-// (EC)DHE go through it); PSA's built-in drivers call the same mbedTLS modules, so AES and
-// the hashes still reach the ALT code below.
+// and RSA key exchange, AES-GCM, AES-CCM(-8) and AES-CBC, session IDs (server cache) and
+// tickets. Which suites a context offers by default is the ssl module's choice (forward
+// secrecy only, AEAD first, no CCM); everything built here stays available through
+// set_ciphers(). X.509 parsing and verification with validity dates. TLS 1.3 needs PSA
+// Crypto (its key schedule, HKDF and (EC)DHE go through it); PSA's built-in drivers call the
+// same mbedTLS modules, so AES and the hashes still reach the ALT code below.
 //
 // Crypto runs on the CRYP/HASH peripherals when STM32LAB_HW_CRYPTO is 1 (make HW_CRYPTO=1,
 // the default): AES, DES/3DES, SHA-1 and MD5 on both chips, SHA-224/256 only where the HASH
-// block has it (STM32F439: MICROPY_HW_HASH_SHA224_256), and the one-shot AES-GCM calls on
+// block has it (STM32F439: MICROPY_HW_HASH_SHA224_256), the one-shot AES-GCM calls on
 // the CRYP's GCM engine (GHASH included) where it has one (STM32F439), as one AES-CTR run
-// with software GHASH where it has none (STM32F417). Entropy comes from the RNG only.
+// with software GHASH where it has none (STM32F417), and the one-shot AES-CCM calls on the
+// CRYP's CCM engine (STM32F439 only). Entropy comes from the RNG only.
 #ifndef MICROPY_INCLUDED_STM32LAB_MBEDTLS_CONFIG_PORT_H
 #define MICROPY_INCLUDED_STM32LAB_MBEDTLS_CONFIG_PORT_H
 
@@ -133,6 +134,11 @@ time_t stm32lab_tls_time(time_t *timer);
 #define MBEDTLS_AES_ROM_TABLES              // software AES tables in flash, not RAM
 #define MBEDTLS_DES_C
 #define MBEDTLS_GCM_C
+// AES-CCM(-8) suites, TLS 1.2 and 1.3 (about 4 KiB of code): left out where the code flash
+// is short (make TLS_CCM=0: the Nucleo-F411RE's 384 KiB, 2 KiB too few for them)
+#if !defined(STM32LAB_TLS_CCM) || STM32LAB_TLS_CCM
+#define MBEDTLS_CCM_C
+#endif
 #define MBEDTLS_MD_C
 #define MBEDTLS_MD5_C
 #define MBEDTLS_SHA1_C
@@ -149,7 +155,7 @@ time_t stm32lab_tls_time(time_t *timer);
 #define MBEDTLS_ERROR_C                     // error texts (MicroPython's compact table)
 #define MBEDTLS_SELF_TEST                   // tls.selftest()
 
-// --- hardware crypto (mbedtls/aes_alt.c, des_alt.c, hash_alt.c, gcm_alt.c on hwcrypto/) --
+// --- hardware crypto (mbedtls/aes_alt.c, des_alt.c, hash_alt.c, gcm_alt.c, ccm_alt.c) ----
 
 #if STM32LAB_HW_CRYPTO && STM32LAB_MBEDTLS_ALT
 #include "hwcrypto/hwcrypto_config.h"   // what this chip's CRYP and HASH can do
@@ -171,6 +177,12 @@ void stm32lab_hmac_counts(uint32_t counts[2]);  // on the HASH, refused (tls.hma
 // GHASH and as the fallback.
 #if !defined(STM32LAB_GCM_SOFTWARE)
 #define MBEDTLS_GCM_ALT
+#endif
+// CCM's one-shot calls on the CRYP's CCM engine where it has one (STM32F439); ccm_sw.c
+// compiles mbedTLS's own ccm.c beside it (STM32LAB_CCM_SOFTWARE) as the fallback. The
+// STM32F417 has no CCM engine: mbedTLS's ccm.c, its AES blocks on the CRYP (AES_ALT).
+#if MICROPY_HW_CRYP_GCM_CCM && defined(MBEDTLS_CCM_C) && !defined(STM32LAB_CCM_SOFTWARE)
+#define MBEDTLS_CCM_ALT
 #endif
 #endif
 

@@ -10,7 +10,7 @@
  */
 // mbedTLS platform glue for the lab's boards: entropy from the RNG, a settable wall clock for
 // certificate dates, counted allocations, and the port's extras on the `tls` module
-// (set_time, time, selftest, mem_info, strerror, reserve, heap, gcm, hmac, prf).
+// (set_time, time, selftest, mem_info, strerror, reserve, heap, gcm, ccm, hmac, prf).
 #include <string.h>
 
 // ssl_misc.h (mbedTLS's library directory) for the record buffer sizes reads private fields
@@ -31,6 +31,7 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/sha512.h"
 #include "mbedtls/gcm.h"
+#include "mbedtls/ccm.h"
 #include "mbedtls/md.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/rsa.h"
@@ -342,6 +343,9 @@ static const tls_selftest_t tls_selftests[] = {
     { MP_QSTR_aes, mbedtls_aes_self_test },
     { MP_QSTR_des, mbedtls_des_self_test },
     { MP_QSTR_gcm, mbedtls_gcm_self_test },
+    #if defined(MBEDTLS_CCM_C)
+    { MP_QSTR_ccm, mbedtls_ccm_self_test },
+    #endif
     { MP_QSTR_ctr_drbg, mbedtls_ctr_drbg_self_test },
     { MP_QSTR_entropy, mbedtls_entropy_self_test },
     { MP_QSTR_rsa, mbedtls_rsa_self_test },
@@ -670,6 +674,132 @@ static mp_obj_t tls_port_hmac_counts(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_hmac_counts_obj, tls_port_hmac_counts);
 #endif
 
+#if defined(MBEDTLS_CCM_C)
+// tls.ccm(key, nonce, data, aad=b'', *, tag=None, tag_len=16, chunk=0, in_place=False,
+// star=False): AES-CCM through mbedTLS's CCM API, as TLS records use it (ccm_alt.c in the
+// F439's hardware build: the CRYP's CCM engine; mbedTLS's ccm.c elsewhere, on the F417 with
+// its AES blocks on the CRYP), for tests. Without tag it encrypts and returns (ciphertext,
+// tag of tag_len bytes); with tag it decrypts and returns the plaintext, ValueError when
+// the tag does not match. chunk > 0 feeds the AAD and the data in pieces of that many bytes
+// through the streaming calls (starts, set_lengths, update_ad, update, finish) instead of
+// mbedtls_ccm_encrypt_and_tag / mbedtls_ccm_auth_decrypt. in_place copies the data into the
+// output buffer first and passes that buffer as input and output, as TLS records are
+// processed. star=True uses the CCM* calls (mbedtls_ccm_star_*), which also take tag_len 0.
+static mp_obj_t tls_port_ccm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_key, ARG_nonce, ARG_data, ARG_aad, ARG_tag, ARG_tag_len, ARG_chunk, ARG_in_place,
+           ARG_star };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_key, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_nonce, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_data, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_aad, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_tag, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_tag_len, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 16} },
+        { MP_QSTR_chunk, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_in_place, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_star, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+    };
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_buffer_info_t key, nonce, data, aad = { .buf = NULL, .len = 0 }, tag = { .buf = NULL, .len = 0 };
+    mp_get_buffer_raise(args[ARG_key].u_obj, &key, MP_BUFFER_READ);
+    mp_get_buffer_raise(args[ARG_nonce].u_obj, &nonce, MP_BUFFER_READ);
+    mp_get_buffer_raise(args[ARG_data].u_obj, &data, MP_BUFFER_READ);
+    if (args[ARG_aad].u_obj != mp_const_none) {
+        mp_get_buffer_raise(args[ARG_aad].u_obj, &aad, MP_BUFFER_READ);
+    }
+    bool decrypt = args[ARG_tag].u_obj != mp_const_none;
+    if (decrypt) {
+        mp_get_buffer_raise(args[ARG_tag].u_obj, &tag, MP_BUFFER_READ);
+    }
+    size_t tag_len = decrypt ? tag.len : (size_t)args[ARG_tag_len].u_int;
+    mp_int_t chunk = args[ARG_chunk].u_int;
+    bool star = args[ARG_star].u_bool;
+    if (tag_len > 16 || args[ARG_tag_len].u_int < 0 || chunk < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("tag up to 16 bytes, chunk >= 0"));
+    }
+    vstr_t out;
+    vstr_init(&out, data.len + 1);
+    const unsigned char *input = data.buf;
+    if (args[ARG_in_place].u_bool) {
+        memcpy(out.buf, data.buf, data.len);
+        input = (const unsigned char *)out.buf;
+    }
+    unsigned char *output = (unsigned char *)out.buf;
+    unsigned char computed[16];
+    mbedtls_ccm_context ctx;
+    mbedtls_ccm_init(&ctx);
+    int ret = mbedtls_ccm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.buf, key.len * 8);
+    if (ret == 0 && chunk == 0) {
+        if (decrypt) {
+            ret = (star ? mbedtls_ccm_star_auth_decrypt : mbedtls_ccm_auth_decrypt)(&ctx,
+                data.len, nonce.buf, nonce.len, aad.buf, aad.len, input, output,
+                tag.buf, tag.len);
+        } else {
+            ret = (star ? mbedtls_ccm_star_encrypt_and_tag : mbedtls_ccm_encrypt_and_tag)(&ctx,
+                data.len, nonce.buf, nonce.len, aad.buf, aad.len, input, output,
+                computed, tag_len);
+        }
+    } else if (ret == 0) {
+        int mode = decrypt ? (star ? MBEDTLS_CCM_STAR_DECRYPT : MBEDTLS_CCM_DECRYPT)
+                           : (star ? MBEDTLS_CCM_STAR_ENCRYPT : MBEDTLS_CCM_ENCRYPT);
+        ret = mbedtls_ccm_starts(&ctx, mode, nonce.buf, nonce.len);
+        if (ret == 0) {
+            ret = mbedtls_ccm_set_lengths(&ctx, aad.len, data.len, tag_len);
+        }
+        const unsigned char *a = aad.buf;
+        for (size_t i = 0; ret == 0 && i < aad.len; i += chunk) {
+            ret = mbedtls_ccm_update_ad(&ctx, a + i, MIN((size_t)chunk, aad.len - i));
+        }
+        for (size_t i = 0; ret == 0 && i < data.len; i += chunk) {
+            size_t n = 0;
+            ret = mbedtls_ccm_update(&ctx, input + i, MIN((size_t)chunk, data.len - i),
+                output + i, data.len - i, &n);
+        }
+        if (ret == 0) {
+            ret = mbedtls_ccm_finish(&ctx, computed, tag_len);
+        }
+        if (ret == 0 && decrypt && mbedtls_ct_memcmp(computed, tag.buf, tag_len) != 0) {
+            ret = MBEDTLS_ERR_CCM_AUTH_FAILED;
+        }
+    }
+    mbedtls_ccm_free(&ctx);
+    if (ret == MBEDTLS_ERR_CCM_AUTH_FAILED) {
+        vstr_clear(&out);
+        mp_raise_ValueError(MP_ERROR_TEXT("CCM tag mismatch"));
+    }
+    if (ret != 0) {
+        vstr_clear(&out);
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("ccm: mbedTLS error -0x%04x"),
+            (unsigned)-ret);
+    }
+    out.len = data.len;
+    mp_obj_t result = mp_obj_new_bytes_from_vstr(&out);
+    if (decrypt) {
+        return result;
+    }
+    mp_obj_t t[2] = { result, mp_obj_new_bytes(computed, tag_len) };
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(tls_port_ccm_obj, 3, tls_port_ccm);
+#endif
+
+#if defined(MBEDTLS_CCM_ALT)
+// tls.ccm_counts() -> (on the CRYP, in software): one-shot CCM operations (what TLS
+// records use) since boot; only where ccm_alt.c is built (the F439's hardware build, whose
+// CRYP has a CCM engine).
+static mp_obj_t tls_port_ccm_counts(void) {
+    uint32_t counts[2];
+    stm32lab_ccm_counts(counts);
+    mp_obj_t t[2] = {
+        mp_obj_new_int_from_uint(counts[0]),
+        mp_obj_new_int_from_uint(counts[1]),
+    };
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_ccm_counts_obj, tls_port_ccm_counts);
+#endif
+
 static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_reserve), MP_ROM_PTR(&tls_port_reserve_obj) },
     { MP_ROM_QSTR(MP_QSTR_heap), MP_ROM_PTR(&tls_port_heap_obj) },
@@ -686,6 +816,12 @@ static const mp_rom_map_elem_t tls_port_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_prf), MP_ROM_PTR(&tls_port_prf_obj) },
     #if defined(MBEDTLS_GCM_ALT)
     { MP_ROM_QSTR(MP_QSTR_gcm_counts), MP_ROM_PTR(&tls_port_gcm_counts_obj) },
+    #endif
+    #if defined(MBEDTLS_CCM_C)
+    { MP_ROM_QSTR(MP_QSTR_ccm), MP_ROM_PTR(&tls_port_ccm_obj) },
+    #endif
+    #if defined(MBEDTLS_CCM_ALT)
+    { MP_ROM_QSTR(MP_QSTR_ccm_counts), MP_ROM_PTR(&tls_port_ccm_counts_obj) },
     #endif
     #if defined(MBEDTLS_MD_HMAC_ALT)
     { MP_ROM_QSTR(MP_QSTR_hmac_counts), MP_ROM_PTR(&tls_port_hmac_counts_obj) },

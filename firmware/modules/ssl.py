@@ -66,8 +66,8 @@ class TLSVersion:
 
 # The suites a new context offers, in preference order (OpenSSL/IANA names): TLS 1.3's, then
 # TLS 1.2 with forward secrecy, AEAD (GCM) before CBC, no SHA-1 MACs and no RSA key
-# transport. The rest (DHE-RSA-AES256-SHA, AES256-SHA256, ...) stays available through
-# set_ciphers().
+# transport. The rest (DHE-RSA-AES256-SHA, AES256-SHA256, the AES-CCM suites of both
+# versions, ...) stays available through set_ciphers().
 DEFAULT_CIPHERS = (
     "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
@@ -117,13 +117,14 @@ def suite_name(name):
     """mbedTLS/IANA suite name -> OpenSSL's, as CPython's SSLSocket.cipher() gives it:
     TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 -> ECDHE-RSA-AES256-GCM-SHA384,
     TLS-DHE-RSA-WITH-AES-256-CBC-SHA -> DHE-RSA-AES256-SHA, TLS-RSA-WITH-AES-128-CBC-SHA256
-    -> AES128-SHA256; TLS 1.3's TLS1-3-AES-256-GCM-SHA384 -> TLS_AES_256_GCM_SHA384."""
+    -> AES128-SHA256, TLS-RSA-WITH-AES-128-CCM-8 -> AES128-CCM8; TLS 1.3's
+    TLS1-3-AES-256-GCM-SHA384 -> TLS_AES_256_GCM_SHA384."""
     if name.startswith("TLS1-3-"):
         return "TLS_" + name[7:].replace("-", "_")
     if not name.startswith("TLS-") or "-WITH-" not in name:
         return name
     kx, cipher = name[4:].split("-WITH-", 1)
-    cipher = cipher.replace("AES-", "AES").replace("-CBC", "")
+    cipher = cipher.replace("AES-", "AES").replace("-CBC", "").replace("-CCM-8", "-CCM8")
     return cipher if kx == "RSA" else kx + "-" + cipher
 
 
