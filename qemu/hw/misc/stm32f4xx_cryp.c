@@ -868,8 +868,10 @@ static void cryp_disable_self(STM32F4xxCrypState *s)
  * 14/16/18; CCM init 12/14/16, header 14/16/18, payload 25/29/33, final
  * 14/16/18. Unverified: no copy of those tables could be consulted when
  * this was written, so the figures are as recalled (the AES/DES/TDES ones
- * agree with the lab's notes); key preparation (ALGOMODE=111) has no figure
- * we know of and takes one AES block's time. Check them against RM0090.
+ * agree with the lab's notes, and RM0477, STM32H7Rx/7Sx, gives its CRYP's
+ * AES-128 ECB block as 14 cycles); key preparation (ALGOMODE=111) has no
+ * figure we know of and takes one AES block's time. Check them against
+ * RM0090.
  */
 #define HCLK_HZ         168000000ULL
 
