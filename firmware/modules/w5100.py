@@ -327,6 +327,10 @@ class Socket(io.IOBase):
                 self._take(memoryview(buf), n)
                 return n
             if self._sr() not in (_SR_ESTABLISHED,):
+                # the end of the stream, unless data came with the FIN between the two
+                # reads (the chip takes both while the CPU looks): take that first
+                if self._nic.read16(self._base + _SN_RX_RSR):
+                    continue
                 return 0
             self._expired(deadline)
 
