@@ -164,6 +164,18 @@ def wait_for(predicate, timeout: float = 5.0, what: str | None = None):
     raise AssertionError(f"{what} not met within {timeout} s")
 
 
+def wait_console(board: Board, text: str, timeout: float = 30.0) -> str:
+    """The board's console log once it holds text (a bare-metal program's "\ndone", say);
+    fails at once when QEMU stops, and at the deadline with the console shown."""
+    def seen():
+        out = board.console_text()
+        assert text in out or board.is_running(), f"QEMU stopped; console: {out!r}"
+        return out if text in out else None
+    out = wait_for(seen, timeout)
+    assert out, f"{text!r} not seen; console: {board.console_text()!r}"
+    return out
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as s:

@@ -24,6 +24,7 @@ except ImportError:  # cryptography < 43
     TripleDES = algorithms.TripleDES
 
 from host_tools.board import Board
+from lab_firmware import wait_console
 from lab_qtest import QTest
 from test_cryp import (AES_CBC, AES_CCM, AES_CTR, AES_ECB, AES_GCM, AES_KEY, BASE, BUSY,
                        CR, CRYP_IRQ, CRYPEN, DES_ECB, DIN, DOUT, FFLUSH, FINAL,
@@ -48,6 +49,8 @@ def fresh(qemu, request):
 
 @pytest.fixture
 def v2(qemu):
+    """A fresh STM32F439 for each test (test_cryp's v2 is one per module): the busy times
+    are measured from a clock no other test has moved."""
     with QTest(qemu, machine="stm324x9i-eval") as q:
         q.enable_clock("cryp")
         yield q
@@ -421,11 +424,7 @@ def program(baremetal):
 
 def run_program(qemu, program, **options) -> dict:
     with Board(program, emulator=qemu, **options) as board:
-        deadline = time.monotonic() + 30
-        while "\ndone" not in board.console_text():
-            assert board.is_running() and time.monotonic() < deadline, board.console_text()
-            time.sleep(0.05)
-        out = board.console_text()
+        out = wait_console(board, "\ndone")
     fields = {}
     for m in re.finditer(r"cryp (\w+) sr: 0x([0-9a-f]+) polls: (\d+)(?: out:((?: [0-9a-f]{8})+))?",
                          out):

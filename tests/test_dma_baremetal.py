@@ -5,7 +5,6 @@ HAL_HASH_*_Start_DMA/Finish, HAL_HMAC_*_Start_DMA) and report over the console; 
 computes what they must print (Python's `cryptography`, `hashlib`, `hmac`)."""
 import hashlib
 import hmac
-import time
 
 import pytest
 import serial
@@ -17,7 +16,7 @@ except ImportError:  # cryptography < 43
     TripleDES = algorithms.TripleDES
 
 from host_tools.board import Board
-
+from lab_firmware import wait_console
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +41,6 @@ def fnv1a(data: bytes) -> str:
     for b in data:
         h = ((h ^ b) * 16777619) & 0xFFFFFFFF
     return f"{h:08x}"
-
-
-def wait_console(board: Board, text: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        out = board.console_text()
-        if text in out:
-            return out
-        assert board.is_running(), f"QEMU stopped; console: {out!r}"
-        assert time.monotonic() < deadline, f"{text!r} not seen; console: {out!r}"
-        time.sleep(0.05)
 
 
 def lines(out: str) -> list[str]:

@@ -8,11 +8,11 @@ guest sees is the same on every run. The qtests (test_hash.py) cover the timed b
 register by register under qtest's clock."""
 import hashlib
 import re
-import time
 
 import pytest
 
 from host_tools.board import Board
+from lab_firmware import wait_console
 
 DCIS, BUSY = 2, 8
 
@@ -24,11 +24,7 @@ def program(baremetal):
 
 def run(qemu, program, **options) -> dict:
     with Board(program, emulator=qemu, **options) as board:
-        deadline = time.monotonic() + 30
-        while "\ndone" not in board.console_text():
-            assert board.is_running() and time.monotonic() < deadline, board.console_text()
-            time.sleep(0.05)
-        out = board.console_text()
+        out = wait_console(board, "\ndone")
     fields = {
         "busy_feed": int(re.search(r"hash busy during feed: (\d+)", out).group(1)),
         "sr": int(re.search(r"hash sr after dcal: 0x([0-9a-f]+)", out).group(1), 16),
