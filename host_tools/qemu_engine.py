@@ -455,8 +455,10 @@ class QemuEngine(Engine):
         return Path(self._tmp) / f"relay-{fwd.guest_port}.sock"
 
     def _start_relays(self) -> None:
-        helper = self._relay_helper() if self.config.guestfwd else None
-        if helper is None or self.config.machine_spec.w5100:
+        if not self.config.guestfwd or self.config.machine_spec.w5100:
+            return      # no forward, or the W5100's own (w5100_options)
+        helper = self._relay_helper()
+        if helper is None:
             return
         for fwd in self.config.guestfwd:
             self._relays.append(relay.Listener(helper, self._relay_socket(fwd),
