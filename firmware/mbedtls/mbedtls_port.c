@@ -473,6 +473,72 @@ static mp_obj_t tls_port_x509_info(mp_obj_t der_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_x509_info_obj, tls_port_x509_info);
 
+// ValueError "<what>: mbedTLS error -0x...." for the test functions below.
+static NORETURN void tls_port_raise_mbedtls(const char *what, int ret) {
+    mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s: mbedTLS error -0x%04x"), what,
+        (unsigned)-ret);
+}
+
+// What tls.gcm and tls.ccm share: their first eight arguments, in this order (key, IV or
+// nonce, data, aad, tag, tag_len, chunk, in_place), the output buffer and the result.
+enum { AEAD_KEY, AEAD_IV, AEAD_DATA, AEAD_AAD, AEAD_TAG, AEAD_TAG_LEN, AEAD_CHUNK,
+       AEAD_IN_PLACE };
+typedef struct {
+    mp_buffer_info_t key, iv, data, aad, tag;
+    bool decrypt;                   // a tag was given
+    size_t tag_len;
+    size_t chunk;                   // 0: the one-shot calls
+    vstr_t out;                     // room for data.len + extra bytes
+    const unsigned char *input;     // data, or out's buffer holding a copy (in_place)
+} tls_port_aead_t;
+
+static void tls_port_aead_args(tls_port_aead_t *a, const mp_arg_val_t *args, size_t extra) {
+    a->aad = (mp_buffer_info_t){ .buf = NULL, .len = 0 };
+    a->tag = (mp_buffer_info_t){ .buf = NULL, .len = 0 };
+    mp_get_buffer_raise(args[AEAD_KEY].u_obj, &a->key, MP_BUFFER_READ);
+    mp_get_buffer_raise(args[AEAD_IV].u_obj, &a->iv, MP_BUFFER_READ);
+    mp_get_buffer_raise(args[AEAD_DATA].u_obj, &a->data, MP_BUFFER_READ);
+    if (args[AEAD_AAD].u_obj != mp_const_none) {
+        mp_get_buffer_raise(args[AEAD_AAD].u_obj, &a->aad, MP_BUFFER_READ);
+    }
+    a->decrypt = args[AEAD_TAG].u_obj != mp_const_none;
+    if (a->decrypt) {
+        mp_get_buffer_raise(args[AEAD_TAG].u_obj, &a->tag, MP_BUFFER_READ);
+    }
+    a->tag_len = a->decrypt ? a->tag.len : (size_t)args[AEAD_TAG_LEN].u_int;
+    if (a->tag_len > 16 || args[AEAD_TAG_LEN].u_int < 0 || args[AEAD_CHUNK].u_int < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("tag up to 16 bytes, chunk >= 0"));
+    }
+    a->chunk = args[AEAD_CHUNK].u_int;
+    vstr_init(&a->out, a->data.len + extra);
+    a->input = a->data.buf;
+    if (args[AEAD_IN_PLACE].u_bool) {
+        memcpy(a->out.buf, a->data.buf, a->data.len);
+        a->input = (const unsigned char *)a->out.buf;
+    }
+}
+
+// The result of a call mbedTLS answered with ret: the plaintext (decrypt), or (ciphertext,
+// tag); ValueError "<mode> tag mismatch" when ret is auth_failed, "<name>: mbedTLS error"
+// for any other error.
+static mp_obj_t tls_port_aead_result(tls_port_aead_t *a, int ret, int auth_failed,
+    const char *name, const char *mode, size_t olen, const unsigned char *computed) {
+    if (ret != 0) {
+        vstr_clear(&a->out);
+        if (ret == auth_failed) {
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s tag mismatch"), mode);
+        }
+        tls_port_raise_mbedtls(name, ret);
+    }
+    a->out.len = olen;
+    mp_obj_t result = mp_obj_new_bytes_from_vstr(&a->out);
+    if (a->decrypt) {
+        return result;
+    }
+    mp_obj_t t[2] = { result, mp_obj_new_bytes(computed, a->tag_len) };
+    return mp_obj_new_tuple(2, t);
+}
+
 // tls.gcm(key, iv, data, aad=b'', *, tag=None, tag_len=16, chunk=0, in_place=False): AES-GCM through
 // mbedTLS's GCM API, as TLS records use it (gcm_alt.c in the hardware builds: the CRYP's
 // GCM engine on the F439, CRYP AES-CTR and software GHASH on the F417; mbedTLS's software
@@ -484,7 +550,6 @@ static MP_DEFINE_CONST_FUN_OBJ_1(tls_port_x509_info_obj, tls_port_x509_info);
 // the data into the output buffer first and passes that buffer as input and output, as
 // TLS records are processed.
 static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_key, ARG_iv, ARG_data, ARG_aad, ARG_tag, ARG_tag_len, ARG_chunk, ARG_in_place };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_key, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_iv, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
@@ -497,83 +562,49 @@ static mp_obj_t tls_port_gcm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    mp_buffer_info_t key, iv, data, aad = { .buf = NULL, .len = 0 }, tag = { .buf = NULL, .len = 0 };
-    mp_get_buffer_raise(args[ARG_key].u_obj, &key, MP_BUFFER_READ);
-    mp_get_buffer_raise(args[ARG_iv].u_obj, &iv, MP_BUFFER_READ);
-    mp_get_buffer_raise(args[ARG_data].u_obj, &data, MP_BUFFER_READ);
-    if (args[ARG_aad].u_obj != mp_const_none) {
-        mp_get_buffer_raise(args[ARG_aad].u_obj, &aad, MP_BUFFER_READ);
-    }
-    bool decrypt = args[ARG_tag].u_obj != mp_const_none;
-    if (decrypt) {
-        mp_get_buffer_raise(args[ARG_tag].u_obj, &tag, MP_BUFFER_READ);
-    }
-    size_t tag_len = decrypt ? tag.len : (size_t)args[ARG_tag_len].u_int;
-    mp_int_t chunk = args[ARG_chunk].u_int;
-    if (tag_len > 16 || args[ARG_tag_len].u_int < 0 || chunk < 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("tag up to 16 bytes, chunk >= 0"));
-    }
+    tls_port_aead_t a;
     // room for output that lags the input (mbedtls_gcm_update's contract)
-    size_t room = data.len + 15;
-    vstr_t out;
-    vstr_init(&out, room);
-    const unsigned char *input = data.buf;
-    if (args[ARG_in_place].u_bool) {
-        memcpy(out.buf, data.buf, data.len);
-        input = (const unsigned char *)out.buf;
-    }
+    tls_port_aead_args(&a, args, 15);
+    size_t room = a.data.len + 15;
+    unsigned char *output = (unsigned char *)a.out.buf;
     unsigned char computed[16];
     size_t olen = 0;
     mbedtls_gcm_context ctx;
     mbedtls_gcm_init(&ctx);
-    int ret = mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.buf, key.len * 8);
-    if (ret == 0 && chunk == 0) {
-        ret = decrypt
-            ? mbedtls_gcm_auth_decrypt(&ctx, data.len, iv.buf, iv.len, aad.buf, aad.len,
-                tag.buf, tag.len, input, (unsigned char *)out.buf)
-            : mbedtls_gcm_crypt_and_tag(&ctx, MBEDTLS_GCM_ENCRYPT, data.len, iv.buf, iv.len,
-                aad.buf, aad.len, input, (unsigned char *)out.buf, tag_len, computed);
-        olen = data.len;
+    int ret = mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, a.key.buf, a.key.len * 8);
+    if (ret == 0 && a.chunk == 0) {
+        ret = a.decrypt
+            ? mbedtls_gcm_auth_decrypt(&ctx, a.data.len, a.iv.buf, a.iv.len, a.aad.buf,
+                a.aad.len, a.tag.buf, a.tag.len, a.input, output)
+            : mbedtls_gcm_crypt_and_tag(&ctx, MBEDTLS_GCM_ENCRYPT, a.data.len, a.iv.buf,
+                a.iv.len, a.aad.buf, a.aad.len, a.input, output, a.tag_len, computed);
+        olen = a.data.len;
     } else if (ret == 0) {
-        ret = mbedtls_gcm_starts(&ctx, decrypt ? MBEDTLS_GCM_DECRYPT : MBEDTLS_GCM_ENCRYPT,
-            iv.buf, iv.len);
-        const unsigned char *a = aad.buf, *d = input;
-        for (size_t i = 0; ret == 0 && i < aad.len; i += chunk) {
-            ret = mbedtls_gcm_update_ad(&ctx, a + i, MIN((size_t)chunk, aad.len - i));
+        ret = mbedtls_gcm_starts(&ctx, a.decrypt ? MBEDTLS_GCM_DECRYPT : MBEDTLS_GCM_ENCRYPT,
+            a.iv.buf, a.iv.len);
+        const unsigned char *ad = a.aad.buf;
+        for (size_t i = 0; ret == 0 && i < a.aad.len; i += a.chunk) {
+            ret = mbedtls_gcm_update_ad(&ctx, ad + i, MIN(a.chunk, a.aad.len - i));
         }
-        for (size_t i = 0; ret == 0 && i < data.len; i += chunk) {
+        for (size_t i = 0; ret == 0 && i < a.data.len; i += a.chunk) {
             size_t n = 0;
-            ret = mbedtls_gcm_update(&ctx, d + i, MIN((size_t)chunk, data.len - i),
-                (unsigned char *)out.buf + olen, room - olen, &n);
+            ret = mbedtls_gcm_update(&ctx, a.input + i, MIN(a.chunk, a.data.len - i),
+                output + olen, room - olen, &n);
             olen += n;
         }
         if (ret == 0) {
             size_t n = 0;
-            ret = mbedtls_gcm_finish(&ctx, (unsigned char *)out.buf + olen, room - olen, &n,
-                computed, tag_len);
+            ret = mbedtls_gcm_finish(&ctx, output + olen, room - olen, &n, computed,
+                a.tag_len);
             olen += n;
         }
-        if (ret == 0 && decrypt && mbedtls_ct_memcmp(computed, tag.buf, tag_len) != 0) {
+        if (ret == 0 && a.decrypt && mbedtls_ct_memcmp(computed, a.tag.buf, a.tag_len) != 0) {
             ret = MBEDTLS_ERR_GCM_AUTH_FAILED;
         }
     }
     mbedtls_gcm_free(&ctx);
-    if (ret == MBEDTLS_ERR_GCM_AUTH_FAILED) {
-        vstr_clear(&out);
-        mp_raise_ValueError(MP_ERROR_TEXT("GCM tag mismatch"));
-    }
-    if (ret != 0) {
-        vstr_clear(&out);
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("gcm: mbedTLS error -0x%04x"),
-            (unsigned)-ret);
-    }
-    out.len = olen;
-    mp_obj_t result = mp_obj_new_bytes_from_vstr(&out);
-    if (decrypt) {
-        return result;
-    }
-    mp_obj_t t[2] = { result, mp_obj_new_bytes(computed, tag_len) };
-    return mp_obj_new_tuple(2, t);
+    return tls_port_aead_result(&a, ret, MBEDTLS_ERR_GCM_AUTH_FAILED, "gcm", "GCM", olen,
+        computed);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(tls_port_gcm_obj, 3, tls_port_gcm);
 
@@ -606,8 +637,7 @@ static mp_obj_t tls_port_hmac(mp_obj_t name_in, mp_obj_t key_in, mp_obj_t msg_in
     unsigned char mac[MBEDTLS_MD_MAX_SIZE];
     int ret = mbedtls_md_hmac(info, key.buf, key.len, msg.buf, msg.len, mac);
     if (ret != 0) {
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("hmac: mbedTLS error -0x%04x"),
-            (unsigned)-ret);
+        tls_port_raise_mbedtls("hmac", ret);
     }
     return mp_obj_new_bytes(mac, mbedtls_md_get_size(info));
 }
@@ -634,8 +664,7 @@ static mp_obj_t tls_port_prf(size_t n_args, const mp_obj_t *args) {
         (unsigned char *)out.buf, n);
     if (ret != 0) {
         vstr_clear(&out);
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("prf: mbedTLS error -0x%04x"),
-            (unsigned)-ret);
+        tls_port_raise_mbedtls("prf", ret);
     }
     return mp_obj_new_bytes_from_vstr(&out);
 }
@@ -686,8 +715,7 @@ static MP_DEFINE_CONST_FUN_OBJ_0(tls_port_hmac_counts_obj, tls_port_hmac_counts)
 // output buffer first and passes that buffer as input and output, as TLS records are
 // processed. star=True uses the CCM* calls (mbedtls_ccm_star_*), which also take tag_len 0.
 static mp_obj_t tls_port_ccm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_key, ARG_nonce, ARG_data, ARG_aad, ARG_tag, ARG_tag_len, ARG_chunk, ARG_in_place,
-           ARG_star };
+    enum { ARG_star = AEAD_IN_PLACE + 1 };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_key, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_nonce, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
@@ -701,85 +729,50 @@ static mp_obj_t tls_port_ccm(size_t n_args, const mp_obj_t *pos_args, mp_map_t *
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    mp_buffer_info_t key, nonce, data, aad = { .buf = NULL, .len = 0 }, tag = { .buf = NULL, .len = 0 };
-    mp_get_buffer_raise(args[ARG_key].u_obj, &key, MP_BUFFER_READ);
-    mp_get_buffer_raise(args[ARG_nonce].u_obj, &nonce, MP_BUFFER_READ);
-    mp_get_buffer_raise(args[ARG_data].u_obj, &data, MP_BUFFER_READ);
-    if (args[ARG_aad].u_obj != mp_const_none) {
-        mp_get_buffer_raise(args[ARG_aad].u_obj, &aad, MP_BUFFER_READ);
-    }
-    bool decrypt = args[ARG_tag].u_obj != mp_const_none;
-    if (decrypt) {
-        mp_get_buffer_raise(args[ARG_tag].u_obj, &tag, MP_BUFFER_READ);
-    }
-    size_t tag_len = decrypt ? tag.len : (size_t)args[ARG_tag_len].u_int;
-    mp_int_t chunk = args[ARG_chunk].u_int;
+    tls_port_aead_t a;
+    tls_port_aead_args(&a, args, 1);
     bool star = args[ARG_star].u_bool;
-    if (tag_len > 16 || args[ARG_tag_len].u_int < 0 || chunk < 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("tag up to 16 bytes, chunk >= 0"));
-    }
-    vstr_t out;
-    vstr_init(&out, data.len + 1);
-    const unsigned char *input = data.buf;
-    if (args[ARG_in_place].u_bool) {
-        memcpy(out.buf, data.buf, data.len);
-        input = (const unsigned char *)out.buf;
-    }
-    unsigned char *output = (unsigned char *)out.buf;
+    unsigned char *output = (unsigned char *)a.out.buf;
     unsigned char computed[16];
     mbedtls_ccm_context ctx;
     mbedtls_ccm_init(&ctx);
-    int ret = mbedtls_ccm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.buf, key.len * 8);
-    if (ret == 0 && chunk == 0) {
-        if (decrypt) {
+    int ret = mbedtls_ccm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, a.key.buf, a.key.len * 8);
+    if (ret == 0 && a.chunk == 0) {
+        if (a.decrypt) {
             ret = (star ? mbedtls_ccm_star_auth_decrypt : mbedtls_ccm_auth_decrypt)(&ctx,
-                data.len, nonce.buf, nonce.len, aad.buf, aad.len, input, output,
-                tag.buf, tag.len);
+                a.data.len, a.iv.buf, a.iv.len, a.aad.buf, a.aad.len, a.input, output,
+                a.tag.buf, a.tag.len);
         } else {
             ret = (star ? mbedtls_ccm_star_encrypt_and_tag : mbedtls_ccm_encrypt_and_tag)(&ctx,
-                data.len, nonce.buf, nonce.len, aad.buf, aad.len, input, output,
-                computed, tag_len);
+                a.data.len, a.iv.buf, a.iv.len, a.aad.buf, a.aad.len, a.input, output,
+                computed, a.tag_len);
         }
     } else if (ret == 0) {
-        int mode = decrypt ? (star ? MBEDTLS_CCM_STAR_DECRYPT : MBEDTLS_CCM_DECRYPT)
-                           : (star ? MBEDTLS_CCM_STAR_ENCRYPT : MBEDTLS_CCM_ENCRYPT);
-        ret = mbedtls_ccm_starts(&ctx, mode, nonce.buf, nonce.len);
+        int mode = a.decrypt ? (star ? MBEDTLS_CCM_STAR_DECRYPT : MBEDTLS_CCM_DECRYPT)
+                             : (star ? MBEDTLS_CCM_STAR_ENCRYPT : MBEDTLS_CCM_ENCRYPT);
+        ret = mbedtls_ccm_starts(&ctx, mode, a.iv.buf, a.iv.len);
         if (ret == 0) {
-            ret = mbedtls_ccm_set_lengths(&ctx, aad.len, data.len, tag_len);
+            ret = mbedtls_ccm_set_lengths(&ctx, a.aad.len, a.data.len, a.tag_len);
         }
-        const unsigned char *a = aad.buf;
-        for (size_t i = 0; ret == 0 && i < aad.len; i += chunk) {
-            ret = mbedtls_ccm_update_ad(&ctx, a + i, MIN((size_t)chunk, aad.len - i));
+        const unsigned char *ad = a.aad.buf;
+        for (size_t i = 0; ret == 0 && i < a.aad.len; i += a.chunk) {
+            ret = mbedtls_ccm_update_ad(&ctx, ad + i, MIN(a.chunk, a.aad.len - i));
         }
-        for (size_t i = 0; ret == 0 && i < data.len; i += chunk) {
+        for (size_t i = 0; ret == 0 && i < a.data.len; i += a.chunk) {
             size_t n = 0;
-            ret = mbedtls_ccm_update(&ctx, input + i, MIN((size_t)chunk, data.len - i),
-                output + i, data.len - i, &n);
+            ret = mbedtls_ccm_update(&ctx, a.input + i, MIN(a.chunk, a.data.len - i),
+                output + i, a.data.len - i, &n);
         }
         if (ret == 0) {
-            ret = mbedtls_ccm_finish(&ctx, computed, tag_len);
+            ret = mbedtls_ccm_finish(&ctx, computed, a.tag_len);
         }
-        if (ret == 0 && decrypt && mbedtls_ct_memcmp(computed, tag.buf, tag_len) != 0) {
+        if (ret == 0 && a.decrypt && mbedtls_ct_memcmp(computed, a.tag.buf, a.tag_len) != 0) {
             ret = MBEDTLS_ERR_CCM_AUTH_FAILED;
         }
     }
     mbedtls_ccm_free(&ctx);
-    if (ret == MBEDTLS_ERR_CCM_AUTH_FAILED) {
-        vstr_clear(&out);
-        mp_raise_ValueError(MP_ERROR_TEXT("CCM tag mismatch"));
-    }
-    if (ret != 0) {
-        vstr_clear(&out);
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("ccm: mbedTLS error -0x%04x"),
-            (unsigned)-ret);
-    }
-    out.len = data.len;
-    mp_obj_t result = mp_obj_new_bytes_from_vstr(&out);
-    if (decrypt) {
-        return result;
-    }
-    mp_obj_t t[2] = { result, mp_obj_new_bytes(computed, tag_len) };
-    return mp_obj_new_tuple(2, t);
+    return tls_port_aead_result(&a, ret, MBEDTLS_ERR_CCM_AUTH_FAILED, "ccm", "CCM",
+        a.data.len, computed);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(tls_port_ccm_obj, 3, tls_port_ccm);
 #endif
