@@ -3,7 +3,8 @@
 
 * **boot to REPL**: host seconds from ``Board.start()`` (QEMU's process spawned, the
   console attached) to the REPL's prompt. The launcher's own Python start-up, when it is
-  run as a command, comes on top (``python3 host_tools/board.py``: ~0.15 s);
+  run as a command, comes on top (``python3 host_tools/board.py --help`` takes
+  0.20-0.27 s on the lab machine);
 * **boot to first handshake**: the same board started as ST's SSL client demo (config
   ``role=client``) with a PC SSL server (host_tools/ssl_server.py) on 127.0.0.1: host
   seconds from ``Board.start()`` to the console line that reports the handshake ``ok``;
@@ -63,7 +64,6 @@ def loop(n):
     print('BENCH loop', time.ticks_diff(time.ticks_us(), t))
 print('BENCH' + '-END')
 """
-# guest instructions of the tight loop per turn are measured, not assumed
 
 
 def micropython_dir() -> Path:
