@@ -9,6 +9,7 @@ tests/baremetal'); without them they fail with the command to run.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import struct
@@ -309,7 +310,8 @@ def test_deterministic_runs_replay_byte_for_byte(qemu_bin, baremetal):
     def run(seed):
         with Board(baremetal / "replay.elf", emulator=qemu_bin, deterministic=True,
                    seed=seed) as b:
-            wait_for(lambda: "replay: end" in b.console_text(), 60,
+            # the whole last line: the program prints it in three pieces
+            wait_for(lambda: re.search(r"replay: end after \d+ ms\n", b.console_text()), 60,
                      what="the end of the replay window")
             return b.console_text()
 
